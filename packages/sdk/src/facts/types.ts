@@ -1,0 +1,74 @@
+import type { AssembledGuestV1, GuestAccessV1, ImageLayoutV1 } from '../access/v1.js';
+
+/**
+ * Where a fact (or a finding) came from. Every fact carries at least one, so that a verdict can
+ * say what it saw and where.
+ */
+export interface Evidence {
+  /** `file` (a guest path), `registry` (a hive key/value), `partition`, `filesystem`, `image`, `fact`. */
+  readonly kind: 'file' | 'registry' | 'partition' | 'filesystem' | 'image' | 'fact';
+  /** Guest path for `file`; the hive path for `registry`. */
+  readonly path?: string;
+  /** 1-based line in `path`, where it applies. */
+  readonly line?: number;
+  /** Registry key (`HKLM\SYSTEM\ControlSet001\Services\viostor`) and value name. */
+  readonly key?: string;
+  readonly valueName?: string;
+  /** Partition number or filesystem id, for `partition` / `filesystem`. */
+  readonly partition?: number;
+  readonly filesystem?: string;
+  /** The text or value seen there, trimmed (a line of fstab, a registry value). */
+  readonly excerpt?: string;
+  /** A few words on what this evidence shows. */
+  readonly note?: string;
+}
+
+/** A fact's value, or why it could not be read. An unavailable fact makes its rules `error`. */
+export type FactResult<T = unknown> =
+  | { readonly status: 'ok'; readonly value: T; readonly evidence: readonly Evidence[] }
+  | {
+      readonly status: 'unavailable';
+      /** Why: which file could not be read, which structure was damaged. */
+      readonly reason: string;
+      /** Error code when an error caused it (`guest/ENOENT`, `ext4/bad-extent`). */
+      readonly code?: string;
+      readonly evidence: readonly Evidence[];
+    };
+
+/** A fact a plugin (or a pack) provides: an id, a version and the JSON Schema of its value. */
+export interface FactDefinition {
+  /** Dotted, namespaced: `linux.fstab`, `windows.services`, `disk.layout`, `pack.<ns>.<name>`. */
+  readonly id: string;
+  /** SemVer of the value's shape; rules may declare a range. */
+  readonly version: string;
+  readonly description: string;
+  /** JSON Schema (draft 2020-12) of the value. */
+  readonly schema: Readonly<Record<string, unknown>>;
+}
+
+/** What a collector gets: the opened image, the guest tree (when one was assembled) and other facts. */
+export interface CollectContext {
+  readonly access: GuestAccessV1;
+  readonly layout: ImageLayoutV1;
+  /** The assembled guest tree of the chosen root; absent when the image has none (then file facts are unavailable). */
+  readonly guest: AssembledGuestV1 | undefined;
+  /** Another fact, collected on demand (at most once per check). */
+  fact<T = unknown>(id: string): Promise<FactResult<T>>;
+  readonly signal?: AbortSignal;
+}
+
+/** Computes one fact from the access contract. Called lazily, at most once per check. */
+export interface Collector<T = unknown> {
+  readonly fact: string;
+  collect(ctx: CollectContext): Promise<FactResult<T>>;
+}
+
+/** A plugin: facts with schemas, the collectors that compute them, and the rule packs it ships. */
+export interface Plugin {
+  readonly name: string;
+  readonly version: string;
+  readonly facts: readonly FactDefinition[];
+  readonly collectors: readonly Collector[];
+  /** Absolute paths of rule pack folders this plugin ships (loaded by default by the CLI). */
+  readonly packs?: readonly string[];
+}
