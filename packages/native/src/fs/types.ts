@@ -1,60 +1,10 @@
-import type { GuestFileTypeV1 } from '@imagecheck/sdk';
+import type { NodeFileSystem } from '@imagecheck/sdk';
 import type { ByteSource } from '../block/types.js';
 
-/**
- * One interface for every filesystem reader (ext2/3/4, XFS, btrfs, FAT, exFAT, NTFS).
- *
- * A reader works on nodes (inodes), not paths: path resolution, symlink following, `..` and mount
- * points live once in `guest/`, so every filesystem gets the same confinement rules for free.
- * A reader is given a `ByteSource` (a partition or LV window), never a file name.
- */
-export interface FsNode {
-  /** Filesystem-specific node number (inode number; for btrfs `subvolume:inode`, for FAT the entry position). */
-  readonly id: string;
-  readonly type: GuestFileTypeV1;
-  readonly size: number;
-  /** Full st_mode (type bits and permission bits). Readers without POSIX metadata synthesise 0o40755 / 0o100644. */
-  readonly mode: number;
-  readonly uid: number;
-  readonly gid: number;
-  readonly mtimeMs?: number;
-  readonly nlink?: number;
-}
+export type { FileSystemInfo, FsDirEntry, FsNode } from '@imagecheck/sdk';
 
-export interface FsDirEntry {
-  readonly name: string;
-  readonly type: GuestFileTypeV1;
-  /** Node id, when the directory entry carries it (saves a lookup). */
-  readonly id?: string;
-}
-
-export interface FileSystemInfo {
-  /** `ext2`, `ext3`, `ext4`, `xfs`, `btrfs`, `vfat`, `exfat`, `ntfs`. */
-  readonly type: string;
-  readonly uuid?: string;
-  readonly label?: string;
-  /** Version and state worth reporting: `needsRecovery`, `logClean`, `features`. */
-  readonly details?: Readonly<Record<string, unknown>>;
-}
-
-export interface FileSystemReader {
-  readonly info: FileSystemInfo;
-  /** Lookups ignore case when false (FAT, exFAT, NTFS). */
-  readonly caseSensitive: boolean;
-  /** Owner, group and permission bits are real. */
-  readonly posixMetadata: boolean;
-  root(): Promise<FsNode>;
-  /** Looks `name` up in directory `dir`; `undefined` when absent. Throws `guest/ENOTDIR` if `dir` is not a directory. */
-  lookup(dir: FsNode, name: string): Promise<FsNode | undefined>;
-  /** Entries other than `.` and `..`. */
-  readdir(dir: FsNode): Promise<FsDirEntry[]>;
-  /** Node by id, as found in a directory entry. */
-  node(id: string): Promise<FsNode>;
-  /** File data; reads past the end are short; holes read as zeros. */
-  read(file: FsNode, offset: number, length: number): Promise<Uint8Array>;
-  /** Symlink target as stored (not resolved). */
-  readlink(link: FsNode): Promise<string>;
-}
+/** A filesystem reader: the SDK's node-level filesystem interface, implemented over a `ByteSource`. */
+export type FileSystemReader = NodeFileSystem;
 
 /** Opens a filesystem reader when the bytes hold this filesystem; `undefined` when they do not (wrong magic). */
 export type FileSystemOpener = (source: ByteSource) => Promise<FileSystemReader | undefined>;

@@ -1,1 +1,3 @@
 export * from './v1.js';
+export * from './node-fs.js';
+export * from './tree.js';
