@@ -1,1 +1,524 @@
-export {};
+import picomatch from 'picomatch';
+import { GuestPathError, ImagecheckError, UsageError } from '../errors/index.js';
+import type { FsNode, NodeFileSystem } from './node-fs.js';
+import type { GuestDirentV1, GuestFileTypeV1, GuestStatV1, GuestTreeV1, ReadFileOptionsV1 } from './v1.js';
+
+/**
+ * The guest path resolver every backend shares: `GuestTreeV1` over node-level filesystems.
+ *
+ * Filesystem readers (`NodeFileSystem`) only look names up in directories; this module owns
+ * everything path-shaped, so that each backend confines paths the same way:
+ *
+ * - Paths are absolute and `/`-separated; a relative path or one containing NUL is `guest/EINVAL`.
+ * - Components are walked one by one. `.` stays; `..` goes to the parent of the directory reached
+ *   so far (the physical parent, as the kernel does after a symlink), `..` at the guest root stays
+ *   at the root, and `..` from the root of a mounted filesystem goes to the directory above its
+ *   mount point in the parent filesystem.
+ * - Symlinks are followed in every component (`stat`, `readFile`, `readdir`, `realpath`) or every
+ *   component but the last (`lstat`, `readlink`). An absolute target restarts at the GUEST root,
+ *   never the host's. More than 40 symlinks in one resolution (Linux `MAXSYMLINKS`) is `guest/ELOOP`.
+ * - Mounts: a mount at `/boot` shadows whatever `/boot` is in the parent filesystem. Mount points
+ *   are matched against the canonical (symlink-free) path being walked, so along any path the
+ *   deepest mount wins, which is the longest mountpoint prefix. Two mounts at one path: the later in
+ *   the list wins, as the last `mount` on a Linux mount point is the visible one.
+ * - A mount point that does not exist as a directory in the parent filesystem (nor its ancestors)
+ *   still works here, unlike `mount(2)`: systemd creates missing mount point directories before
+ *   mounting fstab entries, so on a booted guest they exist. Such directories appear as synthetic,
+ *   empty, root-owned `0o40755` directories, and are listed by `readdir` of their parent.
+ * - On a filesystem with `caseSensitive: false`, a name the exact lookup misses is searched with a
+ *   `readdir` scan comparing upper-cased names (first match in directory order); `realpath`
+ *   returns the stored spelling.
+ */
+
+/** One filesystem placed in the guest tree. `mountpoint` is an absolute guest path; `/` is the root. */
+export interface GuestTreeMount {
+  readonly mountpoint: string;
+  readonly fs: NodeFileSystem;
+}
+
+export interface GuestTreeOptions {
+  /**
+   * `caseSensitive` of the tree as a whole (`GuestTreeV1.caseSensitive`); default: that of the
+   * filesystem mounted at `/`. Each lookup still uses the case rule of the filesystem it is in.
+   */
+  readonly caseSensitive?: boolean;
+  /** Default `maxBytes` of `readFile`; default 64 MiB. */
+  readonly maxReadBytes?: number;
+}
+
+/** Linux `MAXSYMLINKS` (include/linux/namei.h): symlinks followed in one path resolution. */
+export const MAX_SYMLINKS = 40;
+/** Linux `PATH_MAX`: longest path (or symlink target) accepted, in UTF-16 code units. */
+export const MAX_GUEST_PATH_LENGTH = 4096;
+/** Default refusal size of `readFile` (the contract's 64 MiB). */
+export const DEFAULT_MAX_READ_BYTES = 64 * 1024 * 1024;
+/**
+ * Components walked in one resolution. Every symlink adds at most PATH_MAX/2 components and at most
+ * 40 are followed, so a walk is bounded anyway; this names the bound.
+ */
+const MAX_COMPONENTS_WALKED = (MAX_SYMLINKS + 1) * (MAX_GUEST_PATH_LENGTH / 2 + 1);
+
+interface MountRecord {
+  readonly path: string;
+  readonly fs: NodeFileSystem;
+}
+
+/** Where a walk stands: a node of a mounted filesystem, or a synthetic directory above a mount point. */
+type Location =
+  | { readonly kind: 'node'; readonly mount: MountRecord; readonly node: FsNode }
+  | { readonly kind: 'virtual' };
+
+interface Step {
+  /** Canonical name of this component (stored spelling); '' for the root. */
+  readonly name: string;
+  /** Canonical guest path up to and including this component. */
+  readonly path: string;
+  readonly loc: Location;
+}
+
+const VIRTUAL_STAT: GuestStatV1 = { type: 'dir', size: 0, mode: 0o40755, uid: 0, gid: 0 };
+
+function pathError(
+  code: string,
+  message: string,
+  path: string,
+  extra: Record<string, unknown> = {},
+): GuestPathError {
+  return new GuestPathError(code, message, { data: { path, ...extra } });
+}
+
+/** Splits a guest path into components after validating it; throws `guest/EINVAL`. */
+function splitGuestPath(path: unknown): string[] {
+  if (typeof path !== 'string') throw pathError('guest/EINVAL', 'guest path must be a string', String(path));
+  if (!path.startsWith('/')) throw pathError('guest/EINVAL', `guest path must be absolute: ${path}`, path);
+  if (path.includes('\0')) throw pathError('guest/EINVAL', 'guest path contains NUL', path);
+  if (path.length > MAX_GUEST_PATH_LENGTH) {
+    throw pathError('guest/EINVAL', `guest path longer than ${MAX_GUEST_PATH_LENGTH}`, path.slice(0, 256), {
+      length: path.length,
+    });
+  }
+  return path.split('/');
+}
+
+/** Lexically normalises a mount point (`/boot/efi/` → `/boot/efi`); it must be absolute, without `..`. */
+function normaliseMountpoint(mountpoint: string): string {
+  const parts = splitGuestPath(mountpoint).filter((p) => p !== '' && p !== '.');
+  if (parts.includes('..')) {
+    throw new UsageError('guest/bad-mountpoint', `mount point may not contain '..': ${mountpoint}`, {
+      data: { mountpoint },
+    });
+  }
+  return `/${parts.join('/')}`;
+}
+
+function joinPath(parent: string, name: string): string {
+  return parent === '/' ? `/${name}` : `${parent}/${name}`;
+}
+
+function fold(name: string): string {
+  return name.toUpperCase();
+}
+
+function statOf(loc: Location): GuestStatV1 {
+  if (loc.kind === 'virtual') return VIRTUAL_STAT;
+  const n = loc.node;
+  const ino = /^\d+$/.test(n.id) ? Number(n.id) : undefined;
+  return {
+    type: n.type,
+    size: n.size,
+    mode: n.mode,
+    uid: n.uid,
+    gid: n.gid,
+    ...(n.mtimeMs === undefined ? {} : { mtimeMs: n.mtimeMs }),
+    ...(ino === undefined || !Number.isSafeInteger(ino) ? {} : { ino }),
+    ...(n.nlink === undefined ? {} : { nlink: n.nlink }),
+  };
+}
+
+function typeOf(loc: Location): GuestFileTypeV1 {
+  return loc.kind === 'virtual' ? 'dir' : loc.node.type;
+}
+
+function checkNonNegativeInteger(value: number | undefined, field: string, path: string): void {
+  if (value !== undefined && !(Number.isSafeInteger(value) && value >= 0)) {
+    throw pathError('guest/EINVAL', `readFile ${field} must be a non-negative integer`, path, {
+      [field]: value,
+    });
+  }
+}
+
+/**
+ * Builds a read-only `GuestTreeV1` from filesystems mounted at guest paths (see the module comment
+ * for the resolution rules). With no mount at `/`, the root is a synthetic empty directory.
+ */
+export function createGuestTree(
+  mounts: readonly GuestTreeMount[],
+  options: GuestTreeOptions = {},
+): GuestTreeV1 {
+  const byPath = new Map<string, MountRecord>();
+  // Mount point → canonical names of the directories above it, for synthetic directories and readdir.
+  const ancestors = new Set<string>();
+  const childrenOf = new Map<string, Set<string>>();
+  for (const m of mounts) {
+    const path = normaliseMountpoint(m.mountpoint);
+    byPath.set(path, { path, fs: m.fs });
+    const parts = path.split('/').filter((p) => p !== '');
+    let cur = '/';
+    for (const part of parts) {
+      let kids = childrenOf.get(cur);
+      if (kids === undefined) {
+        kids = new Set();
+        childrenOf.set(cur, kids);
+      }
+      kids.add(part);
+      cur = joinPath(cur, part);
+      ancestors.add(cur);
+    }
+  }
+  // Mount points folded, for lookups made through a case-insensitive parent filesystem.
+  const byFoldedPath = new Map<string, MountRecord>();
+  for (const [path, rec] of byPath) byFoldedPath.set(fold(path), rec);
+
+  const rootMount = byPath.get('/');
+  const caseSensitive = options.caseSensitive ?? rootMount?.fs.caseSensitive ?? true;
+  const maxReadBytes = options.maxReadBytes ?? DEFAULT_MAX_READ_BYTES;
+
+  async function mountLocation(rec: MountRecord): Promise<Location> {
+    return { kind: 'node', mount: rec, node: await rec.fs.root() };
+  }
+
+  async function rootStep(): Promise<Step> {
+    return {
+      name: '',
+      path: '/',
+      loc: rootMount === undefined ? { kind: 'virtual' } : await mountLocation(rootMount),
+    };
+  }
+
+  function pathOf(stack: readonly Step[]): string {
+    return (stack[stack.length - 1] as Step).path;
+  }
+
+  /** Looks one name up in a directory location, honouring mounts and case rules; undefined when absent. */
+  async function lookupChild(dir: Location, dirPath: string, name: string): Promise<Step | undefined> {
+    const childPath = joinPath(dirPath, name);
+    const parentInsensitive = dir.kind === 'node' && !dir.mount.fs.caseSensitive;
+    const mounted =
+      byPath.get(childPath) ?? (parentInsensitive ? byFoldedPath.get(fold(childPath)) : undefined);
+    if (mounted !== undefined) {
+      return {
+        name: mounted.path.slice(mounted.path.lastIndexOf('/') + 1),
+        path: mounted.path,
+        loc: await mountLocation(mounted),
+      };
+    }
+    if (dir.kind === 'node') {
+      const { fs } = dir.mount;
+      const exact = await fs.lookup(dir.node, name);
+      if (exact !== undefined)
+        return { name, path: childPath, loc: { kind: 'node', mount: dir.mount, node: exact } };
+      if (!fs.caseSensitive) {
+        const wanted = fold(name);
+        for (const entry of await fs.readdir(dir.node)) {
+          if (fold(entry.name) !== wanted) continue;
+          const node = await fs.lookup(dir.node, entry.name);
+          if (node !== undefined) {
+            return {
+              name: entry.name,
+              path: joinPath(dirPath, entry.name),
+              loc: { kind: 'node', mount: dir.mount, node },
+            };
+          }
+        }
+      }
+    }
+    if (ancestors.has(childPath)) return { name, path: childPath, loc: { kind: 'virtual' } };
+    return undefined;
+  }
+
+  /**
+   * Resolves `path` to the stack of canonical steps from the root. `followLast` follows a symlink in
+   * the final component; a trailing `/` or `/.` always does, as in POSIX.
+   */
+  async function resolve(path: string, followLast: boolean): Promise<Step[]> {
+    const pending = splitGuestPath(path).reverse();
+    const stack: Step[] = [await rootStep()];
+    let links = 0;
+    let walked = 0;
+    while (pending.length > 0) {
+      const comp = pending.pop() as string;
+      if (++walked > MAX_COMPONENTS_WALKED) {
+        throw pathError('guest/ELOOP', 'too many path components in one resolution', path, { walked });
+      }
+      const cur = stack[stack.length - 1] as Step;
+      if (typeOf(cur.loc) !== 'dir') {
+        throw pathError('guest/ENOTDIR', `not a directory: ${pathOf(stack)}`, path, {
+          component: pathOf(stack),
+        });
+      }
+      if (comp === '' || comp === '.') continue;
+      if (comp === '..') {
+        if (stack.length > 1) stack.pop();
+        continue;
+      }
+      const child = await lookupChild(cur.loc, pathOf(stack), comp);
+      if (child === undefined) {
+        throw pathError('guest/ENOENT', `no such file or directory: ${joinPath(pathOf(stack), comp)}`, path, {
+          component: joinPath(pathOf(stack), comp),
+        });
+      }
+      const isLast = pending.length === 0;
+      if (child.loc.kind === 'node' && child.loc.node.type === 'symlink' && (!isLast || followLast)) {
+        if (++links > MAX_SYMLINKS) {
+          throw pathError('guest/ELOOP', `more than ${MAX_SYMLINKS} symbolic links in one resolution`, path, {
+            links,
+          });
+        }
+        const target = await child.loc.mount.fs.readlink(child.loc.node);
+        if (target === '')
+          throw pathError('guest/ENOENT', 'empty symlink target', path, {
+            link: joinPath(pathOf(stack), comp),
+          });
+        if (target.includes('\0') || target.length > MAX_GUEST_PATH_LENGTH) {
+          throw pathError('guest/EINVAL', 'symlink target contains NUL or is too long', path, {
+            link: joinPath(pathOf(stack), comp),
+            length: target.length,
+          });
+        }
+        // An absolute target restarts at the guest root; a relative one continues from the link's directory.
+        if (target.startsWith('/')) stack.splice(1);
+        const parts = target.split('/');
+        for (let i = parts.length - 1; i >= 0; i--) pending.push(parts[i] as string);
+        continue;
+      }
+      stack.push(child);
+    }
+    return stack;
+  }
+
+  async function resolveLoc(path: string, followLast: boolean): Promise<Location> {
+    const stack = await resolve(path, followLast);
+    return (stack[stack.length - 1] as Step).loc;
+  }
+
+  return {
+    caseSensitive,
+
+    async stat(path) {
+      return statOf(await resolveLoc(path, true));
+    },
+
+    async lstat(path) {
+      return statOf(await resolveLoc(path, false));
+    },
+
+    async readdir(path) {
+      const stack = await resolve(path, true);
+      const loc = (stack[stack.length - 1] as Step).loc;
+      if (typeOf(loc) !== 'dir') throw pathError('guest/ENOTDIR', `not a directory: ${path}`, path);
+      const dirPath = pathOf(stack);
+      const out: GuestDirentV1[] = [];
+      const index = new Map<string, number>();
+      if (loc.kind === 'node') {
+        for (const e of await loc.mount.fs.readdir(loc.node)) {
+          index.set(e.name, out.length);
+          out.push({ name: e.name, type: e.type });
+        }
+      }
+      // Mount points below this directory shadow (or add) entries, always as directories.
+      for (const name of childrenOf.get(dirPath) ?? []) {
+        const at = index.get(name);
+        if (at === undefined) out.push({ name, type: 'dir' });
+        else out[at] = { name, type: 'dir' };
+      }
+      return out;
+    },
+
+    async readFile(path, opts: ReadFileOptionsV1 = {}) {
+      checkNonNegativeInteger(opts.offset, 'offset', path);
+      checkNonNegativeInteger(opts.length, 'length', path);
+      checkNonNegativeInteger(opts.maxBytes, 'maxBytes', path);
+      const loc = await resolveLoc(path, true);
+      const type = typeOf(loc);
+      if (type === 'dir') throw pathError('guest/EISDIR', `is a directory: ${path}`, path);
+      if (loc.kind !== 'node' || type !== 'file') {
+        throw pathError('guest/EINVAL', `not a regular file: ${path}`, path, { type });
+      }
+      const size = loc.node.size;
+      const offset = opts.offset ?? 0;
+      const available = Math.max(0, size - offset);
+      const want = Math.min(opts.length ?? available, available);
+      const cap = opts.maxBytes ?? maxReadBytes;
+      if (want > cap) {
+        throw pathError('guest/EFBIG', `read of ${want} bytes exceeds the ${cap}-byte cap: ${path}`, path, {
+          size,
+          requested: want,
+          maxBytes: cap,
+        });
+      }
+      if (want === 0) return new Uint8Array(0);
+      const data = await loc.mount.fs.read(loc.node, offset, want);
+      return data.length > want ? data.subarray(0, want) : data;
+    },
+
+    async readlink(path) {
+      const loc = await resolveLoc(path, false);
+      if (loc.kind !== 'node' || loc.node.type !== 'symlink') {
+        throw pathError('guest/EINVAL', `not a symbolic link: ${path}`, path);
+      }
+      return loc.mount.fs.readlink(loc.node);
+    },
+
+    async realpath(path) {
+      return pathOf(await resolve(path, true));
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers for plugins and declared facts.
+
+/** Reads a guest file as UTF-8 text (invalid sequences become U+FFFD); `maxBytes` as in `readFile`. */
+export async function readText(
+  tree: GuestTreeV1,
+  path: string,
+  options: { maxBytes?: number } = {},
+): Promise<string> {
+  const bytes = await tree.readFile(
+    path,
+    options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes },
+  );
+  return new TextDecoder('utf-8').decode(bytes);
+}
+
+/** Codes meaning "nothing reachable there", as opposed to damage (`FormatError`) or misuse. */
+const ABSENT_CODES = new Set(['guest/ENOENT', 'guest/ENOTDIR', 'guest/ELOOP']);
+
+/** Whether `path` resolves (following symlinks). Damaged filesystem structures still throw. */
+export async function exists(tree: GuestTreeV1, path: string): Promise<boolean> {
+  try {
+    await tree.stat(path);
+    return true;
+  } catch (err) {
+    if (err instanceof ImagecheckError && ABSENT_CODES.has(err.code)) return false;
+    throw err;
+  }
+}
+
+export interface GlobGuestOptions {
+  /** Matches returned at most; one more is `guest/E2BIG`. Default 10 000. */
+  readonly maxEntries?: number;
+  /** Directory levels below the pattern's literal base a `**` may descend. Default 32. */
+  readonly maxDepth?: number;
+  /** Directories listed at most in one glob; one more is `guest/E2BIG`. Default 10 000. */
+  readonly maxDirectories?: number;
+  /** Let `*` and `**` match names starting with `.`; default false, as in a shell. */
+  readonly dot?: boolean;
+}
+
+const DEFAULT_GLOB_MAX_ENTRIES = 10_000;
+const DEFAULT_GLOB_MAX_DEPTH = 32;
+const DEFAULT_GLOB_MAX_DIRECTORIES = 10_000;
+
+/**
+ * Expands an absolute glob pattern (picomatch syntax, one path segment at a time: a brace or
+ * extglob may not span a `/`) against the guest tree, returning matching paths, sorted.
+ *
+ * Only directories the pattern can reach are listed: literal segments are looked up directly,
+ * wildcard segments list one directory, and `**` walks down (not through symlinked directories,
+ * like bash's globstar, so a link loop cannot trap it) at most `maxDepth` levels. Symlinks in
+ * literal and wildcard segments are followed. A missing or unreadable branch matches nothing.
+ * Exceeding `maxEntries` or `maxDirectories` throws `GuestPathError('guest/E2BIG')` (the shell's
+ * "argument list too long") rather than silently returning part of the answer.
+ */
+export async function globGuest(
+  tree: GuestTreeV1,
+  pattern: string,
+  options: GlobGuestOptions = {},
+): Promise<string[]> {
+  const segments = splitGuestPath(pattern).filter((s) => s !== '');
+  const maxEntries = options.maxEntries ?? DEFAULT_GLOB_MAX_ENTRIES;
+  const maxDepth = options.maxDepth ?? DEFAULT_GLOB_MAX_DEPTH;
+  const maxDirectories = options.maxDirectories ?? DEFAULT_GLOB_MAX_DIRECTORIES;
+  const pmOptions = { dot: options.dot ?? false, nocase: !tree.caseSensitive };
+  const matchers = segments.map((s) =>
+    s === '**' || !picomatch.scan(s).isGlob ? undefined : picomatch(s, pmOptions),
+  );
+  const results = new Set<string>();
+  let directoriesListed = 0;
+
+  function tooBig(what: string, limit: number): GuestPathError {
+    return pathError('guest/E2BIG', `glob ${pattern} exceeds ${limit} ${what}`, pattern, { limit });
+  }
+
+  async function list(dir: string): Promise<GuestDirentV1[]> {
+    if (++directoriesListed > maxDirectories) throw tooBig('directories listed', maxDirectories);
+    try {
+      return await tree.readdir(dir);
+    } catch (err) {
+      if (err instanceof ImagecheckError && ABSENT_CODES.has(err.code)) return [];
+      throw err;
+    }
+  }
+
+  function add(path: string): void {
+    results.add(path);
+    if (results.size > maxEntries) throw tooBig('matches', maxEntries);
+  }
+
+  async function isDir(path: string): Promise<boolean> {
+    try {
+      return (await tree.stat(path)).type === 'dir';
+    } catch (err) {
+      if (err instanceof ImagecheckError && ABSENT_CODES.has(err.code)) return false;
+      throw err;
+    }
+  }
+
+  // Visited (directory, segment) pairs: `**/**` or `a/**/b/**` would otherwise revisit a directory.
+  const seen = new Set<string>();
+
+  async function walk(dir: string, index: number, depth: number): Promise<void> {
+    const key = `${index}\0${dir}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    if (index === segments.length) {
+      add(dir);
+      return;
+    }
+    const segment = segments[index] as string;
+    const last = index === segments.length - 1;
+    if (segment === '**') {
+      // Zero directories, then each real (non-symlink) subdirectory, bounded by maxDepth.
+      await walk(dir, index + 1, depth);
+      if (depth >= maxDepth) return;
+      for (const e of await list(dir)) {
+        if (!pmOptions.dot && e.name.startsWith('.')) continue;
+        if (e.type === 'dir') await walk(joinPath(dir, e.name), index, depth + 1);
+        else if (last) add(joinPath(dir, e.name));
+      }
+      return;
+    }
+    if (segment === '.') return walk(dir, index + 1, depth);
+    if (segment === '..') throw pathError('guest/EINVAL', 'glob pattern may not contain ..', pattern);
+    const matcher = matchers[index];
+    if (matcher === undefined) {
+      // A literal segment: no listing; the path either resolves or does not.
+      const child = joinPath(dir, segment.replace(/\\(.)/g, '$1'));
+      if (last) {
+        if (await exists(tree, child)) add(child);
+      } else if (await isDir(child)) await walk(child, index + 1, depth);
+      return;
+    }
+    for (const e of await list(dir)) {
+      if (!matcher(e.name)) continue;
+      const child = joinPath(dir, e.name);
+      if (last) add(child);
+      else if (e.type === 'dir' || (e.type === 'symlink' && (await isDir(child))))
+        await walk(child, index + 1, depth);
+    }
+  }
+
+  await walk('/', 0, 0);
+  return [...results].sort();
+}
