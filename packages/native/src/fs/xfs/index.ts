@@ -1,0 +1,1 @@
+export { openXfs, XfsFileSystem } from './reader.js';
