@@ -3,6 +3,7 @@ import {
   type AccessBackendV1,
   type AccessCapabilitiesV1,
   type AssembledGuestV1,
+  createGuestTree,
   type GuestAccessV1,
   type GuestTreeV1,
   type ImageLayoutV1,
@@ -12,7 +13,9 @@ import {
 } from '@imagecheck/sdk';
 import type { ByteSource, SourceStats } from './block/types.js';
 import { openContainer } from './container/open.js';
-import type { FileSystemOpener, FileSystemReader } from './fs/types.js';
+import { BUILTIN_FILESYSTEM_OPENERS, isSubvolumeLister, type SubvolumeOpener } from './fs/registry.js';
+import type { FileSystemReader } from './fs/types.js';
+import { assembleGuest, findRoots, type OpenFilesystem } from './guest/index.js';
 import { readLayout } from './layout.js';
 
 /**
@@ -39,20 +42,12 @@ export type DiskOpener = (
   options: { allowedBackingDirs?: readonly string[] },
 ) => Promise<OpenedDisk>;
 
-/** Opens the guest tree of one OS root given the layout and the filesystem readers (the guest layer). */
-export type RootAssembler = (ctx: {
-  layout: ImageLayoutV1;
-  openFilesystem(id: string): Promise<FileSystemReader | undefined>;
-  rootId?: string;
-}) => Promise<AssembledGuestV1>;
-
 export interface NativeOptions extends OpenOptionsV1 {
-  /** Filesystem readers by type (`ext4`, `xfs`, `vfat`, ...). Types absent here are listed but not readable. */
-  readonly filesystemOpeners?: Readonly<Record<string, FileSystemOpener>>;
-  /** Turns a filesystem reader into a guest tree (the SDK's path resolver). Needed by `openFilesystem`. */
-  readonly createTree?: (fs: FileSystemReader) => GuestTreeV1;
-  /** Finds OS roots and assembles their trees. Needed by `openRoot`. */
-  readonly assembleRoot?: RootAssembler;
+  /**
+   * Filesystem readers by type (`ext4`, `xfs`, `vfat`, ...); default `BUILTIN_FILESYSTEM_OPENERS`.
+   * Types absent here are listed in the layout but not readable.
+   */
+  readonly filesystemOpeners?: Readonly<Record<string, SubvolumeOpener>>;
   /** Replaces the container layer (tests, other containers); default `openContainer`. */
   readonly openDisk?: DiskOpener;
 }
@@ -64,35 +59,47 @@ export const openContainerDisk: DiskOpener = (path, options) =>
     options.allowedBackingDirs === undefined ? {} : { allowedBackingDirs: options.allowedBackingDirs },
   );
 
+/** Readers kept per opened image and (filesystem, subvolume): opening one reads its superblock. */
+const MAX_OPEN_READERS = 256;
+
 class NativeAccess implements GuestAccessV1 {
   readonly specificationVersion = ACCESS_SPECIFICATION_VERSION;
   readonly backend = 'native';
   readonly capabilities: AccessCapabilitiesV1;
+  private readonly openers: Readonly<Record<string, SubvolumeOpener>>;
   private layoutPromise?: Promise<{ layout: ImageLayoutV1; sources: ReadonlyMap<string, ByteSource> }>;
+  private readonly readers = new Map<string, Promise<FileSystemReader | undefined>>();
   private closed = false;
 
   constructor(
     readonly imagePath: string,
     private readonly disk: OpenedDisk,
-    private readonly options: NativeOptions,
+    options: NativeOptions,
   ) {
-    const openers = Object.keys(options.filesystemOpeners ?? {});
+    this.openers = options.filesystemOpeners ?? BUILTIN_FILESYSTEM_OPENERS;
+    const readable = Object.keys(this.openers);
     this.capabilities = {
       layout: true,
-      guestTree: options.assembleRoot !== undefined && openers.length > 0,
-      filesystemTree: options.createTree !== undefined && openers.length > 0,
-      readableFilesystems: openers,
+      guestTree: readable.length > 0,
+      filesystemTree: readable.length > 0,
+      readableFilesystems: readable,
       posixMetadata: true,
     };
   }
 
+  /** The layout, with the OS roots the guest layer finds on its readable filesystems. */
   private load() {
     this.check();
-    this.layoutPromise ??= readLayout(this.disk.source, {
-      format: this.disk.format,
-      details: this.disk.details,
-      readableTypes: new Set(Object.keys(this.options.filesystemOpeners ?? {})),
-    });
+    this.layoutPromise ??= (async () => {
+      const { layout, sources } = await readLayout(this.disk.source, {
+        format: this.disk.format,
+        details: this.disk.details,
+        readableTypes: new Set(Object.keys(this.openers)),
+      });
+      const open: OpenFilesystem = (id, subvolume) => this.readerFrom(layout, sources, id, subvolume);
+      const roots = await findRoots(layout, open, (id) => this.subvolumesFrom(layout, sources, id));
+      return { layout: { ...layout, roots }, sources };
+    })();
     return this.layoutPromise;
   }
 
@@ -100,8 +107,15 @@ class NativeAccess implements GuestAccessV1 {
     return (await this.load()).layout;
   }
 
-  private async reader(id: string): Promise<FileSystemReader | undefined> {
-    const { layout, sources } = await this.load();
+  private readerFrom(
+    layout: ImageLayoutV1,
+    sources: ReadonlyMap<string, ByteSource>,
+    id: string,
+    subvolume?: string,
+  ): Promise<FileSystemReader | undefined> {
+    const key = subvolume === undefined ? id : `${id}:${subvolume}`;
+    const cached = this.readers.get(key);
+    if (cached !== undefined) return cached;
     const info = layout.filesystems.find((f) => f.id === id);
     const source = sources.get(id);
     if (info === undefined || source === undefined) {
@@ -109,40 +123,50 @@ class NativeAccess implements GuestAccessV1 {
         data: { id, known: layout.filesystems.map((f) => f.id) },
       });
     }
-    const opener = this.options.filesystemOpeners?.[info.type];
-    if (opener === undefined) return undefined;
-    return opener(source);
+    const opener = this.openers[info.type];
+    const pending = opener === undefined ? Promise.resolve(undefined) : opener(source, subvolume);
+    if (this.readers.size >= MAX_OPEN_READERS) this.readers.clear();
+    this.readers.set(key, pending);
+    return pending;
+  }
+
+  private async subvolumesFrom(
+    layout: ImageLayoutV1,
+    sources: ReadonlyMap<string, ByteSource>,
+    id: string,
+  ): Promise<readonly string[]> {
+    const fs = await this.readerFrom(layout, sources, id);
+    return fs !== undefined && isSubvolumeLister(fs) ? fs.subvolumePaths() : [];
   }
 
   async openFilesystem(filesystemId: string): Promise<GuestTreeV1> {
-    const fs = await this.reader(filesystemId);
-    if (fs === undefined || this.options.createTree === undefined) {
+    const { layout, sources } = await this.load();
+    const fs = await this.readerFrom(layout, sources, filesystemId);
+    if (fs === undefined) {
+      const info = layout.filesystems.find((f) => f.id === filesystemId);
       throw new UnsupportedError(
         'native/no-filesystem-reader',
-        `the native backend has no reader for filesystem ${filesystemId} yet; only the layout can be listed`,
-        { data: { id: filesystemId } },
+        `the native backend cannot read ${info?.type ?? 'this'} filesystems (${filesystemId})`,
+        { data: { id: filesystemId, type: info?.type } },
       );
     }
-    return this.options.createTree(fs);
+    return createGuestTree([{ mountpoint: '/', fs }]);
   }
 
   async openRoot(rootId?: string): Promise<AssembledGuestV1> {
-    const { layout } = await this.load();
-    if (
-      this.options.assembleRoot === undefined ||
-      Object.keys(this.options.filesystemOpeners ?? {}).length === 0
-    ) {
-      throw new UnsupportedError(
-        'native/no-filesystem-reader',
-        'the native backend cannot assemble a guest tree yet (no filesystem readers are registered); only the layout can be listed',
-        { data: rootId === undefined ? {} : { rootId } },
-      );
+    const { layout, sources } = await this.load();
+    const root =
+      rootId === undefined ? layout.roots.find((r) => r.primary) : layout.roots.find((r) => r.id === rootId);
+    if (root === undefined) {
+      throw rootId === undefined
+        ? new UsageError('native/no-os-root', `no operating system root was found in ${this.imagePath}`, {
+            data: { filesystems: layout.filesystems.map((f) => `${f.id}:${f.type}`) },
+          })
+        : new UsageError('native/unknown-root', `no OS root ${rootId} in ${this.imagePath}`, {
+            data: { rootId, known: layout.roots.map((r) => r.id) },
+          });
     }
-    return this.options.assembleRoot({
-      layout,
-      openFilesystem: (id) => this.reader(id),
-      ...(rootId === undefined ? {} : { rootId }),
-    });
+    return assembleGuest(layout, root, (id, subvolume) => this.readerFrom(layout, sources, id, subvolume));
   }
 
   stats(): Readonly<Record<string, number>> {
@@ -154,6 +178,7 @@ class NativeAccess implements GuestAccessV1 {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.readers.clear();
     await this.disk.close();
   }
 
@@ -174,7 +199,7 @@ export async function openNative(path: string, options: NativeOptions = {}): Pro
   return new NativeAccess(path, disk, options);
 }
 
-/** The native backend with no filesystem readers registered: layout only. */
+/** The native backend; `defaults` apply to every image it opens. */
 export function createNativeBackend(defaults: NativeOptions = {}): AccessBackendV1 {
   return {
     specificationVersion: ACCESS_SPECIFICATION_VERSION,
