@@ -1,1 +1,22 @@
-export {};
+export {
+  type EvaluateOptions,
+  evaluateRule,
+  type GuestOs,
+  localize,
+  MAX_FINDINGS,
+  MAX_FOREACH_ELEMENTS,
+  platformMismatch,
+} from './evaluate.js';
+export {
+  BUILTIN_FACT_DEFINITIONS,
+  buildRegistry,
+  type CollectedFacts,
+  type CollectFactsOptions,
+  collectFacts,
+  type ProgressEvent,
+  type ProgressStage,
+  type RunCheckOptions,
+  runCheck,
+} from './run.js';
+export { type RuleSelection, selectRules } from './select.js';
+export { exitCodeFor, summarize } from './summary.js';

@@ -1,1 +1,2 @@
-export {};
+export * from './memory-guest.js';
+export * from './rule-tester.js';
