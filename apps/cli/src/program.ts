@@ -1,0 +1,173 @@
+import { isImagecheckError } from '@imagecheck/sdk';
+import { Command, CommanderError, Option } from 'commander';
+import { BACKEND_NAMES } from './backends.js';
+import { runCat } from './commands/cat.js';
+import { runCheckCommand } from './commands/check.js';
+import { runFacts } from './commands/facts.js';
+import { runLs } from './commands/ls.js';
+import { runRulesList, runRulesShow } from './commands/rules.js';
+import { type CliIo, EXIT } from './io.js';
+import { VERSION } from './version.js';
+
+const FORMATS = ['text', 'json', 'sarif', 'junit', 'detection'] as const;
+const FAIL_ON = ['high', 'medium', 'low', 'none'] as const;
+
+/** `--only a,b --only c` → ['a', 'b', 'c']. */
+function collectList(value: string, previous: string[] = []): string[] {
+  return [
+    ...previous,
+    ...value
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  ];
+}
+
+function collectRepeat(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+function build(io: CliIo, setExit: (code: number) => void): Command {
+  const program = new Command('imagecheck')
+    .description(
+      'Check a cloud VM disk image, before it is booted, for what would stop its instances starting or working.',
+    )
+    .version(VERSION, '-V, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .exitOverride();
+
+  const backendOption = () =>
+    new Option('--backend <name>', 'how the image is read').choices(BACKEND_NAMES).default('native');
+  const backingOption = () =>
+    new Option(
+      '--allow-backing-dir <dir>',
+      "a folder a backing file or VMDK extent may resolve into, besides the image's own (repeatable)",
+    ).argParser(collectRepeat);
+
+  program
+    .command('check')
+    .description('check one or more images and report every item')
+    .argument('<image...>', 'disk image files (raw, qcow2, vmdk, vhd, vhdx, vdi)')
+    .addOption(new Option('--format <format>', 'report format').choices(FORMATS).default('text'))
+    .option('--output <file>', 'write the report to a file instead of standard output')
+    .option('--pack <dir>', 'a rule pack folder to add (repeatable)', collectRepeat)
+    .option('--only <ids>', 'check only these rule ids or globs (comma-separated, repeatable)', collectList)
+    .option('--skip <ids>', 'skip these rule ids or globs (comma-separated, repeatable)', collectList)
+    .addOption(
+      new Option(
+        '--fail-on <level>',
+        'exit 1 when an item fails at or above this risk level (default: high)',
+      ).choices(FAIL_ON),
+    )
+    .option(
+      '--config <file>',
+      'an imagecheck.config.json or .yaml (default: found from the current folder up)',
+    )
+    .addOption(backendOption())
+    .addOption(backingOption())
+    .option('--tui', 'show the interactive dashboard')
+    .action(async (images: string[], opts) => {
+      setExit(await runCheckCommand(io, images, opts));
+    });
+
+  program
+    .command('facts')
+    .description('print the disk layout and the facts collected from an image')
+    .argument('<image>', 'disk image file')
+    .option('--json', 'print JSON')
+    .addOption(backendOption())
+    .addOption(backingOption())
+    .action(async (image: string, opts) => {
+      setExit(await runFacts(io, image, opts));
+    });
+
+  program
+    .command('ls')
+    .description('list files in the guest (or in one filesystem with --filesystem)')
+    .argument('<image>', 'disk image file')
+    .argument('[path]', 'guest path', '/')
+    .option('-R, --recursive', 'list subdirectories recursively')
+    .option('--json', 'one JSON object per line')
+    .option('--hash', 'add the sha256 of regular files')
+    .option('--filesystem <spec>', 'UUID=..., LABEL=..., a partition number or VG/LV')
+    .addOption(backendOption())
+    .addOption(backingOption())
+    .action(async (image: string, path: string, opts) => {
+      setExit(await runLs(io, image, path, opts));
+    });
+
+  program
+    .command('cat')
+    .description('print a file from the guest (or from one filesystem with --filesystem)')
+    .argument('<image>', 'disk image file')
+    .argument('<path>', 'guest path')
+    .option('--filesystem <spec>', 'UUID=..., LABEL=..., a partition number or VG/LV')
+    .addOption(backendOption())
+    .addOption(backingOption())
+    .action(async (image: string, path: string, opts) => {
+      setExit(await runCat(io, image, path, opts));
+    });
+
+  const rules = program.command('rules').description('list and show the rules of the loaded packs');
+  rules
+    .command('list')
+    .description('list rules')
+    .option('--pack <dir>', 'a rule pack folder to add (repeatable)', collectRepeat)
+    .option('--json', 'print JSON')
+    .action(async (opts) => {
+      setExit(await runRulesList(io, opts));
+    });
+  rules
+    .command('show')
+    .description('show one rule: description, risk level, facts, messages, repair')
+    .argument('<id>', 'rule id')
+    .option('--pack <dir>', 'a rule pack folder to add (repeatable)', collectRepeat)
+    .action(async (id: string, opts) => {
+      setExit(await runRulesShow(io, id, opts));
+    });
+
+  program
+    .command('dashboard')
+    .description('the interactive terminal dashboard')
+    .argument('<image...>', 'disk image files')
+    .option('--pack <dir>', 'a rule pack folder to add (repeatable)', collectRepeat)
+    .option('--config <file>', 'config file')
+    .action(async () => {
+      io.stderr(
+        'imagecheck: the dashboard is not part of this version yet; use `imagecheck check` for the report\n',
+      );
+      setExit(EXIT.usage);
+    });
+
+  return program;
+}
+
+/** Runs the command line; returns the exit code. Never throws for user errors. */
+export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  let code: number = EXIT.ok;
+  const program = build(io, (c) => {
+    code = c;
+  });
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return code;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version end through here with exit code 0.
+      return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    return reportError(io, err);
+  }
+}
+
+/** User errors get one clear line; anything else is a bug and keeps its stack. */
+export function reportError(io: CliIo, err: unknown): number {
+  if (isImagecheckError(err) && err.userFacing) {
+    io.stderr(`imagecheck: ${err.message}\n`);
+    return EXIT.usage;
+  }
+  const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
+  io.stderr(`imagecheck: internal error (this is a bug, please report it):\n${text}\n`);
+  return EXIT.usage;
+}
