@@ -233,7 +233,8 @@ export async function assembleGuest(
   const tree = createGuestTree(table);
   return {
     root,
-    mounts,
+    // fstab order reads best; "/" (no line when fstab lacks it) stays first.
+    mounts: mounts.sort((a, b) => (a.mountpoint === '/' ? -1 : b.mountpoint === '/' ? 1 : (a.line ?? 0) - (b.line ?? 0))),
     caseSensitive: tree.caseSensitive,
     stat: (p) => tree.stat(p),
     lstat: (p) => tree.lstat(p),
