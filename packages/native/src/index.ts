@@ -50,3 +50,4 @@ export {
   scanLvm,
 } from './volume/lvm/index.js';
 export * from './fs/xfs/index.js';
+export * from './fs/fat/index.js';
