@@ -51,3 +51,4 @@ export {
 } from './volume/lvm/index.js';
 export * from './fs/xfs/index.js';
 export * from './fs/fat/index.js';
+export * from './fs/btrfs/index.js';

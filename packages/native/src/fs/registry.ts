@@ -1,6 +1,7 @@
 import type { ByteSource } from '../block/types.js';
+import { openBtrfs } from './btrfs/index.js';
 import { openExt } from './ext/index.js';
-import { openFat } from './fat/index.js';
+import { openExfat, openFat } from './fat/index.js';
 import type { FileSystemReader } from './types.js';
 import { openXfs } from './xfs/index.js';
 
@@ -29,5 +30,7 @@ export const BUILTIN_FILESYSTEM_OPENERS: Readonly<Record<string, SubvolumeOpener
   ext3: openExt,
   ext4: openExt,
   xfs: openXfs,
+  btrfs: (source, subvolume) => openBtrfs(source, subvolume),
   vfat: openFat,
+  exfat: openExfat,
 };

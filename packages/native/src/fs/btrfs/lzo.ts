@@ -1,0 +1,158 @@
+import { FormatError } from '@imagecheck/sdk';
+
+/**
+ * LZO1X decompression, written from the stream description in the Linux kernel's
+ * Documentation/staging/lzo.rst, and the btrfs framing of it (fs/btrfs/lzo.c).
+ *
+ * Instructions (state = literals copied by the previous instruction: 0, 1-3, or 4 for "4+"):
+ *   first byte >= 18        copy (byte - 17) literals; state = min(that, 4)
+ *   0000LLLL, state 0       literal run of 3 + (L || 15 + 255*zeros + next nonzero) bytes; state 4
+ *   0000DDSS, state 1-3     match of 2, distance (H << 2) + D + 1, then S literals
+ *   0000DDSS, state 4       match of 3, distance (H << 2) + D + 2049, then S literals
+ *   0001HLLL                match of 2 + (L || 7 + ...), LE16 d: distance 16384 + (H << 14) + (d >> 2),
+ *                           S = d & 3; distance 16384 is the end-of-stream marker
+ *   001LLLLL                match of 2 + (L || 31 + ...), LE16 d: distance (d >> 2) + 1, S = d & 3
+ *   01LDDDSS                match of 3 + L, distance (H << 3) + D + 1, H = next byte
+ *   1LLDDDSS                match of 5 + L, distance (H << 3) + D + 1
+ */
+export function lzo1xDecompress(src: Uint8Array, maxOut: number): Uint8Array {
+  const out = new Uint8Array(maxOut);
+  let ip = 0;
+  let op = 0;
+  const fail = (why: string): never => {
+    throw new FormatError('btrfs/bad-lzo', `LZO stream: ${why}`, {
+      data: { offset: ip, actual: op, expected: maxOut },
+    });
+  };
+  const byte = (): number => {
+    if (ip >= src.length) fail('input overrun');
+    return src[ip++] as number;
+  };
+  const literals = (n: number): void => {
+    if (ip + n > src.length) fail('literal run past the input');
+    if (op + n > maxOut) fail('output overrun');
+    out.set(src.subarray(ip, ip + n), op);
+    ip += n;
+    op += n;
+  };
+  const copyMatch = (dist: number, len: number): void => {
+    if (dist > op) fail('match distance before the start of the output');
+    if (op + len > maxOut) fail('output overrun');
+    let from = op - dist;
+    for (let i = 0; i < len; i++) out[op++] = out[from++] as number;
+  };
+  /** A run length continued by zero bytes (255 each) and a final nonzero byte. */
+  const longLength = (base: number): number => {
+    let n = 0;
+    let b = byte();
+    // Each zero byte adds 255; more than the output size in zeros is garbage, not a length.
+    while (b === 0) {
+      n += 255;
+      if (n > maxOut) fail('length run too long');
+      b = byte();
+    }
+    return base + n + b;
+  };
+
+  let state = 0;
+  let first = true;
+  for (;;) {
+    let t = byte();
+    if (first) {
+      first = false;
+      if (t >= 18) {
+        const n = t - 17;
+        literals(n);
+        state = Math.min(n, 4);
+        t = byte();
+      }
+    }
+    let len: number;
+    let dist: number;
+    let s: number;
+    if (t < 16) {
+      if (state === 0) {
+        const n = t === 0 ? longLength(15) + 3 : t + 3;
+        literals(n);
+        state = 4;
+        continue;
+      }
+      const h = byte();
+      s = t & 3;
+      if (state === 4) {
+        len = 3;
+        dist = (h << 2) + ((t >> 2) & 3) + 2049;
+      } else {
+        len = 2;
+        dist = (h << 2) + ((t >> 2) & 3) + 1;
+      }
+    } else if (t < 32) {
+      len = (t & 7) === 0 ? longLength(7) + 2 : (t & 7) + 2;
+      const d = byte() | (byte() << 8);
+      dist = 16384 + ((t & 8) << 11) + (d >> 2);
+      s = d & 3;
+      if (dist === 16384) {
+        if (len !== 3) fail('bad end-of-stream marker');
+        return out.subarray(0, op);
+      }
+    } else if (t < 64) {
+      len = (t & 31) === 0 ? longLength(31) + 2 : (t & 31) + 2;
+      const d = byte() | (byte() << 8);
+      dist = (d >> 2) + 1;
+      s = d & 3;
+    } else if (t < 128) {
+      len = 3 + ((t >> 5) & 1);
+      dist = (byte() << 3) + ((t >> 2) & 7) + 1;
+      s = t & 3;
+    } else {
+      len = 5 + ((t >> 5) & 3);
+      dist = (byte() << 3) + ((t >> 2) & 7) + 1;
+      s = t & 3;
+    }
+    copyMatch(dist, len);
+    if (s > 0) literals(s);
+    state = s;
+  }
+}
+
+/**
+ * btrfs LZO framing (fs/btrfs/lzo.c): LE32 total length of the compressed data (including this
+ * header), then segments of LE32 length + LZO1X data, each decompressing to at most one sector.
+ * A segment header never straddles a sector boundary: when fewer than 4 bytes are left in the
+ * sector, they are padding and the next header starts at the next sector.
+ */
+export function btrfsLzoDecompress(src: Uint8Array, outLength: number, sectorSize: number): Uint8Array {
+  const u32 = (o: number) =>
+    ((src[o] ?? 0) | ((src[o + 1] ?? 0) << 8) | ((src[o + 2] ?? 0) << 16) | ((src[o + 3] ?? 0) << 24)) >>> 0;
+  if (src.length < 4)
+    throw new FormatError('btrfs/bad-lzo', 'LZO extent shorter than its header', {
+      data: { actual: src.length },
+    });
+  const total = u32(0);
+  if (total > src.length || total < 4) {
+    throw new FormatError('btrfs/bad-lzo', 'LZO extent length disagrees with the extent', {
+      data: { expected: src.length, actual: total },
+    });
+  }
+  const out = new Uint8Array(outLength);
+  let ip = 4;
+  let op = 0;
+  while (op < outLength && ip < total) {
+    const left = sectorSize - (ip % sectorSize);
+    if (left < 4) ip += left;
+    if (ip + 4 > total) break;
+    const segLen = u32(ip);
+    ip += 4;
+    if (segLen === 0 || ip + segLen > total) {
+      throw new FormatError('btrfs/bad-lzo', 'LZO segment runs past the extent', {
+        data: { offset: ip, actual: segLen },
+      });
+    }
+    const seg = lzo1xDecompress(src.subarray(ip, ip + segLen), Math.min(sectorSize, outLength - op));
+    out.set(seg, op);
+    op += seg.length;
+    ip += segLen;
+  }
+  // A short tail reads as zeros, as the kernel leaves the rest of the page zeroed.
+  return out;
+}
