@@ -10,6 +10,7 @@ import {
 import type { ByteSource } from './block/types.js';
 import { readPartitionTable } from './partition/index.js';
 import type { PartitionTable } from './partition/types.js';
+import { probeBootCode } from './probe/bootcode.js';
 import { BOOT_SECTOR_TYPES, looksAllZero, probeFilesystem, probeIso9660 } from './probe/index.js';
 import type { ProbeResult } from './probe/types.js';
 import { type FoundPv, readPvLabel, scanLvm } from './volume/lvm/index.js';
@@ -158,6 +159,20 @@ export async function readLayout(disk: ByteSource, options: ReadLayoutOptions): 
     }
   }
 
+  // Boot code in sector 0 (and GRUB's core image): only meaningful under a partition table; on a
+  // bare filesystem sector 0 is that filesystem's boot sector.
+  let boot: Record<string, unknown> = {};
+  if (table.table !== 'none') {
+    try {
+      const b = await probeBootCode(disk, table);
+      boot = { bootCode: b.bootCode, ...(b.biosBootPartition ? { biosBootPartition: b.biosBootPartition } : {}) };
+    } catch (e) {
+      if (!isImagecheckError(e)) throw e;
+      warnings.push({ code: e.code, message: `boot code: ${e.message}`, data: e.data });
+    }
+  }
+  const details = { ...(options.details ?? {}), ...table.details, ...boot };
+
   const diskInfo: DiskInfoV1 = {
     ...base,
     sectorSize: table.sectorSize,
@@ -165,9 +180,7 @@ export async function readLayout(disk: ByteSource, options: ReadLayoutOptions): 
     ...(table.diskId === undefined ? {} : { diskId: table.diskId }),
     partitions: table.partitions,
     ...(detected === undefined ? {} : { detected }),
-    ...(Object.keys(table.details).length > 0 || options.details
-      ? { details: { ...(options.details ?? {}), ...table.details } }
-      : {}),
+    ...(Object.keys(details).length > 0 ? { details } : {}),
   };
   return { layout: { disk: diskInfo, volumes, filesystems, roots: [], warnings }, sources };
 }

@@ -45,11 +45,25 @@ export async function run(
 const here = dirname(fileURLToPath(import.meta.url));
 
 /**
+ * The repository root: the nearest folder above this file (or above the current directory, when
+ * this file was bundled elsewhere, as the benchmarks are) holding `turbo.json`.
+ */
+function repoRoot(): string {
+  for (const start of [here, process.cwd()]) {
+    for (let dir = start; ; dir = dirname(dir)) {
+      if (existsSync(join(dir, 'turbo.json'))) return dir;
+      if (dirname(dir) === dir) break;
+    }
+  }
+  return resolve(here, '../../../..');
+}
+
+/**
  * Where built fixture images are cached between runs: `$IMAGECHECK_FIXTURE_CACHE`, else
  * `.fixtures-cache/` at the repository root (git-ignored). Never committed.
  */
 export function fixtureCacheDir(...sub: string[]): string {
-  const base = process.env.IMAGECHECK_FIXTURE_CACHE ?? resolve(here, '../../../../.fixtures-cache');
+  const base = process.env.IMAGECHECK_FIXTURE_CACHE ?? join(repoRoot(), '.fixtures-cache');
   const dir = join(base, ...sub);
   mkdirSync(dir, { recursive: true });
   return dir;

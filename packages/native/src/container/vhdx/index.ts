@@ -13,7 +13,7 @@ import {
   u64le,
   utf16le,
 } from '../bytes.js';
-import { crc32c } from '../crc32c.js';
+import { crc32c } from '../../checksum/crc32c.js';
 import type { ContainerDriver, HostFile, OpenContext, OpenedLayer } from '../types.js';
 import { ReplayedSource, replayLog } from './log.js';
 
