@@ -7,30 +7,34 @@ import { buildMbrDisk, canBuild } from '../fixtures/disks.js';
 import { fixtureCacheDir, hasTools, run } from '../helpers/tools.js';
 
 describe.skipIf(!canBuild.mbr())('native backend object', () => {
-  it('implements the access contract: layout, counters, and clear errors for what is not there yet', async () => {
+  it('implements the access contract: layout, counters, readers, and clear errors', async () => {
     const path = await buildMbrDisk();
     const access = await nativeBackend.open(path);
     try {
       expect(access.specificationVersion).toBe('v1');
       expect(access.backend).toBe('native');
-      expect(access.capabilities).toMatchObject({
-        layout: true,
-        guestTree: false,
-        filesystemTree: false,
-        readableFilesystems: [],
-      });
+      expect(access.capabilities).toMatchObject({ layout: true, guestTree: true, filesystemTree: true });
+      expect(access.capabilities.readableFilesystems).toEqual(
+        expect.arrayContaining(['ext2', 'ext3', 'ext4', 'xfs', 'btrfs', 'vfat', 'exfat']),
+      );
       const layout = await access.inspect();
       expect(await access.inspect()).toBe(layout);
       expect(layout.disk.format).toBe('raw');
+      // Bare mkfs filesystems: nothing on them looks like an OS.
       expect(layout.roots).toEqual([]);
-      expect(layout.filesystems.every((f) => !f.readable)).toBe(true);
+      for (const f of layout.filesystems) {
+        expect(f.readable, `${f.id} ${f.type}`).toBe(['ext4', 'ext2', 'vfat'].includes(f.type));
+      }
       const stats = access.stats?.() ?? {};
       expect(stats.bytesRead).toBeGreaterThan(0);
       expect(stats.bytesRead).toBeLessThan(8 * 1024 * 1024);
-      for (const call of [() => access.openFilesystem('p1'), () => access.openRoot()]) {
-        const err = await call().catch((e: unknown) => e);
-        expect(isImagecheckError(err) && err.code).toBe('native/no-filesystem-reader');
-      }
+      const p1 = await access.openFilesystem('p1');
+      expect((await p1.stat('/')).type).toBe('dir');
+      const noRoot = await access.openRoot().catch((e: unknown) => e);
+      expect(isImagecheckError(noRoot) && noRoot.code).toBe('native/no-os-root');
+      const ntfs = layout.filesystems.find((f) => f.type === 'ntfs');
+      const unreadable = await access.openFilesystem(ntfs?.id ?? 'p8').catch((e: unknown) => e);
+      expect(isImagecheckError(unreadable) && unreadable.code).toBe('native/no-filesystem-reader');
       const unknown = await access.openFilesystem('p99').catch((e: unknown) => e);
       expect(isImagecheckError(unknown) && unknown.code).toBe('native/unknown-filesystem');
     } finally {
