@@ -97,8 +97,20 @@ class NativeAccess implements GuestAccessV1 {
         readableTypes: new Set(Object.keys(this.openers)),
       });
       const open: OpenFilesystem = (id, subvolume) => this.readerFrom(layout, sources, id, subvolume);
-      const roots = await findRoots(layout, open, (id) => this.subvolumesFrom(layout, sources, id));
-      return { layout: { ...layout, roots }, sources };
+      const { roots, warnings } = await findRoots(layout, open, (id) => this.subvolumesFrom(layout, sources, id));
+      // Root finding opened every readable filesystem: what the readers learned (a dirty XFS log,
+      // ext4 needing journal recovery) costs nothing more to report.
+      const filesystems = await Promise.all(
+        layout.filesystems.map(async (f) => {
+          const reader = await this.readers.get(f.id)?.catch(() => undefined);
+          const details = reader?.info.details;
+          return details === undefined ? f : { ...f, details: { ...f.details, ...details } };
+        }),
+      );
+      return {
+        layout: { ...layout, filesystems, roots, warnings: [...layout.warnings, ...warnings] },
+        sources,
+      };
     })();
     return this.layoutPromise;
   }

@@ -3,6 +3,7 @@ import type {
   FilesystemInfoV1,
   GuestTreeV1,
   ImageLayoutV1,
+  LayoutWarningV1,
   MountV1,
   NodeFileSystem,
   OsRootV1,
@@ -102,23 +103,36 @@ export async function findRoots(
   layout: ImageLayoutV1,
   open: OpenFilesystem,
   listSubvolumes?: ListSubvolumes,
-): Promise<OsRootV1[]> {
+): Promise<{ roots: OsRootV1[]; warnings: LayoutWarningV1[] }> {
   const candidates: Candidate[] = [];
+  const warnings: LayoutWarningV1[] = [];
+  // A damaged filesystem must not hide the others: its error becomes a layout warning.
+  const guarded = async <T>(id: string, what: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      return await what();
+    } catch (err) {
+      if (!isImagecheckError(err)) throw err;
+      warnings.push({ code: err.code, message: `${id}: ${err.message}`, data: { filesystem: id, ...err.data } });
+      return undefined;
+    }
+  };
   for (const fsInfo of layout.filesystems) {
     if (!fsInfo.readable) continue;
-    const fs = await open(fsInfo.id);
-    if (fs === undefined) continue;
-    const found = await examine(layout, fsInfo, fs, undefined);
+    const found = await guarded(fsInfo.id, async () => {
+      const fs = await open(fsInfo.id);
+      return fs === undefined ? undefined : examine(layout, fsInfo, fs, undefined);
+    });
     if (found !== undefined) {
       candidates.push(found);
       continue;
     }
     if (fsInfo.type === 'btrfs' && listSubvolumes !== undefined) {
-      const subvols = (await listSubvolumes(fsInfo.id)).slice(0, MAX_SUBVOLUMES_PROBED);
-      for (const sv of subvols) {
-        const svFs = await open(fsInfo.id, sv);
-        if (svFs === undefined) continue;
-        const c = await examine(layout, fsInfo, svFs, sv);
+      const subvols = (await guarded(fsInfo.id, () => listSubvolumes(fsInfo.id))) ?? [];
+      for (const sv of subvols.slice(0, MAX_SUBVOLUMES_PROBED)) {
+        const c = await guarded(`${fsInfo.id}:${sv}`, async () => {
+          const svFs = await open(fsInfo.id, sv);
+          return svFs === undefined ? undefined : examine(layout, fsInfo, svFs, sv);
+        });
         if (c !== undefined) candidates.push(c);
       }
     }
@@ -127,7 +141,7 @@ export async function findRoots(
   candidates.forEach((c, i) => {
     if (best < 0 || c.score > (candidates[best]?.score ?? 0)) best = i;
   });
-  return candidates.map((c, i) => ({ ...c.root, primary: i === best }));
+  return { roots: candidates.map((c, i) => ({ ...c.root, primary: i === best })), warnings };
 }
 
 /**
