@@ -1,0 +1,647 @@
+import {
+  type Collector,
+  type Evidence,
+  type FactDefinition,
+  type FactResult,
+  type FilesystemInfoV1,
+  FormatError,
+  type ImageLayoutV1,
+} from '@imagecheck/sdk';
+import { fileEvidence, noGuest, pathExists, readOptional } from '../network/files.js';
+
+/**
+ * `linux.fstab`: every entry of the guest's `/etc/fstab` (fstab(5)), classified, and what it
+ * resolves to among the filesystems, swap areas and partitions of the image's layout, the way
+ * udev and mount(8) would on the booted instance. It stands on its own over `ctx.layout`; the
+ * guest assembly's own mount results (`ctx.guest.mounts`) are added for comparison only.
+ *
+ * fstab(5): six whitespace-separated fields, `#` comments, blank lines ignored; spaces inside a
+ * field are written `\040` (octal escapes). Fields 3-6 default to `auto`, `defaults`, 0, 0.
+ */
+
+export const FSTAB_PATH = '/etc/fstab';
+export const CRYPTTAB_PATH = '/etc/crypttab';
+/** Lines examined; a real fstab has tens. */
+export const MAX_FSTAB_LINES = 10_000;
+/** An fstab line longer than this is not an fstab line (the kernel's PATH_MAX is 4096). */
+export const MAX_FSTAB_LINE_LENGTH = 16_384;
+
+export type SpecKind =
+  | 'uuid'
+  | 'label'
+  | 'partuuid'
+  | 'partlabel'
+  | 'device'
+  | 'mapper'
+  | 'lvm'
+  | 'by-path'
+  | 'by-id'
+  | 'network'
+  | 'pseudo'
+  | 'bind'
+  | 'path'
+  | 'unknown';
+
+/** What the entry is for: a filesystem on the disk, swap, or one that is not on the disk at all. */
+export type EntryClass = 'filesystem' | 'swap' | 'pseudo' | 'network' | 'bind';
+
+/**
+ * The check's view of one entry:
+ * - `ok`: resolves to a filesystem (or swap area) of a compatible type;
+ * - `unresolved`: nothing in the image matches the source;
+ * - `wrongType`: it resolves, but the declared type cannot mount what is there;
+ * - `kernelName`: a kernel device name (`/dev/sda1`), which changes with the disk bus;
+ * - `hardwareName`: a `/dev/disk/by-id|by-path` name tied to the old hardware;
+ * - `notChecked`: pseudo, network and bind entries, and dm-crypt targets from /etc/crypttab.
+ */
+export type EntryVerdict = 'ok' | 'unresolved' | 'wrongType' | 'kernelName' | 'hardwareName' | 'notChecked';
+
+export interface FstabEntry {
+  readonly line: number;
+  readonly excerpt: string;
+  readonly spec: string;
+  readonly kind: SpecKind;
+  readonly class: EntryClass;
+  readonly mountpoint: string;
+  readonly fstype: string;
+  readonly options: readonly string[];
+  readonly noauto: boolean;
+  readonly nofail: boolean;
+  /** Mounted at boot, and a failure stops the boot (no `noauto`, no `nofail`, on the disk). */
+  readonly bootCritical: boolean;
+  readonly resolved: {
+    readonly filesystem: string;
+    readonly type: string;
+    readonly uuid: string | null;
+    readonly label: string | null;
+  } | null;
+  /** Declared type can mount the resolved one; null when unresolved or not checked. */
+  readonly typeMatches: boolean | null;
+  readonly verdict: EntryVerdict;
+  /** How it resolved, or why it did not. */
+  readonly reason: string;
+  /** A stable source to write instead (`UUID=…`), for kernel and hardware names that resolve. */
+  readonly suggestedSpec: string | null;
+  /** What the guest assembly did with this line: mounted, or its reason; null when it did not list it. */
+  readonly assembly: { readonly mounted: boolean; readonly reason: string | null } | null;
+}
+
+export interface FstabFact {
+  readonly present: boolean;
+  readonly path: string;
+  readonly entries: readonly FstabEntry[];
+  /** Entries whose verdict is not `ok`/`notChecked`, for messages. */
+  readonly problemCount: number;
+  readonly bootCriticalCount: number;
+  /** Pseudo, network, bind and dm-crypt entries, which are not on the disk to check. */
+  readonly notCheckedCount: number;
+}
+
+/** Filesystem types that are not on the disk (proc(5), tmpfs(5), ...). */
+const PSEUDO = new Set([
+  'proc',
+  'sysfs',
+  'devpts',
+  'tmpfs',
+  'devtmpfs',
+  'securityfs',
+  'cgroup',
+  'cgroup2',
+  'debugfs',
+  'hugetlbfs',
+  'mqueue',
+  'pstore',
+  'efivarfs',
+  'binfmt_misc',
+  'configfs',
+  'fusectl',
+  'tracefs',
+  'bpf',
+  'autofs',
+  'none',
+  'rpc_pipefs',
+  'nfsd',
+  'usbfs',
+  'ramfs',
+  'overlay',
+  'squashfs',
+]);
+const NETWORK = new Set([
+  'nfs',
+  'nfs4',
+  'cifs',
+  'smb3',
+  'smbfs',
+  'glusterfs',
+  'ceph',
+  'fuse.sshfs',
+  'sshfs',
+  '9p',
+  'virtiofs',
+  'davfs',
+  'fuse.s3fs',
+  'lustre',
+  'ocfs2',
+  'gfs2',
+]);
+
+/**
+ * Declared type → the on-disk types it mounts. The kernel's ext4 driver mounts ext2 and ext3
+ * (CONFIG_EXT4_USE_FOR_EXT2), but `ext3` cannot mount a filesystem with ext4-only features and
+ * `ext2` cannot mount one with a journal, so only the upward direction is compatible.
+ */
+const COMPATIBLE: Readonly<Record<string, readonly string[]>> = {
+  ext4: ['ext4', 'ext3', 'ext2'],
+  ext3: ['ext3', 'ext2'],
+  ext2: ['ext2'],
+  xfs: ['xfs'],
+  btrfs: ['btrfs'],
+  vfat: ['vfat'],
+  msdos: ['vfat'],
+  fat: ['vfat'],
+  exfat: ['exfat'],
+  ntfs: ['ntfs'],
+  ntfs3: ['ntfs'],
+  'ntfs-3g': ['ntfs'],
+  swap: ['swap'],
+  iso9660: ['iso9660'],
+  udf: ['iso9660'],
+};
+
+function unescapeOctal(field: string): string {
+  return field.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(Number.parseInt(oct, 8)));
+}
+
+function udevUnescape(s: string): string {
+  return s.replace(/\\x([0-9a-fA-F]{2})/g, (_, h: string) => String.fromCharCode(Number.parseInt(h, 16)));
+}
+
+export interface ParsedLine {
+  readonly line: number;
+  readonly excerpt: string;
+  readonly spec: string;
+  readonly mountpoint: string;
+  readonly fstype: string;
+  readonly options: readonly string[];
+}
+
+/** Parses fstab text; throws `FormatError` past the caps (a hostile file, not a real fstab). */
+export function parseFstab(text: string): ParsedLine[] {
+  const lines = text.split('\n');
+  if (lines.length > MAX_FSTAB_LINES) {
+    throw new FormatError('fstab/too-many-lines', `/etc/fstab has ${lines.length} lines`, {
+      data: { path: FSTAB_PATH, lines: lines.length, cap: MAX_FSTAB_LINES },
+    });
+  }
+  const out: ParsedLine[] = [];
+  lines.forEach((raw, i) => {
+    if (raw.length > MAX_FSTAB_LINE_LENGTH) {
+      throw new FormatError('fstab/line-too-long', `/etc/fstab line ${i + 1} is ${raw.length} characters`, {
+        data: { path: FSTAB_PATH, line: i + 1, length: raw.length, cap: MAX_FSTAB_LINE_LENGTH },
+      });
+    }
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) return;
+    const fields = line.split(/\s+/);
+    if (fields.length < 2) return;
+    const [spec = '', mountpoint = '', fstype = 'auto', options = 'defaults'] = fields;
+    out.push({
+      line: i + 1,
+      excerpt: line,
+      spec: unescapeOctal(spec),
+      mountpoint: unescapeOctal(mountpoint),
+      fstype,
+      options: options.split(',').filter((o) => o !== ''),
+    });
+  });
+  return out;
+}
+
+/** Names of dm-crypt targets in /etc/crypttab (crypttab(5): first field). */
+export function parseCrypttabNames(text: string): Set<string> {
+  const names = new Set<string>();
+  for (const raw of text.split('\n', MAX_FSTAB_LINES)) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    const name = line.split(/\s+/)[0];
+    if (name !== undefined) names.add(name);
+  }
+  return names;
+}
+
+function classify(p: ParsedLine): { kind: SpecKind; cls: EntryClass } {
+  const spec = p.spec;
+  const opts = p.options;
+  if (opts.includes('bind') || opts.includes('rbind') || p.fstype === 'bind')
+    return { kind: 'bind', cls: 'bind' };
+  if (NETWORK.has(p.fstype) || /^[^/=]+:\//.test(spec) || spec.startsWith('//')) {
+    return { kind: 'network', cls: 'network' };
+  }
+  if (PSEUDO.has(p.fstype) || (!spec.startsWith('/') && !spec.includes('='))) {
+    return { kind: 'pseudo', cls: 'pseudo' };
+  }
+  const cls: EntryClass = p.fstype === 'swap' ? 'swap' : 'filesystem';
+  const eq = /^(UUID|LABEL|PARTUUID|PARTLABEL)=/i.exec(spec);
+  if (eq?.[1] !== undefined) return { kind: eq[1].toLowerCase() as SpecKind, cls };
+  const disk = /^\/dev\/disk\/by-([a-z]+)\//.exec(spec);
+  if (disk?.[1] !== undefined) {
+    const by = disk[1];
+    if (by === 'uuid' || by === 'label' || by === 'partuuid' || by === 'partlabel') return { kind: by, cls };
+    return { kind: by === 'path' ? 'by-path' : 'by-id', cls };
+  }
+  if (spec.startsWith('/dev/mapper/')) return { kind: 'mapper', cls };
+  if (
+    /^\/dev\/(?:[sv]d|xvd|hd)[a-z]+\d*$|^\/dev\/(?:nvme\d+n\d+(?:p\d+)?|mmcblk\d+(?:p\d+)?|md\d+|dm-\d+)$/.test(
+      spec,
+    )
+  ) {
+    return { kind: 'device', cls };
+  }
+  if (/^\/dev\/[^/]+\/[^/]+$/.test(spec)) return { kind: 'lvm', cls };
+  if (spec.startsWith('/')) return { kind: 'path', cls };
+  return { kind: 'unknown', cls };
+}
+
+function onPartition(layout: ImageLayoutV1, n: number): FilesystemInfoV1 | undefined {
+  return layout.filesystems.find((f) => f.location.kind === 'partition' && f.location.partition === n);
+}
+
+/** `/dev/mapper/<vg>-<lv>`: device-mapper doubles dashes inside VG and LV names. */
+function splitMapper(name: string): { vg: string; lv: string } | undefined {
+  const m = /^((?:[^-]|--)+)-((?:[^-]|--)+)$/.exec(name);
+  if (m?.[1] === undefined || m[2] === undefined) return undefined;
+  return { vg: m[1].replace(/--/g, '-'), lv: m[2].replace(/--/g, '-') };
+}
+
+interface Resolution {
+  readonly fs?: FilesystemInfoV1;
+  readonly reason: string;
+  readonly crypt?: boolean;
+}
+
+/** Resolves a source the way udev names devices on the booted instance. */
+export function resolveSpec(
+  layout: ImageLayoutV1,
+  spec: string,
+  kind: SpecKind,
+  crypt: Set<string>,
+): Resolution {
+  const fss = layout.filesystems;
+  const eqCase = (a: string | undefined, b: string) => a !== undefined && a.toLowerCase() === b.toLowerCase();
+  const found = (fs: FilesystemInfoV1 | undefined, how: string, what: string): Resolution =>
+    fs === undefined
+      ? { reason: `no filesystem or swap with ${what} in the image` }
+      : { fs, reason: `${how} matches ${fs.id}` };
+  const byKey = (key: string, value: string): Resolution => {
+    const v = value.replace(/^"(.*)"$/, '$1');
+    switch (key) {
+      case 'uuid':
+        return found(
+          fss.find((f) => eqCase(f.uuid, v)),
+          'UUID',
+          `UUID ${v}`,
+        );
+      case 'label':
+        return found(
+          fss.find((f) => f.label === v),
+          'LABEL',
+          `label ${v}`,
+        );
+      case 'partuuid': {
+        const p = layout.disk.partitions.find((q) => eqCase(q.uuid, v));
+        if (p === undefined) return { reason: `no partition with PARTUUID ${v} in the image` };
+        return found(
+          onPartition(layout, p.number),
+          'PARTUUID',
+          `a recognised filesystem on partition ${p.number}`,
+        );
+      }
+      default: {
+        const p = layout.disk.partitions.find((q) => q.label === v);
+        if (p === undefined) return { reason: `no partition named ${v} (PARTLABEL) in the image` };
+        return found(
+          onPartition(layout, p.number),
+          'PARTLABEL',
+          `a recognised filesystem on partition ${p.number}`,
+        );
+      }
+    }
+  };
+  const lv = (vg: string, name: string): Resolution =>
+    found(
+      fss.find((f) => f.location.kind === 'lvm' && f.location.vg === vg && f.location.lv === name),
+      `LV ${vg}/${name}`,
+      `LV ${vg}/${name}`,
+    );
+  switch (kind) {
+    case 'uuid':
+    case 'label':
+    case 'partuuid':
+    case 'partlabel': {
+      const m = /^[A-Za-z]+=(.*)$/.exec(spec) ?? /^\/dev\/disk\/by-[a-z]+\/(.*)$/.exec(spec);
+      const value = m?.[1] ?? '';
+      return byKey(kind, spec.startsWith('/dev/') ? udevUnescape(value) : value);
+    }
+    case 'mapper': {
+      const name = spec.slice('/dev/mapper/'.length);
+      if (crypt.has(name)) return { reason: `${name} is a dm-crypt target of /etc/crypttab`, crypt: true };
+      const n = splitMapper(name);
+      if (n === undefined)
+        return { reason: `${spec} is not a <vg>-<lv> device-mapper name and not in /etc/crypttab` };
+      return lv(n.vg, n.lv);
+    }
+    case 'lvm': {
+      const m = /^\/dev\/([^/]+)\/([^/]+)$/.exec(spec);
+      return lv(m?.[1] ?? '', m?.[2] ?? '');
+    }
+    case 'device': {
+      // The image becomes the instance's first disk, whatever its bus calls it.
+      const first = /^\/dev\/(?:(?:[sv]d|xvd|hd)a(\d*)|(?:nvme0n1|mmcblk0)(?:p(\d+))?)$/.exec(spec);
+      if (first === null)
+        return { reason: `${spec} names another disk; the image is the instance's first disk` };
+      const n = first[1] || first[2];
+      if (n === undefined || n === '') {
+        return found(
+          fss.find((f) => f.location.kind === 'disk'),
+          'whole-disk device',
+          `a filesystem on the whole disk`,
+        );
+      }
+      return found(
+        onPartition(layout, Number(n)),
+        `partition ${n}`,
+        `a recognised filesystem on partition ${n}`,
+      );
+    }
+    case 'by-id': {
+      const m = /^\/dev\/disk\/by-id\/dm-name-(.+)$/.exec(spec);
+      if (m?.[1] !== undefined) return resolveSpec(layout, `/dev/mapper/${m[1]}`, 'mapper', crypt);
+      return { reason: `${spec} names the disk by the serial number of the old hardware` };
+    }
+    case 'by-path':
+      return { reason: `${spec} names the disk by its bus position on the old hardware` };
+    default:
+      return { reason: `${spec} is not a device source imagecheck can resolve` };
+  }
+}
+
+function typeMatches(declared: string, actual: string): boolean {
+  if (declared === 'auto') return true;
+  const list = COMPATIBLE[declared];
+  return list === undefined ? declared === actual : list.includes(actual);
+}
+
+/** Builds the fact's entries from parsed lines over a layout. */
+export function analyseFstab(
+  parsed: readonly ParsedLine[],
+  layout: ImageLayoutV1,
+  crypt: Set<string>,
+  mounts: readonly { line?: number; filesystem?: string; reason?: string }[] = [],
+  existingPaths: ReadonlySet<string> = new Set(),
+): FstabEntry[] {
+  return parsed.map((p) => {
+    const { kind, cls } = classify(p);
+    const noauto = p.options.includes('noauto');
+    const nofail = p.options.includes('nofail');
+    const onDisk = cls === 'filesystem' || cls === 'swap';
+    const bootCritical = onDisk && !noauto && !nofail;
+    const m = mounts.find((x) => x.line === p.line);
+    const assembly =
+      m === undefined ? null : { mounted: m.filesystem !== undefined, reason: m.reason ?? null };
+    const base = {
+      line: p.line,
+      excerpt: p.excerpt,
+      spec: p.spec,
+      kind,
+      class: cls,
+      mountpoint: p.mountpoint,
+      fstype: p.fstype,
+      options: p.options,
+      noauto,
+      nofail,
+      bootCritical,
+      assembly,
+    };
+    if (!onDisk) {
+      const why =
+        cls === 'bind'
+          ? 'a bind mount of a directory'
+          : cls === 'network'
+            ? `a network filesystem (${p.fstype})`
+            : `a pseudo filesystem (${p.fstype})`;
+      return {
+        ...base,
+        resolved: null,
+        typeMatches: null,
+        verdict: 'notChecked',
+        reason: `${why}: not on the disk`,
+        suggestedSpec: null,
+      };
+    }
+    if (kind === 'path') {
+      // A swap file (or a loop-mounted image file) lives in the guest's own tree.
+      const there = existingPaths.has(p.spec);
+      return {
+        ...base,
+        resolved: null,
+        typeMatches: null,
+        verdict: there ? 'ok' : 'unresolved',
+        reason: there ? `${p.spec} is a file in the guest` : `${p.spec} does not exist in the guest`,
+        suggestedSpec: null,
+      };
+    }
+    const r = resolveSpec(layout, p.spec, kind, crypt);
+    if (r.crypt) {
+      return {
+        ...base,
+        resolved: null,
+        typeMatches: null,
+        verdict: 'notChecked',
+        reason: r.reason,
+        suggestedSpec: null,
+      };
+    }
+    // by-id names of device-mapper devices (dm-name-, dm-uuid-) are as stable as /dev/mapper.
+    const hardware = kind === 'by-path' || (kind === 'by-id' && !/\/by-id\/dm-(?:name|uuid)-/.test(p.spec));
+    if (r.fs === undefined) {
+      const verdict: EntryVerdict = hardware ? 'hardwareName' : 'unresolved';
+      return { ...base, resolved: null, typeMatches: null, verdict, reason: r.reason, suggestedSpec: null };
+    }
+    const fs = r.fs;
+    const declared = cls === 'swap' ? 'swap' : p.fstype;
+    const matches = typeMatches(declared, fs.type);
+    const stable = fs.uuid !== undefined ? `UUID=${fs.uuid}` : null;
+    const verdict: EntryVerdict = !matches
+      ? 'wrongType'
+      : kind === 'device'
+        ? 'kernelName'
+        : hardware
+          ? 'hardwareName'
+          : 'ok';
+    return {
+      ...base,
+      resolved: { filesystem: fs.id, type: fs.type, uuid: fs.uuid ?? null, label: fs.label ?? null },
+      typeMatches: matches,
+      verdict,
+      reason: matches ? r.reason : `${r.reason}, which holds ${fs.type}, not ${p.fstype}`,
+      suggestedSpec: verdict === 'kernelName' || verdict === 'hardwareName' ? stable : null,
+    };
+  });
+}
+
+const entrySchema = {
+  type: 'object',
+  required: [
+    'line',
+    'spec',
+    'kind',
+    'class',
+    'mountpoint',
+    'fstype',
+    'options',
+    'noauto',
+    'nofail',
+    'bootCritical',
+    'resolved',
+    'typeMatches',
+    'verdict',
+    'reason',
+    'suggestedSpec',
+    'assembly',
+  ],
+  properties: {
+    line: { type: 'integer', minimum: 1 },
+    excerpt: { type: 'string' },
+    spec: { type: 'string' },
+    kind: {
+      enum: [
+        'uuid',
+        'label',
+        'partuuid',
+        'partlabel',
+        'device',
+        'mapper',
+        'lvm',
+        'by-path',
+        'by-id',
+        'network',
+        'pseudo',
+        'bind',
+        'path',
+        'unknown',
+      ],
+    },
+    class: { enum: ['filesystem', 'swap', 'pseudo', 'network', 'bind'] },
+    mountpoint: { type: 'string' },
+    fstype: { type: 'string' },
+    options: { type: 'array', items: { type: 'string' } },
+    noauto: { type: 'boolean' },
+    nofail: { type: 'boolean' },
+    bootCritical: { type: 'boolean' },
+    resolved: {
+      oneOf: [
+        { type: 'null' },
+        {
+          type: 'object',
+          required: ['filesystem', 'type', 'uuid', 'label'],
+          properties: {
+            filesystem: { type: 'string' },
+            type: { type: 'string' },
+            uuid: { type: ['string', 'null'] },
+            label: { type: ['string', 'null'] },
+          },
+        },
+      ],
+    },
+    typeMatches: { type: ['boolean', 'null'] },
+    verdict: { enum: ['ok', 'unresolved', 'wrongType', 'kernelName', 'hardwareName', 'notChecked'] },
+    reason: { type: 'string' },
+    suggestedSpec: { type: ['string', 'null'] },
+    assembly: {
+      oneOf: [
+        { type: 'null' },
+        {
+          type: 'object',
+          required: ['mounted', 'reason'],
+          properties: { mounted: { type: 'boolean' }, reason: { type: ['string', 'null'] } },
+        },
+      ],
+    },
+  },
+} as const;
+
+export const fstabFact: FactDefinition = {
+  id: 'linux.fstab',
+  version: '1.0.0',
+  description:
+    'Every /etc/fstab entry: source kind, mount point, type, options, noauto/nofail, and what it resolves to among the filesystems and swap areas of the image (id, actual type, whether the declared type mounts it), with a verdict per entry.',
+  schema: {
+    $schema: 'https://json-schema.org/draft/2020-12/schema',
+    type: 'object',
+    required: ['present', 'path', 'entries', 'problemCount', 'bootCriticalCount', 'notCheckedCount'],
+    properties: {
+      present: { type: 'boolean' },
+      path: { type: 'string' },
+      entries: { type: 'array', items: entrySchema },
+      problemCount: { type: 'integer', minimum: 0 },
+      bootCriticalCount: { type: 'integer', minimum: 0 },
+      notCheckedCount: { type: 'integer', minimum: 0 },
+    },
+  },
+};
+
+export const fstabCollector: Collector<FstabFact> = {
+  fact: 'linux.fstab',
+  async collect(ctx): Promise<FactResult<FstabFact>> {
+    const guest = ctx.guest;
+    if (guest === undefined) return noGuest('linux.fstab');
+    const text = await readOptional(guest, FSTAB_PATH);
+    if (text === undefined) {
+      return {
+        status: 'ok',
+        value: {
+          present: false,
+          path: FSTAB_PATH,
+          entries: [],
+          problemCount: 0,
+          bootCriticalCount: 0,
+          notCheckedCount: 0,
+        },
+        evidence: [
+          fileEvidence(
+            FSTAB_PATH,
+            undefined,
+            undefined,
+            'absent: the root is mounted from the kernel command line',
+          ),
+        ],
+      };
+    }
+    const crypttab = await readOptional(guest, CRYPTTAB_PATH);
+    const crypt = crypttab === undefined ? new Set<string>() : parseCrypttabNames(crypttab);
+    const parsed = parseFstab(text);
+    const existing = new Set<string>();
+    for (const p of parsed) {
+      if (p.spec.startsWith('/') && !p.spec.startsWith('/dev/') && (await pathExists(guest, p.spec)))
+        existing.add(p.spec);
+    }
+    const entries = analyseFstab(parsed, ctx.layout, crypt, guest.mounts, existing);
+    const evidence: Evidence[] = [fileEvidence(FSTAB_PATH)];
+    for (const e of entries) {
+      if (e.verdict !== 'ok' && e.verdict !== 'notChecked')
+        evidence.push(fileEvidence(FSTAB_PATH, e.line, e.excerpt, e.reason));
+    }
+    return {
+      status: 'ok',
+      value: {
+        present: true,
+        path: FSTAB_PATH,
+        entries,
+        problemCount: entries.filter((e) => e.verdict !== 'ok' && e.verdict !== 'notChecked').length,
+        bootCriticalCount: entries.filter((e) => e.bootCritical).length,
+        notCheckedCount: entries.filter((e) => e.verdict === 'notChecked').length,
+      },
+      evidence,
+    };
+  },
+};
