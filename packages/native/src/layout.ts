@@ -165,7 +165,10 @@ export async function readLayout(disk: ByteSource, options: ReadLayoutOptions): 
   if (table.table !== 'none') {
     try {
       const b = await probeBootCode(disk, table);
-      boot = { bootCode: b.bootCode, ...(b.biosBootPartition ? { biosBootPartition: b.biosBootPartition } : {}) };
+      boot = {
+        bootCode: b.bootCode,
+        ...(b.biosBootPartition ? { biosBootPartition: b.biosBootPartition } : {}),
+      };
     } catch (e) {
       if (!isImagecheckError(e)) throw e;
       warnings.push({ code: e.code, message: `boot code: ${e.message}`, data: e.data });

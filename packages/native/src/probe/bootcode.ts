@@ -59,15 +59,23 @@ export function identifyBootCode(sector0: Uint8Array): BootLoaderKind {
   const grubStrings = contains(code, 'GRUB \0Geom\0Hard Disk\0Read\0 Error');
   if (grubStrings && code[0] === 0xeb && (code[1] === 0x63 || code[1] === 0x4c)) return 'grub2';
   if (grubStrings && code[0] === 0xeb && code[1] === 0x48) return 'grub-legacy';
-  if (contains(code, 'Missing operating system.') && contains(code, 'Operating system load error.')) return 'syslinux';
+  if (contains(code, 'Missing operating system.') && contains(code, 'Operating system load error.'))
+    return 'syslinux';
   if (contains(code, 'Missing OS') && contains(code, 'Multiple active partitions')) return 'syslinux';
-  if (contains(code, 'Invalid partition table') && contains(code, 'Error loading operating system')) return 'windows';
+  if (contains(code, 'Invalid partition table') && contains(code, 'Error loading operating system'))
+    return 'windows';
   return 'unknown';
 }
 
 /** True when a sector is the first sector of a GRUB 2 i386-pc core image (diskboot.img). */
 export function isGrubCoreSector(sector: Uint8Array): boolean {
-  return sector.length >= 512 && sector[0] === 0x52 && sector[1] === 0x56 && sector[2] === 0xbe && contains(sector.subarray(0, 512), 'loading');
+  return (
+    sector.length >= 512 &&
+    sector[0] === 0x52 &&
+    sector[1] === 0x56 &&
+    sector[2] === 0xbe &&
+    contains(sector.subarray(0, 512), 'loading')
+  );
 }
 
 function u64leAsNumber(b: Uint8Array, off: number): number {
@@ -96,11 +104,24 @@ export async function probeBootCode(
   if (loader === 'grub2' && s0) {
     const lba = u64leAsNumber(s0, GRUB_KERNEL_SECTOR_OFFSET);
     const core = lba > 0 ? await readSector(lba) : undefined;
-    bootCode = { loader, coreSector: lba, embeddedCore: core && isGrubCoreSector(core) ? 'grub2' : 'missing' };
+    bootCode = {
+      loader,
+      coreSector: lba,
+      embeddedCore: core && isGrubCoreSector(core) ? 'grub2' : 'missing',
+    };
   }
-  const bbp = table.table === 'gpt' ? table.partitions.find((p) => p.type.toUpperCase() === '21686148-6449-6E6F-744E-656564454649') : undefined;
+  const bbp =
+    table.table === 'gpt'
+      ? table.partitions.find((p) => p.type.toUpperCase() === '21686148-6449-6E6F-744E-656564454649')
+      : undefined;
   if (!bbp) return { bootCode };
   const first = bbp.start + 512 <= disk.size ? await disk.read(bbp.start, 512) : undefined;
-  const core: BiosBootPartitionInfo['core'] = !first ? 'unknown' : isGrubCoreSector(first) ? 'grub2' : first.every((b) => b === 0) ? 'empty' : 'unknown';
+  const core: BiosBootPartitionInfo['core'] = !first
+    ? 'unknown'
+    : isGrubCoreSector(first)
+      ? 'grub2'
+      : first.every((b) => b === 0)
+        ? 'empty'
+        : 'unknown';
   return { bootCode, biosBootPartition: { partition: bbp.number, core } };
 }

@@ -43,7 +43,19 @@ export interface DiskInfoV1 {
    * `iso9660`, `luks`, `bitlocker`, `zero` (every sampled byte is zero), `empty` (size 0).
    */
   readonly detected?: 'iso9660' | 'luks' | 'bitlocker' | 'zero' | 'empty';
-  /** Details worth showing: container sub-format, backing chain, a damaged primary GPT, ... */
+  /**
+   * Details worth showing: container sub-format, backing chain, a damaged primary GPT, ...
+   *
+   * Boot code, reported by backends that read sector 0 (native does, under a partition table):
+   * - `bootCode`: `{ loader, coreSector?, embeddedCore? }`. `loader` is the boot code in the MBR's
+   *   first 440 bytes: `grub2` (GRUB 2 boot.img), `grub-legacy` (GRUB 0.9x stage1), `syslinux`
+   *   (mbr.bin, altmbr.bin, gptmbr.bin), `windows`, `empty` (all zero), `unknown`. For `grub2`,
+   *   `coreSector` is the LBA boot.img loads core.img from (boot.img offset 0x5C) and
+   *   `embeddedCore` is `grub2` when a GRUB core image starts there, else `missing`.
+   * - `biosBootPartition`: `{ partition, core }` on GPT disks with a BIOS boot partition
+   *   (type 21686148-6449-6E6F-744E-656564454649): its number, and `grub2` / `empty` / `unknown`
+   *   for what its first sector holds.
+   */
   readonly details?: Readonly<Record<string, unknown>>;
 }
 
