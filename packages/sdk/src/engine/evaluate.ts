@@ -132,9 +132,10 @@ export function evaluateRule(
   const value = rule.source.value ? renderTemplate(rule.source.value, scope).trim() : '';
 
   if (missing.length > 0) {
+    // The value template reads the missing facts: rendering it would show their empty shell.
     return item({
       status: 'error',
-      value,
+      value: '',
       message: `Could not be checked: required fact${missing.length > 1 ? 's' : ''} unavailable: ${missing.join('; ')}.`,
       evidence: dedupe(missingEvidence),
     });
