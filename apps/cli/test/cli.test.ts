@@ -49,10 +49,13 @@ describe('imagecheck (usage)', () => {
     expect(report.items).toEqual([]);
   });
 
-  it('refuses to check without any rule pack, exit 2', async () => {
-    const r = await imagecheck(['check', sampleImage]);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toContain('--pack');
+  it('loads the built-in Linux pack by default', async () => {
+    const r = await imagecheck(['rules', 'list', '--json']);
+    expect(r.code).toBe(0);
+    const ids = (JSON.parse(r.stdout) as { id: string; pack: string }[]).map((x) => `${x.pack}/${x.id}`);
+    for (const item of ['Platform', 'Fstab', 'Grub', 'Virtio', 'Dhcp', 'CloudInit']) {
+      expect(ids).toContain(`linux/GUESTOS.${item}`);
+    }
   });
 
   it('reports a bad pack with its file, line and field, exit 2', async () => {
@@ -196,6 +199,8 @@ describe.skipIf(!hasTools('qemu-img', 'sfdisk', 'blkid'))('imagecheck on the bun
       sampleImage,
       '--pack',
       examplesPack,
+      '--only',
+      'SSH.*,FILES.*',
       '--fail-on',
       'none',
       '--format',
@@ -209,6 +214,29 @@ describe.skipIf(!hasTools('qemu-img', 'sfdisk', 'blkid'))('imagecheck on the bun
     expect(sarif.version).toBe('2.1.0');
   });
 
+  it('check with the built-in pack finds the fstab entry naming another disk, at its line', async () => {
+    const r = await imagecheck([
+      'check',
+      sampleImage,
+      '--format',
+      'json',
+      '--only',
+      'GUESTOS.Fstab,GUESTOS.Platform',
+    ]);
+    expect(r.code).toBe(1);
+    const report = JSON.parse(r.stdout);
+    expect(report.items.map((i: { name: string }) => i.name).sort()).toEqual([
+      'GUESTOS.Fstab',
+      'GUESTOS.Platform',
+    ]);
+    const fstab = report.items.find((i: { name: string }) => i.name === 'GUESTOS.Fstab');
+    expect(fstab).toMatchObject({ status: 'fail', riskLevel: 'high' });
+    expect(fstab.evidence).toContainEqual(expect.objectContaining({ path: '/etc/fstab', line: 5 }));
+    const platform = report.items.find((i: { name: string }) => i.name === 'GUESTOS.Platform');
+    expect(platform.status).toBe('info');
+    expect(platform.value).toContain('debian');
+  });
+
   it('checks several images into an array of reports', async () => {
     const r = await imagecheck([
       'check',
@@ -216,6 +244,8 @@ describe.skipIf(!hasTools('qemu-img', 'sfdisk', 'blkid'))('imagecheck on the bun
       sampleImage,
       '--pack',
       examplesPack,
+      '--only',
+      'SSH.*',
       '--format',
       'json',
       '--fail-on',
@@ -225,5 +255,21 @@ describe.skipIf(!hasTools('qemu-img', 'sfdisk', 'blkid'))('imagecheck on the bun
     const reports = JSON.parse(r.stdout);
     expect(Array.isArray(reports)).toBe(true);
     expect(reports).toHaveLength(2);
+  });
+
+  it('exits 3 when items could not be decided and nothing failed at or above --fail-on', async () => {
+    // The sample has no kernel, so the driver checks cannot be decided.
+    const r = await imagecheck([
+      'check',
+      sampleImage,
+      '--only',
+      'GUESTOS.Virtio',
+      '--format',
+      'json',
+      '--fail-on',
+      'none',
+    ]);
+    expect(r.code).toBe(3);
+    expect(JSON.parse(r.stdout).items[0]).toMatchObject({ name: 'GUESTOS.Virtio', status: 'error' });
   });
 });
