@@ -1,7 +1,14 @@
 export {
+  baseName,
+  escapeControls,
+  formatBytes,
+  formatEvidenceLocation,
   REPORT_FORMATS,
+  RISK_ORDER,
   type RenderOptions,
   type ReportFormat,
+  STATUS_ORDER,
+  sortItems,
 } from './common.js';
 export {
   DETECTION_ERROR_RISK_CODE,
