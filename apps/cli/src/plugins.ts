@@ -14,8 +14,10 @@ export async function loadDefaultPlugins(): Promise<Plugin[]> {
       const plugin = mod.plugin ?? mod.default;
       if (plugin !== undefined) out.push(plugin);
     } catch (err) {
-      const code = (err as { code?: string }).code;
-      if (code !== 'ERR_MODULE_NOT_FOUND') throw err;
+      // Only "this package is not installed" means the plugin is optional and absent; a plugin
+      // that is installed but broken (say, its build is missing) must say so.
+      const e = err as { code?: string; message?: string };
+      if (e.code !== 'ERR_MODULE_NOT_FOUND' || !e.message?.includes(`Cannot find package '${name}'`)) throw err;
     }
   }
   return out;

@@ -3,6 +3,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { BACKEND_NAMES } from './backends.js';
 import { runCat } from './commands/cat.js';
 import { runCheckCommand } from './commands/check.js';
+import { runDashboardCommand } from './commands/dashboard.js';
 import { runFacts } from './commands/facts.js';
 import { runLs } from './commands/ls.js';
 import { runRulesList, runRulesShow } from './commands/rules.js';
@@ -129,15 +130,25 @@ function build(io: CliIo, setExit: (code: number) => void): Command {
 
   program
     .command('dashboard')
-    .description('the interactive terminal dashboard')
+    .description('the interactive terminal dashboard (the text report when not on a terminal)')
     .argument('<image...>', 'disk image files')
     .option('--pack <dir>', 'a rule pack folder to add (repeatable)', collectRepeat)
-    .option('--config <file>', 'config file')
-    .action(async () => {
-      io.stderr(
-        'imagecheck: the dashboard is not part of this version yet; use `imagecheck check` for the report\n',
-      );
-      setExit(EXIT.usage);
+    .option('--only <ids>', 'check only these rule ids or globs (comma-separated, repeatable)', collectList)
+    .option('--skip <ids>', 'skip these rule ids or globs (comma-separated, repeatable)', collectList)
+    .addOption(
+      new Option(
+        '--fail-on <level>',
+        'exit 1 when an item fails at or above this risk level (default: high)',
+      ).choices(FAIL_ON),
+    )
+    .option(
+      '--config <file>',
+      'an imagecheck.config.json or .yaml (default: found from the current folder up)',
+    )
+    .addOption(backendOption())
+    .addOption(backingOption())
+    .action(async (images: string[], opts) => {
+      setExit(await runDashboardCommand(io, images, opts));
     });
 
   return program;

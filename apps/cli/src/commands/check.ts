@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import type { ProgressEvent, Report, ResolvedConfig, RiskLevel } from '@imagecheck/sdk';
+import type { LoadedPack, Plugin, ProgressEvent, Report, ResolvedConfig, RiskLevel } from '@imagecheck/sdk';
 import {
   exitCodeFor,
   findConfig,
@@ -14,6 +14,7 @@ import { EXIT } from '../io.js';
 import { loadPacks, requirePacks } from '../packs.js';
 import { loadDefaultPlugins } from '../plugins.js';
 import { VERSION } from '../version.js';
+import { canShowDashboard, runDashboardCommand } from './dashboard.js';
 import { type ImageOptions, withImage } from './open.js';
 
 export interface CheckOptions extends ImageOptions {
@@ -40,7 +41,7 @@ function progressPrinter(io: CliIo, image: string): ((e: ProgressEvent) => void)
 }
 
 /** The report of an image that could not be opened: no items, the reason in `error`. */
-function unopenedReport(image: string, backend: string, err: unknown): Report {
+export function unopenedReport(image: string, backend: string, err: unknown): Report {
   const code = isImagecheckError(err) ? err.code : 'internal';
   const message = err instanceof Error ? err.message : String(err);
   return {
@@ -59,19 +60,35 @@ function unopenedReport(image: string, backend: string, err: unknown): Report {
   };
 }
 
-export async function runCheckCommand(io: CliIo, images: string[], opts: CheckOptions): Promise<number> {
-  if (opts.tui) {
-    io.stderr(
-      'imagecheck: the dashboard (--tui) is not part of this version yet; printing the report instead\n',
-    );
-  }
+/** What a check needs before it opens an image: the config, the plugins and the rule packs. */
+export interface CheckSetup {
+  readonly config: ResolvedConfig | undefined;
+  readonly plugins: Plugin[];
+  readonly packs: LoadedPack[];
+  readonly failOn: RiskLevel | 'none';
+}
+
+/**
+ * Loads the config (`--config`, or found from the current folder up), the default plugins and
+ * the packs (plugins', config's, `--pack`), as `check` and `dashboard` both need them.
+ */
+export async function prepareCheck(
+  io: CliIo,
+  opts: { config?: string; pack?: string[]; failOn?: RiskLevel | 'none' },
+): Promise<CheckSetup> {
   const configPath = opts.config !== undefined ? resolve(io.cwd, opts.config) : await findConfig(io.cwd);
   const config: ResolvedConfig | undefined =
     configPath !== undefined ? await loadConfig(configPath) : undefined;
   const plugins = await loadDefaultPlugins();
   const packs = await loadPacks(plugins, [...(config?.packs ?? []), ...(opts.pack ?? [])], io.cwd);
   requirePacks(packs);
-  const failOn = opts.failOn ?? config?.failOn ?? 'high';
+  return { config, plugins, packs, failOn: opts.failOn ?? config?.failOn ?? 'high' };
+}
+
+export async function runCheckCommand(io: CliIo, images: string[], opts: CheckOptions): Promise<number> {
+  // --tui on a terminal is the dashboard; piped or in CI it is the plain check below.
+  if (opts.tui && canShowDashboard(io)) return runDashboardCommand(io, images, opts);
+  const { config, plugins, packs, failOn } = await prepareCheck(io, opts);
 
   const reports: Report[] = [];
   let unreadable = false;

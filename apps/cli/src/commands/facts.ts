@@ -1,6 +1,6 @@
 import type { FactResult, GuestAccessV1, ImageLayoutV1, MountV1, Plugin } from '@imagecheck/sdk';
-import { collectFacts } from '@imagecheck/sdk';
-import { humanSize, table } from '../format.js';
+import { collectFacts, formatBytes as humanSize } from '@imagecheck/sdk';
+import { table } from '../format.js';
 import type { CliIo } from '../io.js';
 import { EXIT } from '../io.js';
 import { loadDefaultPlugins } from '../plugins.js';

@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { recordSampleCheck } from '../test/helpers.js';
+import {
+  applyEvent,
+  failImage,
+  finishImage,
+  inFlight,
+  initialImage,
+  progressFraction,
+  startImage,
+} from './model.js';
+
+describe('model: the state of a check, event by event (sample image, example pack)', () => {
+  it('follows the stages, appends items in engine order, and ends with the report', async () => {
+    const rec = await recordSampleCheck();
+    let s = startImage(initialImage(rec.report.image.path));
+    const stages: string[] = [];
+    const fractions: number[] = [progressFraction(s, rec.plan)];
+    for (const e of rec.events) {
+      s = applyEvent(s, e);
+      if (e.type === 'stage') stages.push(e.stage);
+      fractions.push(progressFraction(s, rec.plan));
+    }
+    expect(stages).toEqual(['open', 'layout', 'guest', 'facts', 'rules', 'done']);
+    expect(s.items.map((i) => i.name)).toEqual(rec.report.items.map((i) => i.name));
+    expect(inFlight(s, rec.plan)).toEqual([]);
+    // The bar never goes back.
+    for (let i = 1; i < fractions.length; i++)
+      expect(fractions[i]).toBeGreaterThanOrEqual(fractions[i - 1] ?? 0);
+    s = finishImage(s, rec.report);
+    expect(s.phase).toBe('done');
+    expect(progressFraction(s, rec.plan)).toBe(1);
+    expect(s.header.format).toBe('qcow2');
+    expect(s.guest.os).toBe('linux');
+  });
+
+  it('every planned item is in flight until it finishes, with the facts it waits for', async () => {
+    const rec = await recordSampleCheck();
+    let s = startImage(initialImage('x'));
+    expect(inFlight(s, rec.plan).map((p) => p.item.name)).toEqual(rec.plan.map((p) => p.name));
+    for (const e of rec.events) {
+      s = applyEvent(s, e);
+      if (e.type === 'item-finish')
+        expect(inFlight(s, rec.plan).map((p) => p.item.name)).not.toContain(e.item.name);
+    }
+  });
+
+  it('takes the kernel and OS version from their items, and a failure to open as the error', () => {
+    let s = startImage(initialImage('disk.qcow2'));
+    s = applyEvent(s, {
+      type: 'item-finish',
+      item: {
+        name: 'GUESTOS.KernelVersion',
+        status: 'info',
+        riskLevel: 'high',
+        value: '6.1.0-18-amd64',
+        message: '',
+        evidence: [],
+      },
+    });
+    s = applyEvent(s, {
+      type: 'item-finish',
+      item: {
+        name: 'GUESTOS.OSVersion',
+        status: 'info',
+        riskLevel: 'low',
+        value: 'Debian 12',
+        message: '',
+        evidence: [],
+      },
+    });
+    expect(s.guest).toEqual({ kernel: '6.1.0-18-amd64', os: 'Debian 12' });
+    const failed = failImage(s, { code: 'host/ENOENT', message: 'cannot open disk.qcow2' });
+    expect(failed.phase).toBe('failed');
+    expect(progressFraction(failed, [])).toBe(1);
+  });
+});

@@ -1,0 +1,14 @@
+import { defineConfig } from 'tsup';
+
+export default defineConfig({
+  entry: { index: 'src/index.ts' },
+  format: ['esm'],
+  dts: true,
+  sourcemap: true,
+  clean: true,
+  target: 'node22',
+  // react-jsx: the automatic runtime, so components need no React import.
+  esbuildOptions(options) {
+    options.jsx = 'automatic';
+  },
+});
