@@ -389,7 +389,8 @@ let factAjv: Ajv2020 | undefined;
 function validateFact(def: FactDefinition, value: unknown): string | undefined {
   let v = factValidators.get(def.schema);
   if (!v) {
-    factAjv ??= newAjv({ strict: false });
+    // Fact schemas come with plugin code, not from packs: trusted, and one error is enough.
+    factAjv ??= newAjv({ strict: false, firstErrorOnly: true, trustedSchemas: true });
     try {
       v = factAjv.compile(def.schema as Record<string, unknown>);
     } catch (err) {

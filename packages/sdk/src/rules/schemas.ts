@@ -47,17 +47,26 @@ function readSchema(name: string): Record<string, unknown> | undefined {
 }
 
 interface Compiled {
-  rule: ValidateFunction;
-  pack: ValidateFunction;
-  config: ValidateFunction;
-  declaredFactAvailable: boolean;
+  readonly rule: ValidateFunction;
+  readonly pack: ValidateFunction;
+  /** Compiled on first use: a check without a config file never pays for it. */
+  readonly config: ValidateFunction;
+  readonly declaredFactAvailable: boolean;
 }
 
 let compiled: Compiled | undefined;
 
-export function newAjv(options: { strict: boolean; useDefaults?: boolean }): Ajv2020 {
+export function newAjv(options: {
+  strict: boolean;
+  useDefaults?: boolean;
+  /** Only the first error is wanted (fact values): ajv's generated code is smaller and faster. */
+  firstErrorOnly?: boolean;
+  /** Skip validating the schema itself against the meta-schema (schemas from plugins' code). */
+  trustedSchemas?: boolean;
+}): Ajv2020 {
   const ajv = new Ajv2020({
-    allErrors: true,
+    allErrors: options.firstErrorOnly !== true,
+    validateSchema: options.trustedSchemas !== true,
     strict: options.strict,
     strictRequired: false,
     useDefaults: options.useDefaults ?? false,
@@ -86,10 +95,14 @@ export function schemaValidators(): Compiled {
       : { $id: `${SCHEMA_BASE}declared-fact.schema.json`, type: 'object' },
   );
   ajv.addSchema(rule);
+  let configValidator: ValidateFunction | undefined;
   compiled = {
     rule: ajv.getSchema(`${SCHEMA_BASE}rule.schema.json`) as ValidateFunction,
     pack: ajv.compile(pack),
-    config: ajv.compile(config),
+    get config() {
+      configValidator ??= ajv.compile(config);
+      return configValidator;
+    },
     declaredFactAvailable: declared !== undefined,
   };
   return compiled;
