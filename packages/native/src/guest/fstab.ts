@@ -39,43 +39,4 @@ export function parseFstab(text: string): FstabEntry[] {
   return out;
 }
 
-/** Filesystem types that are not on the disk: nothing to mount from the image. */
-export const PSEUDO_FSTYPES: ReadonlySet<string> = new Set([
-  'proc',
-  'sysfs',
-  'devpts',
-  'tmpfs',
-  'devtmpfs',
-  'securityfs',
-  'cgroup',
-  'cgroup2',
-  'debugfs',
-  'hugetlbfs',
-  'mqueue',
-  'pstore',
-  'efivarfs',
-  'binfmt_misc',
-  'configfs',
-  'fusectl',
-  'tracefs',
-  'bpf',
-  'autofs',
-  'none',
-  'rpc_pipefs',
-  'nfsd',
-]);
-
-export const NETWORK_FSTYPES: ReadonlySet<string> = new Set([
-  'nfs',
-  'nfs4',
-  'cifs',
-  'smb3',
-  'smbfs',
-  'glusterfs',
-  'ceph',
-  'fuse.sshfs',
-  'sshfs',
-  '9p',
-  'virtiofs',
-  'davfs',
-]);
+export { NETWORK_FSTYPES, PSEUDO_FSTYPES } from '@imagecheck/sdk';

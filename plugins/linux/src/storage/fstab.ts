@@ -6,6 +6,8 @@ import {
   type FilesystemInfoV1,
   FormatError,
   type ImageLayoutV1,
+  NETWORK_FSTYPES,
+  PSEUDO_FSTYPES,
 } from '@imagecheck/sdk';
 import { fileEvidence, noGuest, pathExists, readOptional } from '../network/files.js';
 
@@ -97,54 +99,6 @@ export interface FstabFact {
   readonly notCheckedCount: number;
 }
 
-/** Filesystem types that are not on the disk (proc(5), tmpfs(5), ...). */
-const PSEUDO = new Set([
-  'proc',
-  'sysfs',
-  'devpts',
-  'tmpfs',
-  'devtmpfs',
-  'securityfs',
-  'cgroup',
-  'cgroup2',
-  'debugfs',
-  'hugetlbfs',
-  'mqueue',
-  'pstore',
-  'efivarfs',
-  'binfmt_misc',
-  'configfs',
-  'fusectl',
-  'tracefs',
-  'bpf',
-  'autofs',
-  'none',
-  'rpc_pipefs',
-  'nfsd',
-  'usbfs',
-  'ramfs',
-  'overlay',
-  'squashfs',
-]);
-const NETWORK = new Set([
-  'nfs',
-  'nfs4',
-  'cifs',
-  'smb3',
-  'smbfs',
-  'glusterfs',
-  'ceph',
-  'fuse.sshfs',
-  'sshfs',
-  '9p',
-  'virtiofs',
-  'davfs',
-  'fuse.s3fs',
-  'lustre',
-  'ocfs2',
-  'gfs2',
-]);
-
 /**
  * Declared type → the on-disk types it mounts. The kernel's ext4 driver mounts ext2 and ext3
  * (CONFIG_EXT4_USE_FOR_EXT2), but `ext3` cannot mount a filesystem with ext4-only features and
@@ -234,10 +188,10 @@ function classify(p: ParsedLine): { kind: SpecKind; cls: EntryClass } {
   const opts = p.options;
   if (opts.includes('bind') || opts.includes('rbind') || p.fstype === 'bind')
     return { kind: 'bind', cls: 'bind' };
-  if (NETWORK.has(p.fstype) || /^[^/=]+:\//.test(spec) || spec.startsWith('//')) {
+  if (NETWORK_FSTYPES.has(p.fstype) || /^[^/=]+:\//.test(spec) || spec.startsWith('//')) {
     return { kind: 'network', cls: 'network' };
   }
-  if (PSEUDO.has(p.fstype) || (!spec.startsWith('/') && !spec.includes('='))) {
+  if (PSEUDO_FSTYPES.has(p.fstype) || (!spec.startsWith('/') && !spec.includes('='))) {
     return { kind: 'pseudo', cls: 'pseudo' };
   }
   const cls: EntryClass = p.fstype === 'swap' ? 'swap' : 'filesystem';
