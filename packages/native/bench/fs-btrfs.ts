@@ -27,42 +27,12 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { FsNode, NodeFileSystem } from '@imagecheck/sdk';
 import { FileSource } from '../src/block/file-source.js';
 import type { ByteSource } from '../src/block/types.js';
 import { openBtrfs } from '../src/fs/btrfs/index.js';
 import { openFat } from '../src/fs/fat/index.js';
 import { fixtureCacheDir, which } from '../test/helpers/tools.js';
-
-const CHUNK = 1 << 20;
-
-async function walk(
-  fs: NodeFileSystem,
-): Promise<{ files: number; dirs: number; links: number; dataBytes: number }> {
-  const stats = { files: 0, dirs: 0, links: 0, dataBytes: 0 };
-  const visit = async (dir: FsNode): Promise<void> => {
-    for (const e of await fs.readdir(dir)) {
-      const node = await fs.lookup(dir, e.name);
-      if (node === undefined) throw new Error(`lost ${e.name}`);
-      if (node.type === 'dir') {
-        stats.dirs++;
-        await visit(node);
-      } else if (node.type === 'symlink') {
-        stats.links++;
-        await fs.readlink(node);
-      } else if (node.type === 'file') {
-        stats.files++;
-        stats.dataBytes += node.size;
-        const h = createHash('sha256');
-        for (let off = 0; off < node.size; off += CHUNK)
-          h.update(await fs.read(node, off, Math.min(CHUNK, node.size - off)));
-        h.digest();
-      }
-    }
-  };
-  await visit(await fs.root());
-  return stats;
-}
+import { walkAndHash } from './walk.js';
 
 function tool(name: string): string {
   return which(name) ?? name;
@@ -137,7 +107,7 @@ async function bench(label: string, image: string, offset = 0, size?: number): P
       offset === 0 && size === undefined ? file : file.slice(offset, size ?? file.size - offset);
     const fs = (await openBtrfs(source)) ?? (await openFat(source));
     if (fs === undefined) throw new Error(`${image}: no btrfs or FAT filesystem at ${offset}`);
-    const stats = await walk(fs);
+    const stats = await walkAndHash(fs);
     const ms = performance.now() - t0;
     const s = file.stats;
     console.log(`\n${label}`);

@@ -15,40 +15,10 @@ import { createHash } from 'node:crypto';
 import { existsSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { FsNode, NodeFileSystem } from '@imagecheck/sdk';
 import { FileSource } from '../src/block/file-source.js';
 import { openExt } from '../src/fs/ext/index.js';
 import { fixtureCacheDir, which } from '../test/helpers/tools.js';
-
-const CHUNK = 1 << 20;
-
-async function walk(
-  fs: NodeFileSystem,
-): Promise<{ files: number; dirs: number; links: number; dataBytes: number }> {
-  const stats = { files: 0, dirs: 0, links: 0, dataBytes: 0 };
-  const visit = async (dir: FsNode): Promise<void> => {
-    for (const e of await fs.readdir(dir)) {
-      const node = await fs.lookup(dir, e.name);
-      if (node === undefined) continue;
-      if (node.type === 'dir') {
-        stats.dirs++;
-        await visit(node);
-      } else if (node.type === 'symlink') {
-        stats.links++;
-        await fs.readlink(node);
-      } else if (node.type === 'file') {
-        stats.files++;
-        stats.dataBytes += node.size;
-        const h = createHash('sha256');
-        for (let off = 0; off < node.size; off += CHUNK)
-          h.update(await fs.read(node, off, Math.min(CHUNK, node.size - off)));
-        h.digest();
-      }
-    }
-  };
-  await visit(await fs.root());
-  return stats;
-}
+import { walkAndHash } from './walk.js';
 
 function benchImage(dir: string): string {
   const key = createHash('sha256').update(`v1:${dir}`).digest('hex').slice(0, 12);
@@ -84,7 +54,7 @@ async function main(): Promise<void> {
     const source = offset === 0 && size === undefined ? file : file.slice(offset, size ?? file.size - offset);
     const fs = await openExt(source);
     if (fs === undefined) throw new Error(`${image}: no ext filesystem at ${offset}`);
-    const stats = await walk(fs);
+    const stats = await walkAndHash(fs);
     const ms = performance.now() - t0;
     const s = file.stats;
     console.log(

@@ -8,41 +8,10 @@
  *   npx esbuild bench/fs-xfs.ts --bundle --platform=node --format=esm --packages=external \
  *     --outfile=../../node_modules/.cache/bench/fs-xfs.mjs && node ../../node_modules/.cache/bench/fs-xfs.mjs IMAGE [OFFSET] [SIZE]
  */
-import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import type { FsNode, NodeFileSystem } from '@imagecheck/sdk';
 import { FileSource } from '../src/block/file-source.js';
 import { openXfs } from '../src/fs/xfs/index.js';
-
-const CHUNK = 1 << 20;
-
-async function walk(
-  fs: NodeFileSystem,
-): Promise<{ files: number; dirs: number; links: number; dataBytes: number }> {
-  const stats = { files: 0, dirs: 0, links: 0, dataBytes: 0 };
-  async function visit(dir: FsNode): Promise<void> {
-    for (const entry of await fs.readdir(dir)) {
-      const node = await fs.lookup(dir, entry.name);
-      if (node === undefined) throw new Error(`lost ${entry.name}`);
-      if (node.type === 'dir') {
-        stats.dirs++;
-        await visit(node);
-      } else if (node.type === 'symlink') {
-        stats.links++;
-        await fs.readlink(node);
-      } else if (node.type === 'file') {
-        stats.files++;
-        stats.dataBytes += node.size;
-        const hash = createHash('sha256');
-        for (let off = 0; off < node.size; off += CHUNK)
-          hash.update(await fs.read(node, off, Math.min(CHUNK, node.size - off)));
-        hash.digest();
-      }
-    }
-  }
-  await visit(await fs.root());
-  return stats;
-}
+import { walkAndHash } from './walk.js';
 
 const [image, offsetArg, sizeArg] = process.argv.slice(2);
 if (image === undefined) {
@@ -57,7 +26,7 @@ const t0 = performance.now();
 const fs = await openXfs(source);
 if (fs === undefined) throw new Error(`${image}: no XFS at offset ${offset}`);
 const tOpen = performance.now() - t0;
-const result = await walk(fs);
+const result = await walkAndHash(fs);
 const ms = performance.now() - t0;
 const mib = (n: number): string => `${(n / 2 ** 20).toFixed(1)} MiB`;
 console.log(`image            ${image}`);
