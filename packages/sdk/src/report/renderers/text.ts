@@ -201,7 +201,8 @@ function summaryLine(report: Report, paint: Paint): string {
     paint(STATUS_STYLE[s], `${report.summary.counts[s]} ${STATUS_WORDS[s]}`),
   );
   const verdict = report.summary.passed ? paint('green', '✓ ready') : paint('red', '✗ not ready');
-  return `${verdict}  ${parts.join(' · ')}  ${paint('dim', `(${report.summary.total} items)`)}`;
+  const total = report.summary.total;
+  return `${verdict}  ${parts.join(' · ')}  ${paint('dim', `(${total} ${total === 1 ? 'item' : 'items'})`)}`;
 }
 
 function overall(reports: readonly Report[], paint: Paint): string {
