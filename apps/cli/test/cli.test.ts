@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -257,11 +257,38 @@ describe.skipIf(!hasTools('qemu-img', 'sfdisk', 'blkid'))('imagecheck on the bun
     expect(reports).toHaveLength(2);
   });
 
-  it('exits 3 when items could not be decided and nothing failed at or above --fail-on', async () => {
-    // The sample has no kernel, so the driver checks cannot be decided.
+  it('decides Virtio from the module metadata of the kernel grub.cfg names, whose initramfs is absent', async () => {
+    // The sample holds Debian's real modules.builtin/modules.dep but no kernel image or initramfs:
+    // virtio_blk is a module there, so without an initramfs carrying it the root disk is not found.
     const r = await imagecheck([
       'check',
       sampleImage,
+      '--only',
+      'GUESTOS.Virtio',
+      '--format',
+      'json',
+      '--fail-on',
+      'none',
+    ]);
+    expect(r.code).toBe(0);
+    const item = JSON.parse(r.stdout).items[0];
+    expect(item).toMatchObject({ name: 'GUESTOS.Virtio', status: 'fail', riskLevel: 'high' });
+    expect(item.value).toContain('virtio_blk=module');
+  });
+});
+
+describe.skipIf(!hasTools('mke2fs'))('imagecheck on a root with no kernel at all', () => {
+  it('exits 3 when items could not be decided and nothing failed at or above --fail-on', async () => {
+    // A bare ext4 root with only os-release: no boot entry, no /boot, no /lib/modules, so the
+    // driver check has no default kernel to look at and cannot be decided.
+    const tree = join(tmp, 'nokernel');
+    await mkdir(join(tree, 'etc'), { recursive: true });
+    await writeFile(join(tree, 'etc/os-release'), 'ID=debian\nVERSION_ID="12"\n');
+    const image = join(tmp, 'nokernel.img');
+    await run('mke2fs', ['-q', '-t', 'ext4', '-d', tree, image, '8M']);
+    const r = await imagecheck([
+      'check',
+      image,
       '--only',
       'GUESTOS.Virtio',
       '--format',
