@@ -342,9 +342,11 @@ export const cloudInitCollector: Collector<CloudInitFact> = {
     const evidence: Evidence[] = [];
 
     const executable = (await isExecutable(g, '/usr/bin/cloud-init')) ? '/usr/bin/cloud-init' : null;
+    // Python 2.7 too: CentOS/RHEL 7 ship cloud-init in /usr/lib/python2.7/site-packages.
     const pkgDirs = [
       ...(await globConfig(g, '/usr/lib/python3*/{site,dist}-packages/cloudinit')),
       ...(await globConfig(g, '/usr/lib64/python3*/site-packages/cloudinit')),
+      ...(await globConfig(g, '/usr/lib/python2.7/{site,dist}-packages/cloudinit')),
     ];
     const pythonPackage = pkgDirs[0] ?? null;
     const installed = executable !== null && pythonPackage !== null;
