@@ -46,27 +46,33 @@ function build(io: CliIo, setExit: (code: number) => void): Command {
       "a folder a backing file or VMDK extent may resolve into, besides the image's own (repeatable)",
     ).argParser(collectRepeat);
 
-  program
-    .command('check')
-    .description('check one or more images and report every item')
-    .argument('<image...>', 'disk image files (raw, qcow2, vmdk, vhd, vhdx, vdi)')
+  /** The options `check` and `dashboard` share: which packs and rules, how to judge, how to read. */
+  const withCheckOptions = (cmd: Command): Command =>
+    cmd
+      .option('--pack <dir>', 'a rule pack folder to add (repeatable)', collectRepeat)
+      .option('--only <ids>', 'check only these rule ids or globs (comma-separated, repeatable)', collectList)
+      .option('--skip <ids>', 'skip these rule ids or globs (comma-separated, repeatable)', collectList)
+      .addOption(
+        new Option(
+          '--fail-on <level>',
+          'exit 1 when an item fails at or above this risk level (default: high)',
+        ).choices(FAIL_ON),
+      )
+      .option(
+        '--config <file>',
+        'an imagecheck.config.json or .yaml (default: found from the current folder up)',
+      )
+      .addOption(backendOption())
+      .addOption(backingOption());
+
+  withCheckOptions(
+    program
+      .command('check')
+      .description('check one or more images and report every item')
+      .argument('<image...>', 'disk image files (raw, qcow2, vmdk, vhd, vhdx, vdi)'),
+  )
     .addOption(new Option('--format <format>', 'report format').choices(FORMATS).default('text'))
     .option('--output <file>', 'write the report to a file instead of standard output')
-    .option('--pack <dir>', 'a rule pack folder to add (repeatable)', collectRepeat)
-    .option('--only <ids>', 'check only these rule ids or globs (comma-separated, repeatable)', collectList)
-    .option('--skip <ids>', 'skip these rule ids or globs (comma-separated, repeatable)', collectList)
-    .addOption(
-      new Option(
-        '--fail-on <level>',
-        'exit 1 when an item fails at or above this risk level (default: high)',
-      ).choices(FAIL_ON),
-    )
-    .option(
-      '--config <file>',
-      'an imagecheck.config.json or .yaml (default: found from the current folder up)',
-    )
-    .addOption(backendOption())
-    .addOption(backingOption())
     .option('--tui', 'show the interactive dashboard')
     .action(async (images: string[], opts) => {
       setExit(await runCheckCommand(io, images, opts));
@@ -128,28 +134,14 @@ function build(io: CliIo, setExit: (code: number) => void): Command {
       setExit(await runRulesShow(io, id, opts));
     });
 
-  program
-    .command('dashboard')
-    .description('the interactive terminal dashboard (the text report when not on a terminal)')
-    .argument('<image...>', 'disk image files')
-    .option('--pack <dir>', 'a rule pack folder to add (repeatable)', collectRepeat)
-    .option('--only <ids>', 'check only these rule ids or globs (comma-separated, repeatable)', collectList)
-    .option('--skip <ids>', 'skip these rule ids or globs (comma-separated, repeatable)', collectList)
-    .addOption(
-      new Option(
-        '--fail-on <level>',
-        'exit 1 when an item fails at or above this risk level (default: high)',
-      ).choices(FAIL_ON),
-    )
-    .option(
-      '--config <file>',
-      'an imagecheck.config.json or .yaml (default: found from the current folder up)',
-    )
-    .addOption(backendOption())
-    .addOption(backingOption())
-    .action(async (images: string[], opts) => {
-      setExit(await runDashboardCommand(io, images, opts));
-    });
+  withCheckOptions(
+    program
+      .command('dashboard')
+      .description('the interactive terminal dashboard (the text report when not on a terminal)')
+      .argument('<image...>', 'disk image files'),
+  ).action(async (images: string[], opts) => {
+    setExit(await runDashboardCommand(io, images, opts));
+  });
 
   return program;
 }

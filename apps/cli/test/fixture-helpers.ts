@@ -134,25 +134,7 @@ export interface SfdiskTable {
 }
 
 /** `blkid -p -o export` over one byte range of a file, as key/value pairs (empty when it finds nothing). */
-export async function blkidRange(
-  file: string,
-  offset: number,
-  size: number,
-): Promise<Record<string, string>> {
-  let out = '';
-  try {
-    out = await run('blkid', ['-p', '-o', 'export', '-O', String(offset), '-S', String(size), file]);
-  } catch (e) {
-    // blkid exits 2 when it finds nothing.
-    if ((e as { code?: number }).code !== 2) throw e;
-  }
-  const kv: Record<string, string> = {};
-  for (const line of out.split('\n')) {
-    const i = line.indexOf('=');
-    if (i > 0) kv[line.slice(0, i)] = line.slice(i + 1).replace(/\\(.)/g, '$1');
-  }
-  return kv;
-}
+export { blkidAt as blkidRange } from '../../../packages/native/test/fixtures/disks.js';
 
 /** blkid's TYPE in our vocabulary. */
 export function ourFsType(blkidType: string): string {
