@@ -17,7 +17,8 @@ export async function loadDefaultPlugins(): Promise<Plugin[]> {
       // Only "this package is not installed" means the plugin is optional and absent; a plugin
       // that is installed but broken (say, its build is missing) must say so.
       const e = err as { code?: string; message?: string };
-      if (e.code !== 'ERR_MODULE_NOT_FOUND' || !e.message?.includes(`Cannot find package '${name}'`)) throw err;
+      if (e.code !== 'ERR_MODULE_NOT_FOUND' || !e.message?.includes(`Cannot find package '${name}'`))
+        throw err;
     }
   }
   return out;

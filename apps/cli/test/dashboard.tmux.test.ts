@@ -167,7 +167,8 @@ describe.skipIf(!hasTools('tmux'))('imagecheck dashboard in a real terminal (tmu
     await tmux('resize-window', '-t', s, '-x', '80', '-y', '24');
     text = await waitScreen(
       s,
-      (t) => t.includes('STATUS    RISK') && t.trimEnd().split('\n').length <= 24 && t.includes('─'.repeat(79)),
+      (t) =>
+        t.includes('STATUS    RISK') && t.trimEnd().split('\n').length <= 24 && t.includes('─'.repeat(79)),
       'the list at 80x24',
     );
     expect(text).toContain('✗ failed');

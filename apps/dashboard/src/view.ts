@@ -1,7 +1,12 @@
 import type { Report, ReportItem, RiskLevel, Status } from '@imagecheck/sdk';
 import { baseName, escapeControls } from '@imagecheck/sdk';
 
-export { baseName, formatEvidenceLocation as evidenceLocation, formatBytes, sortItems } from '@imagecheck/sdk';
+export {
+  baseName,
+  formatBytes,
+  formatEvidenceLocation as evidenceLocation,
+  sortItems,
+} from '@imagecheck/sdk';
 
 /** Glyphs and words per status: the same glyphs as the text report, so both read alike. */
 export const STATUS_GLYPH: Readonly<Record<Status, string>> = {

@@ -97,7 +97,9 @@ class NativeAccess implements GuestAccessV1 {
         readableTypes: new Set(Object.keys(this.openers)),
       });
       const open: OpenFilesystem = (id, subvolume) => this.readerFrom(layout, sources, id, subvolume);
-      const { roots, warnings } = await findRoots(layout, open, (id) => this.subvolumesFrom(layout, sources, id));
+      const { roots, warnings } = await findRoots(layout, open, (id) =>
+        this.subvolumesFrom(layout, sources, id),
+      );
       // Root finding opened every readable filesystem: what the readers learned (a dirty XFS log,
       // ext4 needing journal recovery) costs nothing more to report.
       const filesystems = await Promise.all(

@@ -7,16 +7,19 @@ export {
   openContainerDisk,
   openNative,
 } from './backend.js';
+export * from './block/index.js';
+export * from './container/index.js';
+export * from './fs/btrfs/index.js';
+export * from './fs/ext/index.js';
+export * from './fs/fat/index.js';
 export {
   BUILTIN_FILESYSTEM_OPENERS,
   isSubvolumeLister,
   type SubvolumeLister,
   type SubvolumeOpener,
 } from './fs/registry.js';
+export * from './fs/xfs/index.js';
 export * from './guest/index.js';
-export * from './block/index.js';
-export * from './container/index.js';
-export * from './fs/ext/index.js';
 export { type LayoutResult, type ReadLayoutOptions, readLayout } from './layout.js';
 export {
   GPT_TYPE_NAMES,
@@ -49,6 +52,3 @@ export {
   readPvLabel,
   scanLvm,
 } from './volume/lvm/index.js';
-export * from './fs/xfs/index.js';
-export * from './fs/fat/index.js';
-export * from './fs/btrfs/index.js';

@@ -204,7 +204,9 @@ ruleTester.run('GUESTOS.Virtio', {
       facts: V(virtio({ initramfs: null, missing: ['virtio_blk', 'virtio_pci', 'virtio', 'virtio_ring'] })),
       status: 'fail',
       findings: [{ messageId: 'noInitramfs' }],
-      message: new RegExp(`Kernel ${KVER} has no initramfs .* but virtio_blk, virtio_pci, virtio, virtio_ring are modules`),
+      message: new RegExp(
+        `Kernel ${KVER} has no initramfs .* but virtio_blk, virtio_pci, virtio, virtio_ring are modules`,
+      ),
     },
     {
       name: 'no virtio at all: disk, transport and network',

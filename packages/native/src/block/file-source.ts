@@ -112,9 +112,13 @@ export class FileSource implements ByteSource {
       this.stats.bytesRead += bytesRead;
     }
     if (done < length) {
-      throw new ImagecheckError('host/short-read', `${this.path}: file shrank while reading at ${start + done}`, {
-        data: { path: this.path, offset: start + done },
-      });
+      throw new ImagecheckError(
+        'host/short-read',
+        `${this.path}: file shrank while reading at ${start + done}`,
+        {
+          data: { path: this.path, offset: start + done },
+        },
+      );
     }
     return buf;
   }

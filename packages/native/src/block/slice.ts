@@ -34,7 +34,13 @@ export class SliceSource implements ByteSource {
  * Validates a read request against a source size and returns the end offset to read to.
  * Short reads are clamped only when the caller asked for them.
  */
-export function clampRead(size: number, offset: number, length: number, allowShort: boolean, what: string): number {
+export function clampRead(
+  size: number,
+  offset: number,
+  length: number,
+  allowShort: boolean,
+  what: string,
+): number {
   if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
     throw outOfRange(what, offset, length, size);
   }

@@ -112,7 +112,11 @@ export async function findRoots(
       return await what();
     } catch (err) {
       if (!isImagecheckError(err)) throw err;
-      warnings.push({ code: err.code, message: `${id}: ${err.message}`, data: { filesystem: id, ...err.data } });
+      warnings.push({
+        code: err.code,
+        message: `${id}: ${err.message}`,
+        data: { filesystem: id, ...err.data },
+      });
       return undefined;
     }
   };
@@ -248,7 +252,9 @@ export async function assembleGuest(
   return {
     root,
     // fstab order reads best; "/" (no line when fstab lacks it) stays first.
-    mounts: mounts.sort((a, b) => (a.mountpoint === '/' ? -1 : b.mountpoint === '/' ? 1 : (a.line ?? 0) - (b.line ?? 0))),
+    mounts: mounts.sort((a, b) =>
+      a.mountpoint === '/' ? -1 : b.mountpoint === '/' ? 1 : (a.line ?? 0) - (b.line ?? 0),
+    ),
     caseSensitive: tree.caseSensitive,
     stat: (p) => tree.stat(p),
     lstat: (p) => tree.lstat(p),

@@ -33,7 +33,12 @@ export async function walkHostDir(root: string): Promise<TreeEntry[]> {
         await visit(r);
       } else if (st.isFile()) {
         const data = await readFile(abs);
-        out.push({ ...base, type: 'file', size: st.size, sha256: createHash('sha256').update(data).digest('hex') });
+        out.push({
+          ...base,
+          type: 'file',
+          size: st.size,
+          sha256: createHash('sha256').update(data).digest('hex'),
+        });
       } else out.push({ ...base, type: 'other' });
     }
   }
@@ -42,7 +47,10 @@ export async function walkHostDir(root: string): Promise<TreeEntry[]> {
 }
 
 /** Walks a filesystem through the node-level interface; file contents are hashed in 1 MiB reads. */
-export async function walkNodeFs(fs: NodeFileSystem, options: { skip?: (path: string) => boolean } = {}): Promise<TreeEntry[]> {
+export async function walkNodeFs(
+  fs: NodeFileSystem,
+  options: { skip?: (path: string) => boolean } = {},
+): Promise<TreeEntry[]> {
   const out: TreeEntry[] = [];
   async function visit(dir: FsNode, rel: string): Promise<void> {
     const entries = (await fs.readdir(dir)).map((e) => e.name).sort();

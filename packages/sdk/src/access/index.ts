@@ -1,4 +1,4 @@
-export * from './v1.js';
+export * from './fstypes.js';
 export * from './node-fs.js';
 export * from './tree.js';
-export * from './fstypes.js';
+export * from './v1.js';

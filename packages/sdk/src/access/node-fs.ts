@@ -56,4 +56,3 @@ export interface NodeFileSystem {
   /** Symlink target as stored (not resolved). */
   readlink(link: FsNode): Promise<string>;
 }
-

@@ -213,11 +213,15 @@ async function openGuest(
   access: GuestAccessV1,
   layout: ImageLayoutV1,
 ): Promise<{ guest: AssembledGuestV1 | undefined; guestError: string | undefined }> {
-  if (layout.roots.length === 0) return { guest: undefined, guestError: 'no operating system root was found in the image' };
+  if (layout.roots.length === 0)
+    return { guest: undefined, guestError: 'no operating system root was found in the image' };
   try {
     return { guest: await access.openRoot(), guestError: undefined };
   } catch (err) {
-    return { guest: undefined, guestError: `${isImagecheckError(err) ? `${err.code}: ` : ''}${(err as Error).message}` };
+    return {
+      guest: undefined,
+      guestError: `${isImagecheckError(err) ? `${err.code}: ` : ''}${(err as Error).message}`,
+    };
   }
 }
 

@@ -41,11 +41,20 @@ export class ImagecheckError extends Error {
   }
 
   toJSON(): SerializedImagecheckError {
-    return { name: this.name, code: this.code, message: this.message, data: this.data, userFacing: this.userFacing };
+    return {
+      name: this.name,
+      code: this.code,
+      message: this.message,
+      data: this.data,
+      userFacing: this.userFacing,
+    };
   }
 
   static fromJSON(json: SerializedImagecheckError): ImagecheckError {
-    const err = new ImagecheckError(json.code, json.message, { data: json.data, userFacing: json.userFacing });
+    const err = new ImagecheckError(json.code, json.message, {
+      data: json.data,
+      userFacing: json.userFacing,
+    });
     err.name = json.name;
     return err;
   }

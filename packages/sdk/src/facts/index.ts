@@ -1,2 +1,2 @@
-export * from './types.js';
 export * from './declared/index.js';
+export * from './types.js';

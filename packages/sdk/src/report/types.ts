@@ -27,7 +27,11 @@ export interface Repair {
   /** What to do, in words (Markdown). */
   readonly text: string;
   /** A script that does it, where a safe one exists. */
-  readonly script?: { readonly language: 'bash' | 'powershell'; readonly content: string; readonly runIn?: string };
+  readonly script?: {
+    readonly language: 'bash' | 'powershell';
+    readonly content: string;
+    readonly runIn?: string;
+  };
 }
 
 export interface Waiver {

@@ -1,5 +1,6 @@
 import { FormatError, UnsupportedError } from '@imagecheck/sdk';
 import type { ByteSource } from '../../block/index.js';
+import { crc32c } from '../../checksum/crc32c.js';
 import {
   ascii,
   ChunkedSource,
@@ -13,7 +14,6 @@ import {
   u64le,
   utf16le,
 } from '../bytes.js';
-import { crc32c } from '../../checksum/crc32c.js';
 import type { ContainerDriver, HostFile, OpenContext, OpenedLayer } from '../types.js';
 import { ReplayedSource, replayLog } from './log.js';
 

@@ -1,7 +1,7 @@
 import { FormatError } from '@imagecheck/sdk';
 import { type ByteSource, clampRead, SliceSource } from '../../block/index.js';
-import { ascii, guid, safe, u32le, u64le } from '../bytes.js';
 import { crc32c } from '../../checksum/crc32c.js';
+import { ascii, guid, safe, u32le, u64le } from '../bytes.js';
 
 /*
  * VHDX log replay, in memory and read-only (MS-VHDX §2.3 "Log"). The log is a circular buffer of

@@ -10,8 +10,8 @@ import {
   UsageError,
 } from '@imagecheck/sdk';
 import type { ByteSource } from '../../block/types.js';
-import { u16le } from './bytes.js';
 import { crc32cUpdate as crc32cRaw } from '../../checksum/crc32c.js';
+import { u16le } from './bytes.js';
 import { parseDirBlock, type RawDirEntry, typeFromDirent } from './dir.js';
 import { BG_INODE_UNINIT, decodeGroupDesc, descriptorLocation, type GroupDesc } from './groups.js';
 import {

@@ -1,6 +1,6 @@
 import { FormatError, UnsupportedError } from '@imagecheck/sdk';
-import { cString, join64, u8, u16le, u32le, uuidString } from './bytes.js';
 import { crc32cUpdate as crc32cRaw } from '../../checksum/crc32c.js';
+import { cString, join64, u8, u16le, u32le, uuidString } from './bytes.js';
 
 /**
  * The ext2/3/4 superblock: 1024 bytes at byte 1024 of the filesystem, little-endian.

@@ -4,9 +4,9 @@ export {
   formatBytes,
   formatEvidenceLocation,
   REPORT_FORMATS,
-  RISK_ORDER,
   type RenderOptions,
   type ReportFormat,
+  RISK_ORDER,
   STATUS_ORDER,
   sortItems,
 } from './common.js';
