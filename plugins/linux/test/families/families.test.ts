@@ -264,11 +264,13 @@ describe.skipIf(!canBuildFamilies())('family images through the whole stack', ()
       );
     });
 
-    it.skipIf(e.initramfs === undefined)('Virtio finds the drivers in the initramfs', async () => {
-      const v = item(await report(name), 'GUESTOS.Virtio');
-      expect(v.value).toMatch(/virtio_blk=module\(initramfs\)/);
-      expect(files(v).map((f) => f.path)).toContain(e.initramfs?.(images));
-    });
+    // Alibaba Cloud Linux and Ubuntu build virtio into the kernel: no initramfs evidence to check.
+    if (e.initramfs !== undefined)
+      it('Virtio finds the drivers in the initramfs', async () => {
+        const v = item(await report(name), 'GUESTOS.Virtio');
+        expect(v.value).toMatch(/virtio_blk=module\(initramfs\)/);
+        expect(files(v).map((f) => f.path)).toContain(e.initramfs?.(images));
+      });
 
     // CentOS 7 ships cloud-init for Python 2.7 (/usr/lib/python2.7/site-packages/cloudinit).
     it('CloudInit and OnlineResizeFS pass', async () => {
