@@ -10,7 +10,7 @@ import { FileSource } from '../../../src/block/file-source.js';
 import { MemorySource } from '../../../src/block/slice.js';
 import type { ByteSource } from '../../../src/block/types.js';
 import { type BtrfsFileSystem, crc32c, lzo1xDecompress, openBtrfs } from '../../../src/fs/btrfs/index.js';
-import { type BtrfsFixture, type BtrfsFixtureParams, buildBtrfsFixture } from '../../fixtures/btrfs.js';
+import { type BtrfsFixture, buildBtrfsFixture, BTRFS_CASES as CASES } from '../../fixtures/btrfs.js';
 import { hasTools, sha256 } from '../../helpers/tools.js';
 import { type TreeEntry, walkHostDir, walkNodeFs } from '../../helpers/tree.js';
 
@@ -62,75 +62,6 @@ describe('crc32c and LZO primitives', () => {
     }
   });
 });
-
-const CASES: { name: string; params: BtrfsFixtureParams }[] = [
-  {
-    name: 'mkfs.btrfs --rootdir',
-    params: {
-      kind: 'rootdir',
-      sizeMiB: 256,
-      manyFiles: 3000,
-      largeBytes: 3 * 1024 * 1024 + 7,
-      label: 'rootdir',
-    },
-  },
-  {
-    name: 'mkfs.btrfs --rootdir --csum sha256 --nodesize 4096',
-    params: {
-      kind: 'rootdir',
-      sizeMiB: 256,
-      manyFiles: 3000,
-      largeBytes: 1024 * 1024,
-      label: 'sha256',
-      csum: 'sha256',
-      nodeSize: 4096,
-    },
-  },
-  {
-    name: 'mkfs.btrfs --rootdir --csum xxhash',
-    params: {
-      kind: 'rootdir',
-      sizeMiB: 256,
-      manyFiles: 200,
-      largeBytes: 1024 * 1024,
-      label: 'xxhash',
-      csum: 'xxhash',
-    },
-  },
-  {
-    name: 'loop mount, compress-force=zstd',
-    params: {
-      kind: 'mount',
-      compress: 'zstd',
-      sizeMiB: 256,
-      manyFiles: 3000,
-      largeBytes: 3 * 1024 * 1024 + 7,
-      label: 'zstd',
-    },
-  },
-  {
-    name: 'loop mount, compress-force=lzo',
-    params: {
-      kind: 'mount',
-      compress: 'lzo',
-      sizeMiB: 256,
-      manyFiles: 1000,
-      largeBytes: 2 * 1024 * 1024 + 1,
-      label: 'lzo',
-    },
-  },
-  {
-    name: 'loop mount, compress-force=zlib',
-    params: {
-      kind: 'mount',
-      compress: 'zlib',
-      sizeMiB: 256,
-      manyFiles: 1000,
-      largeBytes: 2 * 1024 * 1024 + 1,
-      label: 'zlib',
-    },
-  },
-];
 
 describe.skipIf(!hasTools('mkfs.btrfs', 'mkfifo'))('btrfs fixtures built with the real tools', () => {
   for (const { name, params } of CASES) {

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileSource } from '../../../src/block/file-source.js';
 import { MemorySource } from '../../../src/block/slice.js';
 import { FatFileSystem, openFat } from '../../../src/fs/fat/index.js';
-import { buildFatFixture, type FatFixture, type FatFixtureParams } from '../../fixtures/fat.js';
+import { buildFatFixture, FAT_CASES as CASES, type FatFixture } from '../../fixtures/fat.js';
 import { hasTools, sha256 } from '../../helpers/tools.js';
 import { type TreeEntry, walkHostDir, walkNodeFs } from '../../helpers/tree.js';
 
@@ -54,43 +54,6 @@ async function expectTypedError(p: Promise<unknown>, code?: RegExp): Promise<voi
   expect(isImagecheckError(err), String(err)).toBe(true);
   if (code !== undefined) expect((err as FormatError).code).toMatch(code);
 }
-
-const CASES: { name: string; params: FatFixtureParams }[] = [
-  {
-    name: 'FAT12',
-    params: {
-      fatType: 12,
-      sizeMiB: 8,
-      manyFiles: 300,
-      largeBytes: 1024 * 1024 + 333,
-      label: 'FAT12LBL',
-      volumeId: '12ab34cd',
-    },
-  },
-  {
-    name: 'FAT16',
-    params: {
-      fatType: 16,
-      sizeMiB: 48,
-      manyFiles: 3000,
-      largeBytes: 5 * 1024 * 1024 + 1,
-      label: 'FAT16LBL',
-      volumeId: '0000beef',
-    },
-  },
-  {
-    name: 'FAT32',
-    params: {
-      fatType: 32,
-      sizeMiB: 64,
-      sectorsPerCluster: 1,
-      manyFiles: 3000,
-      largeBytes: 7 * 1024 * 1024 + 511,
-      label: 'ESP',
-      volumeId: 'f00dcafe',
-    },
-  },
-];
 
 describe.skipIf(!hasTools('mkfs.fat', 'mcopy', 'mdel'))('FAT fixtures built with mkfs.fat + mcopy', () => {
   for (const { name, params } of CASES) {
