@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { FsNode, NodeFileSystem } from '@imagecheck/sdk';
+import type { FsNode, NodeFileSystem } from '@imagecheck/access';
 
 const CHUNK = 1 << 20;
 

@@ -1,21 +1,22 @@
 import {
   ACCESS_SPECIFICATION_VERSION,
-  type AccessBackendV1,
-  type AccessCapabilitiesV1,
-  type AssembledGuestV1,
-  createGuestTree,
-  type GuestAccessV1,
-  type GuestTreeV1,
-  type ImageLayoutV1,
-  type OpenOptionsV1,
+  type AccessBackendV2,
+  type AccessCapabilitiesV2,
+  type GuestAccessV2,
+  type ImageLayoutV2,
+  InternalError,
+  isImagecheckError,
+  type LayoutWarningV2,
+  type NodeFileSystem,
+  type OpenFilesystemOptionsV2,
+  type OpenOptionsV2,
   UnsupportedError,
   UsageError,
-} from '@imagecheck/sdk';
+} from '@imagecheck/access';
 import type { ByteSource, SourceStats } from './block/types.js';
 import { openContainer } from './container/open.js';
 import { BUILTIN_FILESYSTEM_OPENERS, isSubvolumeLister, type SubvolumeOpener } from './fs/registry.js';
 import type { FileSystemReader } from './fs/types.js';
-import { assembleGuest, findRoots, type OpenFilesystem } from './guest/index.js';
 import { readLayout } from './layout.js';
 
 /**
@@ -23,8 +24,8 @@ import { readLayout } from './layout.js';
  *
  * Layering: `openDisk` turns the image file into the guest-visible disk (a `ByteSource`);
  * `readLayout` finds partitions, LVM volumes and filesystems on it; filesystem contents are read
- * by the `FileSystemOpener`s registered for their type; turning an opened filesystem into a
- * guest tree, and assembling OS roots, are plugged in through `NativeOptions` by the guest layer.
+ * by the `FileSystemOpener`s registered for their type. It knows no operating system: finding OS
+ * roots and assembling guest trees is the engine's, through the plugins' OS providers.
  */
 
 /** The guest-visible disk of an opened image, whatever container held it. */
@@ -42,7 +43,7 @@ export type DiskOpener = (
   options: { allowedBackingDirs?: readonly string[] },
 ) => Promise<OpenedDisk>;
 
-export interface NativeOptions extends OpenOptionsV1 {
+export interface NativeOptions extends OpenOptionsV2 {
   /**
    * Filesystem readers by type (`ext4`, `xfs`, `vfat`, ...); default `BUILTIN_FILESYSTEM_OPENERS`.
    * Types absent here are listed in the layout but not readable.
@@ -62,12 +63,12 @@ export const openContainerDisk: DiskOpener = (path, options) =>
 /** Readers kept per opened image and (filesystem, subvolume): opening one reads its superblock. */
 const MAX_OPEN_READERS = 256;
 
-class NativeAccess implements GuestAccessV1 {
+class NativeAccess implements GuestAccessV2 {
   readonly specificationVersion = ACCESS_SPECIFICATION_VERSION;
   readonly backend = 'native';
-  readonly capabilities: AccessCapabilitiesV1;
+  readonly capabilities: AccessCapabilitiesV2;
   private readonly openers: Readonly<Record<string, SubvolumeOpener>>;
-  private layoutPromise?: Promise<{ layout: ImageLayoutV1; sources: ReadonlyMap<string, ByteSource> }>;
+  private layoutPromise?: Promise<{ layout: ImageLayoutV2; sources: ReadonlyMap<string, ByteSource> }>;
   private readonly readers = new Map<string, Promise<FileSystemReader | undefined>>();
   private closed = false;
 
@@ -80,14 +81,19 @@ class NativeAccess implements GuestAccessV1 {
     const readable = Object.keys(this.openers);
     this.capabilities = {
       layout: true,
-      guestTree: readable.length > 0,
+      bootFacts: true,
       filesystemTree: readable.length > 0,
       readableFilesystems: readable,
       posixMetadata: true,
     };
   }
 
-  /** The layout, with the OS roots the guest layer finds on its readable filesystems. */
+  /**
+   * The layout. Every readable filesystem is opened here (its superblock read): what the readers
+   * learn (a dirty XFS log, ext4 needing journal recovery) belongs in the layout, and a damaged
+   * one becomes a layout warning instead of hiding the others. The engine opens them anyway to
+   * look for OS roots, and openers are cached, so this costs nothing more.
+   */
   private load() {
     this.check();
     this.layoutPromise ??= (async () => {
@@ -96,33 +102,32 @@ class NativeAccess implements GuestAccessV1 {
         details: this.disk.details,
         readableTypes: new Set(Object.keys(this.openers)),
       });
-      const open: OpenFilesystem = (id, subvolume) => this.readerFrom(layout, sources, id, subvolume);
-      const { roots, warnings } = await findRoots(layout, open, (id) =>
-        this.subvolumesFrom(layout, sources, id),
-      );
-      // Root finding opened every readable filesystem: what the readers learned (a dirty XFS log,
-      // ext4 needing journal recovery) costs nothing more to report.
+      const warnings: LayoutWarningV2[] = [];
       const filesystems = await Promise.all(
         layout.filesystems.map(async (f) => {
-          const reader = await this.readers.get(f.id)?.catch(() => undefined);
-          const details = reader?.info.details;
-          return details === undefined ? f : { ...f, details: { ...f.details, ...details } };
+          if (!f.readable) return f;
+          try {
+            const reader = await this.readerFrom(layout, sources, f.id);
+            const details = reader?.info.details;
+            return details === undefined ? f : { ...f, details: { ...f.details, ...details } };
+          } catch (err) {
+            if (!isImagecheckError(err) || !err.userFacing) throw err;
+            warnings.push({ code: err.code, message: `${f.id}: ${err.message}`, data: { filesystem: f.id, ...err.data } });
+            return f;
+          }
         }),
       );
-      return {
-        layout: { ...layout, filesystems, roots, warnings: [...layout.warnings, ...warnings] },
-        sources,
-      };
+      return { layout: { ...layout, filesystems, warnings: [...layout.warnings, ...warnings] }, sources };
     })();
     return this.layoutPromise;
   }
 
-  async inspect(): Promise<ImageLayoutV1> {
+  async inspect(): Promise<ImageLayoutV2> {
     return (await this.load()).layout;
   }
 
   private readerFrom(
-    layout: ImageLayoutV1,
+    layout: ImageLayoutV2,
     sources: ReadonlyMap<string, ByteSource>,
     id: string,
     subvolume?: string,
@@ -144,18 +149,15 @@ class NativeAccess implements GuestAccessV1 {
     return pending;
   }
 
-  private async subvolumesFrom(
-    layout: ImageLayoutV1,
-    sources: ReadonlyMap<string, ByteSource>,
-    id: string,
-  ): Promise<readonly string[]> {
-    const fs = await this.readerFrom(layout, sources, id);
+  async listSubvolumes(filesystemId: string): Promise<readonly string[]> {
+    const { layout, sources } = await this.load();
+    const fs = await this.readerFrom(layout, sources, filesystemId);
     return fs !== undefined && isSubvolumeLister(fs) ? fs.subvolumePaths() : [];
   }
 
-  async openFilesystem(filesystemId: string): Promise<GuestTreeV1> {
+  async openFilesystem(filesystemId: string, options: OpenFilesystemOptionsV2 = {}): Promise<NodeFileSystem> {
     const { layout, sources } = await this.load();
-    const fs = await this.readerFrom(layout, sources, filesystemId);
+    const fs = await this.readerFrom(layout, sources, filesystemId, options.subvolume);
     if (fs === undefined) {
       const info = layout.filesystems.find((f) => f.id === filesystemId);
       throw new UnsupportedError(
@@ -164,23 +166,7 @@ class NativeAccess implements GuestAccessV1 {
         { data: { id: filesystemId, type: info?.type } },
       );
     }
-    return createGuestTree([{ mountpoint: '/', fs }]);
-  }
-
-  async openRoot(rootId?: string): Promise<AssembledGuestV1> {
-    const { layout, sources } = await this.load();
-    const root =
-      rootId === undefined ? layout.roots.find((r) => r.primary) : layout.roots.find((r) => r.id === rootId);
-    if (root === undefined) {
-      throw rootId === undefined
-        ? new UsageError('native/no-os-root', `no operating system root was found in ${this.imagePath}`, {
-            data: { filesystems: layout.filesystems.map((f) => `${f.id}:${f.type}`) },
-          })
-        : new UsageError('native/unknown-root', `no OS root ${rootId} in ${this.imagePath}`, {
-            data: { rootId, known: layout.roots.map((r) => r.id) },
-          });
-    }
-    return assembleGuest(layout, root, (id, subvolume) => this.readerFrom(layout, sources, id, subvolume));
+    return fs;
   }
 
   stats(): Readonly<Record<string, number>> {
@@ -197,15 +183,16 @@ class NativeAccess implements GuestAccessV1 {
   }
 
   private check(): void {
+    // Using an image after close() is a bug in the caller, not something the user can fix.
     if (this.closed)
-      throw new UsageError('native/closed', `${this.imagePath} is closed`, {
+      throw new InternalError('native/closed', `${this.imagePath} is used after close()`, {
         data: { path: this.imagePath },
       });
   }
 }
 
 /** Opens an image with the native readers. `close()` the result when done. */
-export async function openNative(path: string, options: NativeOptions = {}): Promise<GuestAccessV1> {
+export async function openNative(path: string, options: NativeOptions = {}): Promise<GuestAccessV2> {
   const open = options.openDisk ?? openContainerDisk;
   const disk = await open(path, {
     ...(options.allowedBackingDirs ? { allowedBackingDirs: options.allowedBackingDirs } : {}),
@@ -214,7 +201,7 @@ export async function openNative(path: string, options: NativeOptions = {}): Pro
 }
 
 /** The native backend; `defaults` apply to every image it opens. */
-export function createNativeBackend(defaults: NativeOptions = {}): AccessBackendV1 {
+export function createNativeBackend(defaults: NativeOptions = {}): AccessBackendV2 {
   return {
     specificationVersion: ACCESS_SPECIFICATION_VERSION,
     name: 'native',
@@ -222,4 +209,4 @@ export function createNativeBackend(defaults: NativeOptions = {}): AccessBackend
   };
 }
 
-export const nativeBackend: AccessBackendV1 = createNativeBackend();
+export const nativeBackend: AccessBackendV2 = createNativeBackend();

@@ -19,7 +19,6 @@ export {
   type SubvolumeOpener,
 } from './fs/registry.js';
 export * from './fs/xfs/index.js';
-export * from './guest/index.js';
 export { type LayoutResult, type ReadLayoutOptions, readLayout } from './layout.js';
 export {
   GPT_TYPE_NAMES,

@@ -1,12 +1,13 @@
 import {
-  type DiskInfoV1,
-  type FilesystemInfoV1,
-  type FilesystemLocationV1,
-  type ImageLayoutV1,
+  type BootFactsV2,
+  type DiskInfoV2,
+  type FilesystemInfoV2,
+  type FilesystemLocationV2,
+  type ImageLayoutV2,
   isImagecheckError,
-  type LayoutWarningV1,
-  type VolumeInfoV1,
-} from '@imagecheck/sdk';
+  type LayoutWarningV2,
+  type VolumeInfoV2,
+} from '@imagecheck/access';
 import type { ByteSource } from './block/types.js';
 import { readPartitionTable } from './partition/index.js';
 import type { PartitionTable } from './partition/types.js';
@@ -20,12 +21,12 @@ export interface ReadLayoutOptions {
   readonly format: string;
   /** Container details (sub-format, backing chain), reported in `disk.details`. */
   readonly details?: Readonly<Record<string, unknown>>;
-  /** Filesystem types whose contents the caller can read; sets `FilesystemInfoV1.readable`. */
+  /** Filesystem types whose contents the caller can read; sets `FilesystemInfoV2.readable`. */
   readonly readableTypes?: ReadonlySet<string>;
 }
 
 export interface LayoutResult {
-  readonly layout: ImageLayoutV1;
+  readonly layout: ImageLayoutV2;
   /** The bytes of every filesystem in `layout.filesystems`, by id (`disk`, `p1`, `lvm/vg/lv`). */
   readonly sources: ReadonlyMap<string, ByteSource>;
 }
@@ -40,10 +41,10 @@ export interface LayoutResult {
  * `layout.warnings`; the partition or LV concerned is still listed.
  */
 export async function readLayout(disk: ByteSource, options: ReadLayoutOptions): Promise<LayoutResult> {
-  const warnings: LayoutWarningV1[] = [];
+  const warnings: LayoutWarningV2[] = [];
   const sources = new Map<string, ByteSource>();
-  const filesystems: FilesystemInfoV1[] = [];
-  const volumes: VolumeInfoV1[] = [];
+  const filesystems: FilesystemInfoV2[] = [];
+  const volumes: VolumeInfoV2[] = [];
   const readable = options.readableTypes ?? new Set<string>();
   const base = {
     format: options.format,
@@ -52,14 +53,15 @@ export async function readLayout(disk: ByteSource, options: ReadLayoutOptions): 
   };
 
   if (disk.size === 0) {
-    const d: DiskInfoV1 = {
+    const d: DiskInfoV2 = {
       ...base,
       sectorSize: 512,
       partitionTable: 'none',
       partitions: [],
       detected: 'empty',
+      boot: { mbrBootCode: { known: false, reason: 'the disk is empty' }, espPartitions: [] },
     };
-    return { layout: { disk: d, volumes, filesystems, roots: [], warnings }, sources };
+    return { layout: { disk: d, volumes, filesystems, warnings }, sources };
   }
 
   const tryProbe = async (source: ByteSource, where: string): Promise<ProbeResult | undefined> => {
@@ -88,7 +90,7 @@ export async function readLayout(disk: ByteSource, options: ReadLayoutOptions): 
       return true;
     }
   };
-  const addFs = (id: string, r: ProbeResult, source: ByteSource, location: FilesystemLocationV1) => {
+  const addFs = (id: string, r: ProbeResult, source: ByteSource, location: FilesystemLocationV2) => {
     sources.set(id, source);
     filesystems.push({
       id,
@@ -117,7 +119,7 @@ export async function readLayout(disk: ByteSource, options: ReadLayoutOptions): 
   warnings.push(...table.warnings);
 
   const pvs: FoundPv[] = [];
-  let detected: DiskInfoV1['detected'];
+  let detected: DiskInfoV2['detected'];
   if ((await probeIso9660(disk).catch(() => undefined)) !== undefined) detected = 'iso9660';
   if (table.table === 'none') {
     const isPv = await tryPv(disk, 0, pvs, 'whole disk');
@@ -161,22 +163,28 @@ export async function readLayout(disk: ByteSource, options: ReadLayoutOptions): 
 
   // Boot code in sector 0 (and GRUB's core image): only meaningful under a partition table; on a
   // bare filesystem sector 0 is that filesystem's boot sector.
-  let boot: Record<string, unknown> = {};
+  let boot: BootFactsV2 = {
+    mbrBootCode: { known: false, reason: 'the disk has no partition table, so no MBR boot code' },
+    espPartitions: espPartitions(table),
+  };
   if (table.table !== 'none') {
     try {
       const b = await probeBootCode(disk, table);
+      const { loader, ...rest } = b.bootCode;
       boot = {
-        bootCode: b.bootCode,
+        ...boot,
+        mbrBootCode: { known: true, kind: loader, ...rest },
         ...(b.biosBootPartition ? { biosBootPartition: b.biosBootPartition } : {}),
       };
     } catch (e) {
       if (!isImagecheckError(e)) throw e;
       warnings.push({ code: e.code, message: `boot code: ${e.message}`, data: e.data });
+      boot = { ...boot, mbrBootCode: { known: false, reason: `sector 0 could not be read: ${e.message}` } };
     }
   }
-  const details = { ...(options.details ?? {}), ...table.details, ...boot };
+  const details = { ...(options.details ?? {}), ...table.details };
 
-  const diskInfo: DiskInfoV1 = {
+  const diskInfo: DiskInfoV2 = {
     ...base,
     sectorSize: table.sectorSize,
     partitionTable: table.table,
@@ -184,8 +192,16 @@ export async function readLayout(disk: ByteSource, options: ReadLayoutOptions): 
     partitions: table.partitions,
     ...(detected === undefined ? {} : { detected }),
     ...(Object.keys(details).length > 0 ? { details } : {}),
+    boot,
   };
-  return { layout: { disk: diskInfo, volumes, filesystems, roots: [], warnings }, sources };
+  return { layout: { disk: diskInfo, volumes, filesystems, warnings }, sources };
+}
+
+/** EFI system partition types: GPT C12A7328-F81F-11D2-BA4B-00A0C93EC93B, MBR 0xEF. */
+const ESP_TYPES = new Set(['C12A7328-F81F-11D2-BA4B-00A0C93EC93B', '0xef']);
+
+function espPartitions(table: Pick<PartitionTable, 'partitions'>): number[] {
+  return table.partitions.filter((p) => ESP_TYPES.has(p.type.startsWith('0x') ? p.type.toLowerCase() : p.type.toUpperCase())).map((p) => p.number);
 }
 
 function stripUndefined(o: Readonly<Record<string, unknown>>): Record<string, unknown> {

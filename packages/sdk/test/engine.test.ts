@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { AssembledGuestV1, GuestAccessV1, ImageLayoutV1 } from '../src/access/v1.js';
+import type { AssembledGuestV2, GuestAccessV2, ImageLayoutV2 } from '../src/access/v1.js';
 import { resolveConfig } from '../src/config/index.js';
 import {
   evaluateRule,
@@ -229,7 +229,7 @@ describe('evaluateRule', () => {
 function makeAccess(
   files: Record<string, string>,
   options: { openRootFails?: boolean; inspectFails?: boolean } = {},
-): GuestAccessV1 & { opened: number } {
+): GuestAccessV2 & { opened: number } {
   const root = {
     id: 'p1',
     filesystem: 'p1',
@@ -237,7 +237,7 @@ function makeAccess(
     evidence: ['/etc/os-release'],
     primary: true,
   };
-  const layout: ImageLayoutV1 = {
+  const layout: ImageLayoutV2 = {
     disk: { format: 'raw', virtualSize: 1 << 30, sectorSize: 512, partitionTable: 'gpt', partitions: [] },
     volumes: [],
     filesystems: [
@@ -254,7 +254,7 @@ function makeAccess(
   };
   const notHere = (p: string) =>
     new GuestPathError('guest/ENOENT', `${p}: no such file`, { data: { path: p } });
-  const guest: AssembledGuestV1 = {
+  const guest: AssembledGuestV2 = {
     root,
     mounts: [],
     caseSensitive: true,

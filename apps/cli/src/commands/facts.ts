@@ -1,4 +1,4 @@
-import type { FactResult, GuestAccessV1, ImageLayoutV1, MountV1, Plugin } from '@imagecheck/sdk';
+import type { FactResult, GuestAccessV2, ImageLayoutV2, MountV2, Plugin } from '@imagecheck/sdk';
 import { collectFacts, formatBytes as humanSize } from '@imagecheck/sdk';
 import { table } from '../format.js';
 import type { CliIo } from '../io.js';
@@ -14,16 +14,16 @@ export interface FactsOptions extends ImageOptions {
 interface FactsOutput {
   image: string;
   backend: string;
-  disk: ImageLayoutV1['disk'];
-  volumes: ImageLayoutV1['volumes'];
-  filesystems: ImageLayoutV1['filesystems'];
-  roots: ImageLayoutV1['roots'];
-  mounts: readonly MountV1[];
-  warnings: ImageLayoutV1['warnings'];
+  disk: ImageLayoutV2['disk'];
+  volumes: ImageLayoutV2['volumes'];
+  filesystems: ImageLayoutV2['filesystems'];
+  roots: ImageLayoutV2['roots'];
+  mounts: readonly MountV2[];
+  warnings: ImageLayoutV2['warnings'];
   facts: Record<string, FactResult>;
 }
 
-async function gather(image: string, access: GuestAccessV1, plugins: Plugin[]): Promise<FactsOutput> {
+async function gather(image: string, access: GuestAccessV2, plugins: Plugin[]): Promise<FactsOutput> {
   const layout = await access.inspect();
   const { facts, guest } = await collectFacts({ access, plugins });
   return {

@@ -1,4 +1,4 @@
-import type { GuestAccessV1 } from '@imagecheck/sdk';
+import type { GuestAccessV2 } from '@imagecheck/sdk';
 import { type BackendName, openImage } from '../backends.js';
 
 export interface ImageOptions {
@@ -10,7 +10,7 @@ export interface ImageOptions {
 export async function withImage<T>(
   image: string,
   opts: ImageOptions,
-  fn: (access: GuestAccessV1) => Promise<T>,
+  fn: (access: GuestAccessV2) => Promise<T>,
 ): Promise<T> {
   const access = await openImage(image, {
     backend: opts.backend ?? 'native',

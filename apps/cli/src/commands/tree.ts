@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import type {
-  FilesystemInfoV1,
-  GuestAccessV1,
-  GuestStatV1,
-  GuestTreeV1,
-  ImageLayoutV1,
+  FilesystemInfoV2,
+  GuestAccessV2,
+  GuestStatV2,
+  GuestTreeV2,
+  ImageLayoutV2,
 } from '@imagecheck/sdk';
 import { GuestPathError, UsageError } from '@imagecheck/sdk';
 
@@ -12,9 +12,9 @@ import { GuestPathError, UsageError } from '@imagecheck/sdk';
  * Picks one filesystem from a `--filesystem` spec: `UUID=...`, `LABEL=...`, a partition
  * number, `VG/LV`, or a filesystem id as `imagecheck facts` prints it (`p2`, `lvm/vg/lv`, `disk`).
  */
-export function resolveFilesystemSpec(layout: ImageLayoutV1, spec: string): FilesystemInfoV1 {
+export function resolveFilesystemSpec(layout: ImageLayoutV2, spec: string): FilesystemInfoV2 {
   const fss = layout.filesystems;
-  let found: FilesystemInfoV1 | undefined;
+  let found: FilesystemInfoV2 | undefined;
   const eq = spec.indexOf('=');
   if (eq > 0) {
     const key = spec.slice(0, eq).toUpperCase();
@@ -46,7 +46,7 @@ export function resolveFilesystemSpec(layout: ImageLayoutV1, spec: string): File
   return found;
 }
 
-export function describeFilesystem(f: FilesystemInfoV1): string {
+export function describeFilesystem(f: FilesystemInfoV2): string {
   const where =
     f.location.kind === 'partition'
       ? `partition ${f.location.partition}`
@@ -61,9 +61,9 @@ export function describeFilesystem(f: FilesystemInfoV1): string {
 
 /** The tree `ls` and `cat` read: one filesystem when asked, otherwise the assembled guest. */
 export async function openTree(
-  access: GuestAccessV1,
+  access: GuestAccessV2,
   filesystemSpec: string | undefined,
-): Promise<GuestTreeV1> {
+): Promise<GuestTreeV2> {
   const layout = await access.inspect();
   if (filesystemSpec !== undefined) {
     return access.openFilesystem(resolveFilesystemSpec(layout, filesystemSpec).id);
@@ -80,7 +80,7 @@ export async function openTree(
 
 export interface LsEntry {
   path: string;
-  type: GuestStatV1['type'];
+  type: GuestStatV2['type'];
   size: number;
   mode: number;
   uid: number;
@@ -93,7 +93,7 @@ export interface LsEntry {
 const MAX_LS_ENTRIES = 5_000_000;
 const HASH_CHUNK = 4 * 1024 * 1024;
 
-async function hashFile(tree: GuestTreeV1, path: string, size: number): Promise<string> {
+async function hashFile(tree: GuestTreeV2, path: string, size: number): Promise<string> {
   const h = createHash('sha256');
   for (let off = 0; off < size; off += HASH_CHUNK) {
     const length = Math.min(HASH_CHUNK, size - off);
@@ -111,13 +111,13 @@ function joinPath(dir: string, name: string): string {
  * for each entry. Symlinks are listed, never followed, so a listing cannot leave its subtree.
  */
 export async function listTree(
-  tree: GuestTreeV1,
+  tree: GuestTreeV2,
   path: string,
   options: { recursive: boolean; hash: boolean },
   emit: (entry: LsEntry) => void,
 ): Promise<void> {
   let count = 0;
-  const entryFor = async (p: string, st: GuestStatV1): Promise<LsEntry> => {
+  const entryFor = async (p: string, st: GuestStatV2): Promise<LsEntry> => {
     if (++count > MAX_LS_ENTRIES) {
       throw new UsageError('cli/too-many-entries', `listing stopped after ${MAX_LS_ENTRIES} entries`);
     }
@@ -143,7 +143,7 @@ export async function listTree(
   }
 }
 
-const TYPE_CHAR: Record<GuestStatV1['type'], string> = { file: '-', dir: 'd', symlink: 'l', other: '?' };
+const TYPE_CHAR: Record<GuestStatV2['type'], string> = { file: '-', dir: 'd', symlink: 'l', other: '?' };
 
 /** `ls -l`-like line for people. */
 export function formatLsLine(e: LsEntry): string {

@@ -1,4 +1,4 @@
-import { FormatError } from '@imagecheck/sdk';
+import { FormatError } from '@imagecheck/access';
 
 export function outOfRange(what: string, offset: number, length: number, size: number): FormatError {
   return new FormatError(

@@ -1,5 +1,5 @@
 import { type FileHandle, open } from 'node:fs/promises';
-import { ImagecheckError } from '@imagecheck/sdk';
+import { ImagecheckError } from '@imagecheck/access';
 import { clampRead, SliceSource } from './slice.js';
 import type { ByteSource, SourceStats } from './types.js';
 

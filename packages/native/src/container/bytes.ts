@@ -1,4 +1,4 @@
-import { FormatError } from '@imagecheck/sdk';
+import { FormatError } from '@imagecheck/access';
 import { type ByteSource, clampRead, SliceSource } from '../block/index.js';
 
 /*

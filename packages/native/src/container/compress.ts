@@ -1,5 +1,5 @@
 import * as zlib from 'node:zlib';
-import { FormatError, UnsupportedError } from '@imagecheck/sdk';
+import { FormatError, UnsupportedError } from '@imagecheck/access';
 
 /*
  * Decompression of one container unit (a qcow2 cluster, a VMDK grain). The output size is known

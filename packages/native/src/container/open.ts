@@ -1,6 +1,6 @@
 import { realpath } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve, sep } from 'node:path';
-import { FormatError, UsageError } from '@imagecheck/sdk';
+import { FormatError, UsageError } from '@imagecheck/access';
 import { FileSource, type SourceStats } from '../block/index.js';
 import { driverFor, probeContainer } from './probe.js';
 import type {

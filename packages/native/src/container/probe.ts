@@ -1,4 +1,4 @@
-import { UnsupportedError } from '@imagecheck/sdk';
+import { UnsupportedError } from '@imagecheck/access';
 import type { ByteSource } from '../block/index.js';
 import { ascii } from './bytes.js';
 import { qcow2Driver } from './qcow2/index.js';

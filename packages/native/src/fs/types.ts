@@ -1,7 +1,7 @@
-import type { NodeFileSystem } from '@imagecheck/sdk';
+import type { NodeFileSystem } from '@imagecheck/access';
 import type { ByteSource } from '../block/types.js';
 
-export type { FileSystemInfo, FsDirEntry, FsNode } from '@imagecheck/sdk';
+export type { FileSystemInfo, FsDirEntry, FsNode } from '@imagecheck/access';
 
 /** A filesystem reader: the SDK's node-level filesystem interface, implemented over a `ByteSource`. */
 export type FileSystemReader = NodeFileSystem;

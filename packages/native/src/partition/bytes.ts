@@ -1,4 +1,4 @@
-import { FormatError } from '@imagecheck/sdk';
+import { FormatError } from '@imagecheck/access';
 
 /**
  * Little helpers for decoding on-disk structures from bytes already read. Names carry the

@@ -1,4 +1,4 @@
-import { FormatError, type LayoutWarningV1, type PartitionInfoV1 } from '@imagecheck/sdk';
+import { FormatError, type LayoutWarningV2, type PartitionInfoV2 } from '@imagecheck/access';
 import type { ByteSource } from '../block/types.js';
 import { ascii, guidLE, isZero, u32le, u64le, u64leBig, utf16leZ } from './bytes.js';
 import { crc32 } from './crc32.js';
@@ -152,7 +152,7 @@ export async function readGpt(
   sectorSize: number,
   mbrKind: 'protective' | 'hybrid',
 ): Promise<PartitionTable> {
-  const warnings: LayoutWarningV1[] = [];
+  const warnings: LayoutWarningV2[] = [];
   let used: 'primary' | 'backup' = 'primary';
   let found: { header: GptHeader; entries: Uint8Array };
   try {
@@ -179,7 +179,7 @@ export async function readGpt(
     });
   }
   const { header, entries } = found;
-  const partitions: PartitionInfoV1[] = [];
+  const partitions: PartitionInfoV2[] = [];
   for (let i = 0; i < header.entryCount; i++) {
     const o = i * header.entrySize;
     if (isZero(entries, o, 16)) continue;

@@ -1,4 +1,4 @@
-import { FormatError, type LayoutWarningV1 } from '@imagecheck/sdk';
+import { FormatError, type LayoutWarningV2 } from '@imagecheck/access';
 import type { ByteSource } from '../block/types.js';
 import { hasGptSignature, readGpt } from './gpt.js';
 import { looksLikeMbr, mbrEntries, readMbr } from './mbr.js';
@@ -73,7 +73,7 @@ export async function readPartitionTable(
   if (isMbr && !options.bootSectorFilesystem) {
     const table = await readMbr(disk, sector0, 512);
     if (gptAt.length === 0) return table;
-    const w: LayoutWarningV1 = {
+    const w: LayoutWarningV2 = {
       code: 'gpt/ignored',
       message:
         'a GPT header is present but the MBR has no protective (0xEE) entry; the MBR was used, as firmware and Linux do',
@@ -83,7 +83,7 @@ export async function readPartitionTable(
   const ss = gptAt[0];
   if (ss !== undefined && !options.bootSectorFilesystem) {
     const table = await readGpt(disk, ss, 'protective');
-    const w: LayoutWarningV1 = {
+    const w: LayoutWarningV2 = {
       code: 'gpt/no-protective-mbr',
       message: 'the disk has a GPT but no protective MBR; some firmware will not boot it',
     };

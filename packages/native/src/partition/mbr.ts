@@ -1,4 +1,4 @@
-import type { LayoutWarningV1, PartitionInfoV1 } from '@imagecheck/sdk';
+import type { LayoutWarningV2, PartitionInfoV2 } from '@imagecheck/access';
 import type { ByteSource } from '../block/types.js';
 import { u32le } from './bytes.js';
 import { MBR_EXTENDED_TYPES, mbrTypeName, mbrTypeString } from './names.js';
@@ -75,9 +75,9 @@ export async function readMbr(
   sector0: Uint8Array,
   sectorSize: number,
 ): Promise<PartitionTable> {
-  const warnings: LayoutWarningV1[] = [];
+  const warnings: LayoutWarningV2[] = [];
   const sig = mbrSignature(sector0);
-  const partitions: PartitionInfoV1[] = [];
+  const partitions: PartitionInfoV2[] = [];
   const entries = mbrEntries(sector0);
   let extended: MbrEntry | undefined;
   for (const e of entries) {
@@ -99,7 +99,7 @@ function entry(
   base: number,
   sectorSize: number,
   sig: string,
-): PartitionInfoV1 {
+): PartitionInfoV2 {
   const typeName = mbrTypeName(e.type);
   return {
     number,
@@ -119,7 +119,7 @@ function checkInside(
   sectors: number,
   sectorSize: number,
   number: number,
-  warnings: LayoutWarningV1[],
+  warnings: LayoutWarningV2[],
 ): void {
   const end = (startLba + sectors) * sectorSize;
   if (end > disk.size) {
@@ -136,8 +136,8 @@ async function walkEbrChain(
   ext: MbrEntry,
   sectorSize: number,
   sig: string,
-  partitions: PartitionInfoV1[],
-  warnings: LayoutWarningV1[],
+  partitions: PartitionInfoV2[],
+  warnings: LayoutWarningV2[],
 ): Promise<void> {
   const extStart = ext.startLba;
   const extEnd = ext.startLba + ext.sectors;

@@ -95,7 +95,7 @@ export const MBR_TYPE_NAMES: Readonly<Record<number, string>> = {
 /** Types that hold an EBR chain rather than data (DOS extended, Windows LBA extended, Linux extended). */
 export const MBR_EXTENDED_TYPES: ReadonlySet<number> = new Set([0x05, 0x0f, 0x85]);
 
-/** `0x83` spelling used in `PartitionInfoV1.type`. */
+/** `0x83` spelling used in `PartitionInfoV2.type`. */
 export function mbrTypeString(type: number): string {
   return `0x${type.toString(16).padStart(2, '0')}`;
 }

@@ -1,4 +1,4 @@
-import type { LayoutWarningV1, PartitionInfoV1 } from '@imagecheck/sdk';
+import type { LayoutWarningV2, PartitionInfoV2 } from '@imagecheck/access';
 
 /** The result of reading a disk's partition table. Offsets and sizes in bytes. */
 export interface PartitionTable {
@@ -7,8 +7,8 @@ export interface PartitionTable {
   readonly sectorSize: number;
   /** GPT disk GUID (lower-case) or MBR signature (8 lower-case hex digits). */
   readonly diskId?: string;
-  readonly partitions: readonly PartitionInfoV1[];
-  readonly warnings: readonly LayoutWarningV1[];
+  readonly partitions: readonly PartitionInfoV2[];
+  readonly warnings: readonly LayoutWarningV2[];
   /** `mbr: 'protective' | 'hybrid'` on GPT disks, `gptHeader: 'primary' | 'backup'`, usable LBAs. */
   readonly details: Readonly<Record<string, unknown>>;
 }

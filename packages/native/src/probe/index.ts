@@ -1,4 +1,4 @@
-import { type ImagecheckError, isImagecheckError } from '@imagecheck/sdk';
+import { type ImagecheckError, isImagecheckError } from '@imagecheck/access';
 import type { ByteSource } from '../block/types.js';
 import { isZero } from '../partition/bytes.js';
 import { probeBtrfs } from './btrfs.js';

@@ -1,4 +1,4 @@
-import { FormatError } from '@imagecheck/sdk';
+import { FormatError } from '@imagecheck/access';
 import type { ByteSource } from '../block/types.js';
 import { ascii, u16le, u32le, u64le } from '../partition/bytes.js';
 import { readIf } from './read.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
-import { isImagecheckError } from '@imagecheck/sdk';
+import { isImagecheckError } from '@imagecheck/access';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasZstd, openContainer } from '../../src/index.js';
 import { hashSource } from './compare.js';

@@ -2,7 +2,7 @@ import { copyFile, mkdir, mkdtemp, open, readFile, rm, truncate, writeFile } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deflateRawSync } from 'node:zlib';
-import { isImagecheckError } from '@imagecheck/sdk';
+import { isImagecheckError } from '@imagecheck/access';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_CHAIN_DEPTH, openContainer } from '../../src/index.js';
 import { buildContainerFixtures, TOOLS } from '../fixtures/containers.js';

@@ -1,4 +1,4 @@
-import type { GuestAccessV1, GuestTreeV1 } from '@imagecheck/sdk';
+import type { GuestAccessV2, GuestTreeV2 } from '@imagecheck/access';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openNative } from '../../src/backend.js';
 import { buildGuestDisk, canBuildGuest, GUEST, type GuestFixture } from '../fixtures/guest.js';
@@ -6,7 +6,7 @@ import { sha256 } from '../helpers/tools.js';
 import { type TreeEntry, walkHostDir } from '../helpers/tree.js';
 
 /** Walks a guest tree through the access contract, never following symlinks. */
-async function walkGuest(tree: GuestTreeV1, dir = '/', out: TreeEntry[] = []): Promise<TreeEntry[]> {
+async function walkGuest(tree: GuestTreeV2, dir = '/', out: TreeEntry[] = []): Promise<TreeEntry[]> {
   const names = (await tree.readdir(dir)).map((d) => d.name).sort();
   for (const name of names) {
     const path = dir === '/' ? `/${name}` : `${dir}/${name}`;
@@ -40,7 +40,7 @@ describe.skipIf(!canBuildGuest())(
   'guest assembly on a GPT disk with ESP, /boot and LVM root and /var',
   () => {
     let fixture: GuestFixture;
-    let access: GuestAccessV1;
+    let access: GuestAccessV2;
     beforeAll(async () => {
       fixture = await buildGuestDisk();
       access = await openNative(fixture.image);

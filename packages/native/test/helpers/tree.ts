@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { FsNode, NodeFileSystem } from '@imagecheck/sdk';
+import type { FsNode, NodeFileSystem } from '@imagecheck/access';
 
 /** One entry of a whole-tree listing, the shape every filesystem test compares. */
 export interface TreeEntry {

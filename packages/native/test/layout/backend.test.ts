@@ -1,6 +1,6 @@
 import { renameSync } from 'node:fs';
 import { join } from 'node:path';
-import { isImagecheckError } from '@imagecheck/sdk';
+import { isImagecheckError } from '@imagecheck/access';
 import { describe, expect, it } from 'vitest';
 import { nativeBackend, openNative } from '../../src/backend.js';
 import { buildMbrDisk, canBuild } from '../fixtures/disks.js';

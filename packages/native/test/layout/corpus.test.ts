@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ImageLayoutV1 } from '@imagecheck/sdk';
+import type { ImageLayoutV2 } from '@imagecheck/access';
 import { describe, expect, it } from 'vitest';
 import { FileSource } from '../../src/block/file-source.js';
 import { MemorySource } from '../../src/block/slice.js';
@@ -18,11 +18,11 @@ const corpus = fileURLToPath(new URL('../fixtures/corpus/', import.meta.url));
 
 async function layoutOfBytes(
   bytes: Uint8Array,
-): Promise<{ layout: ImageLayoutV1; sources: ReadonlyMap<string, ByteSource> }> {
+): Promise<{ layout: ImageLayoutV2; sources: ReadonlyMap<string, ByteSource> }> {
   return readLayout(new MemorySource(bytes), { format: 'raw' });
 }
 
-const sectors = (l: ImageLayoutV1) =>
+const sectors = (l: ImageLayoutV2) =>
   l.disk.partitions.map((p) => [p.number, p.start / 512, p.size / 512, p.type]);
 
 describe.skipIf(!hasTools('xz'))('partition tables from the corpus', () => {

@@ -1,4 +1,4 @@
-import type { FilesystemInfoV1, ImageLayoutV1 } from '@imagecheck/sdk';
+import type { FilesystemInfoV2, ImageLayoutV2 } from '@imagecheck/access';
 import { describe, expect, it } from 'vitest';
 import { FileSource } from '../../src/block/file-source.js';
 import { readLayout } from '../../src/layout.js';
@@ -14,7 +14,7 @@ import {
   sfdiskJson,
 } from '../fixtures/disks.js';
 
-async function layoutOf(path: string): Promise<ImageLayoutV1> {
+async function layoutOf(path: string): Promise<ImageLayoutV2> {
   const src = await FileSource.open(path);
   try {
     return (await readLayout(src, { format: 'raw' })).layout;
@@ -24,7 +24,7 @@ async function layoutOf(path: string): Promise<ImageLayoutV1> {
 }
 
 /** Our partition list against `sfdisk --json` of the same image. */
-async function expectSameAsSfdisk(path: string, layout: ImageLayoutV1, sectorSize = 512): Promise<void> {
+async function expectSameAsSfdisk(path: string, layout: ImageLayoutV2, sectorSize = 512): Promise<void> {
   const pt = await sfdiskJson(path, sectorSize);
   const ours = layout.disk.partitions.map((p) => ({
     n: p.number,
@@ -45,7 +45,7 @@ async function expectSameAsSfdisk(path: string, layout: ImageLayoutV1, sectorSiz
 }
 
 /** Every filesystem we found on a partition against `blkid -p` on the same byte range. */
-async function expectSameAsBlkid(path: string, fs: FilesystemInfoV1, start: number): Promise<void> {
+async function expectSameAsBlkid(path: string, fs: FilesystemInfoV2, start: number): Promise<void> {
   const kv = await blkidAt(path, start, fs.size);
   const type = kv.TYPE === 'crypto_LUKS' ? 'luks' : kv.TYPE;
   expect({ type: fs.type, uuid: fs.uuid, label: fs.label, sub: fs.subUuid }).toEqual({

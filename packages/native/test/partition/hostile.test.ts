@@ -3,7 +3,7 @@
  * The inputs are real tables from the corpus (see layout/corpus.test.ts), damaged in memory.
  */
 import { crc32 as zlibCrc32 } from 'node:zlib';
-import { isImagecheckError } from '@imagecheck/sdk';
+import { isImagecheckError } from '@imagecheck/access';
 import { describe, expect, it } from 'vitest';
 import { MemorySource } from '../../src/block/slice.js';
 import { readLayout } from '../../src/layout.js';

@@ -3,7 +3,7 @@
  * lvm.bin, see test/fixtures/corpus/ATTRIBUTION.md) edited in memory with their CRCs fixed up.
  */
 import { crc32 as zlibCrc32 } from 'node:zlib';
-import { isImagecheckError } from '@imagecheck/sdk';
+import { isImagecheckError } from '@imagecheck/access';
 import { describe, expect, it } from 'vitest';
 import { MemorySource } from '../../src/block/slice.js';
 import { readLayout } from '../../src/layout.js';

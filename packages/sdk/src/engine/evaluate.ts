@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { isImagecheckError, PackError } from '../errors/index.js';
+import { isImagecheckError, PackError } from '@imagecheck/access';
 import type { Evidence, FactResult } from '../facts/types.js';
 import type { Finding, Repair, ReportItem, RiskLevel, Status } from '../report/types.js';
 import {

@@ -1,8 +1,8 @@
 import type { Ajv2020, ValidateFunction } from 'ajv/dist/2020.js';
-import type { AssembledGuestV1, GuestAccessV1, ImageLayoutV1 } from '../access/v1.js';
+import type { AssembledGuestV2, GuestAccessV2, ImageLayoutV2 } from '@imagecheck/access';
 import { applyWaivers, ruleSettings } from '../config/apply.js';
 import type { ResolvedConfig } from '../config/types.js';
-import { isImagecheckError, UsageError } from '../errors/index.js';
+import { isImagecheckError, UsageError } from '@imagecheck/access';
 import { declaredFacts } from '../facts/declared/index.js';
 import type { CollectContext, Collector, FactDefinition, FactResult, Plugin } from '../facts/types.js';
 import { type ImageTag, REPORT_SCHEMA_VERSION, type Report, type ReportItem } from '../report/types.js';
@@ -23,7 +23,7 @@ export type ProgressEvent =
   | { readonly type: 'item-finish'; readonly item: ReportItem };
 
 export interface RunCheckOptions {
-  readonly access: GuestAccessV1;
+  readonly access: GuestAccessV2;
   readonly packs: readonly LoadedPack[];
   readonly plugins?: readonly Plugin[];
   readonly config?: ResolvedConfig;
@@ -44,7 +44,7 @@ export const BUILTIN_FACT_DEFINITIONS: readonly FactDefinition[] = [
     id: 'disk.layout',
     version: '1.0.0',
     description:
-      'The image layout as the access backend read it (ImageLayoutV1): disk, partitions, volumes, filesystems, OS roots.',
+      'The image layout as the access backend read it (ImageLayoutV2): disk, partitions, volumes, filesystems, OS roots.',
     schema: { type: 'object', required: ['disk', 'volumes', 'filesystems', 'roots', 'warnings'] },
   },
   {
@@ -97,7 +97,7 @@ export async function runCheck(options: RunCheckOptions): Promise<Report> {
     ...(options.tool ? { tool: options.tool } : {}),
   };
   emit({ type: 'stage', stage: 'layout' });
-  let layout: ImageLayoutV1;
+  let layout: ImageLayoutV2;
   try {
     layout = await access.inspect();
   } catch (err) {
@@ -175,7 +175,7 @@ export async function runCheck(options: RunCheckOptions): Promise<Report> {
 }
 
 export interface CollectFactsOptions {
-  readonly access: GuestAccessV1;
+  readonly access: GuestAccessV2;
   readonly plugins?: readonly Plugin[];
   readonly packs?: readonly LoadedPack[];
   /** Facts to collect; default every fact the plugins and packs define, but `disk.layout`. */
@@ -185,9 +185,9 @@ export interface CollectFactsOptions {
 }
 
 export interface CollectedFacts {
-  readonly layout: ImageLayoutV1;
+  readonly layout: ImageLayoutV2;
   /** The assembled guest, when the image has an OS root that could be assembled. */
-  readonly guest: AssembledGuestV1 | undefined;
+  readonly guest: AssembledGuestV2 | undefined;
   readonly facts: Record<string, FactResult>;
 }
 
@@ -210,9 +210,9 @@ export async function collectFacts(options: CollectFactsOptions): Promise<Collec
 
 /** Assembles the guest of the primary root; a failure is kept as the reason guest facts are unavailable. */
 async function openGuest(
-  access: GuestAccessV1,
-  layout: ImageLayoutV1,
-): Promise<{ guest: AssembledGuestV1 | undefined; guestError: string | undefined }> {
+  access: GuestAccessV2,
+  layout: ImageLayoutV2,
+): Promise<{ guest: AssembledGuestV2 | undefined; guestError: string | undefined }> {
   if (layout.roots.length === 0)
     return { guest: undefined, guestError: 'no operating system root was found in the image' };
   try {
@@ -226,9 +226,9 @@ async function openGuest(
 }
 
 interface FactSessionOptions {
-  readonly access: GuestAccessV1;
-  readonly layout: ImageLayoutV1;
-  readonly guest: AssembledGuestV1 | undefined;
+  readonly access: GuestAccessV2;
+  readonly layout: ImageLayoutV2;
+  readonly guest: AssembledGuestV2 | undefined;
   readonly guestError: string | undefined;
   readonly registry: Registry;
   readonly signal?: AbortSignal | undefined;

@@ -1,2 +1,3 @@
 export * from './declared/index.js';
 export * from './types.js';
+export * from './glob.js';

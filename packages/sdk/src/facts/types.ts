@@ -1,4 +1,4 @@
-import type { AssembledGuestV1, GuestAccessV1, ImageLayoutV1 } from '../access/v1.js';
+import type { AssembledGuestV2, GuestAccessV2, ImageLayoutV2 } from '@imagecheck/access';
 
 /**
  * Where a fact (or a finding) came from. Every fact carries at least one, so that a verdict can
@@ -48,10 +48,10 @@ export interface FactDefinition {
 
 /** What a collector gets: the opened image, the guest tree (when one was assembled) and other facts. */
 export interface CollectContext {
-  readonly access: GuestAccessV1;
-  readonly layout: ImageLayoutV1;
+  readonly access: GuestAccessV2;
+  readonly layout: ImageLayoutV2;
   /** The assembled guest tree of the chosen root; absent when the image has none (then file facts are unavailable). */
-  readonly guest: AssembledGuestV1 | undefined;
+  readonly guest: AssembledGuestV2 | undefined;
   /** Another fact, collected on demand (at most once per check). */
   fact<T = unknown>(id: string): Promise<FactResult<T>>;
   readonly signal?: AbortSignal;

@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
-import { PackError } from '../errors/index.js';
+import { PackError } from '@imagecheck/access';
 import type { SourceFile } from './source.js';
 import { pointerSegments } from './source.js';
 

@@ -1,4 +1,4 @@
-import { FormatError } from '../errors/index.js';
+import { FormatError } from '@imagecheck/access';
 
 /**
  * Version comparison for the json-logic operators `version_compare`, `version_lt`, ...

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isImagecheckError } from '../errors/index.js';
+import { isImagecheckError } from '@imagecheck/access';
 import { createMemoryGuest, memoryFileSystem } from './memory-guest.js';
 
 const text = (b: Uint8Array): string => new TextDecoder().decode(b);

@@ -1,26 +1,26 @@
-import type { FileSystemInfo, FsDirEntry, FsNode, NodeFileSystem } from '../access/node-fs.js';
-import { createGuestTree, type GuestTreeMount } from '../access/tree.js';
+import { type MemoryFiles, memoryFileSystem } from '@imagecheck/access/testing';
+import { createGuestTree, type GuestTreeMount } from '@imagecheck/access';
 import type {
-  AccessCapabilitiesV1,
-  AssembledGuestV1,
-  DiskInfoV1,
-  FilesystemInfoV1,
-  FilesystemLocationV1,
-  GuestAccessV1,
-  GuestFileTypeV1,
-  GuestTreeV1,
-  ImageLayoutV1,
-  LayoutWarningV1,
-  MountV1,
-  OsRootV1,
-  PartitionInfoV1,
-  VolumeInfoV1,
-} from '../access/v1.js';
-import { GuestPathError, UnsupportedError, UsageError } from '../errors/index.js';
+  AccessCapabilitiesV2,
+  AssembledGuestV2,
+  DiskInfoV2,
+  FilesystemInfoV2,
+  FilesystemLocationV2,
+  GuestAccessV2,
+  GuestFileTypeV2,
+  GuestTreeV2,
+  ImageLayoutV2,
+  LayoutWarningV2,
+  MountV2,
+  OsRootV2,
+  PartitionInfoV2,
+  VolumeInfoV2,
+} from '@imagecheck/access';
+import { GuestPathError, UnsupportedError, UsageError } from '@imagecheck/access';
 
 /**
  * An in-memory image for tests: a terse description of partitions, filesystems and files becomes a
- * full `GuestAccessV1` (backend `memory`), whose trees go through the same `createGuestTree`
+ * full `GuestAccessV2` (backend `memory`), whose trees go through the same `createGuestTree`
  * resolver as the real backends, so path rules (symlinks, `..`, mounts) behave identically.
  *
  * ```ts
@@ -39,225 +39,6 @@ import { GuestPathError, UnsupportedError, UsageError } from '../errors/index.js
  * ```
  */
 
-/** One entry of a memory filesystem. A string or bytes is a regular file with default metadata. */
-export type MemoryFileSpec =
-  | string
-  | Uint8Array
-  | (MemoryMeta & { readonly content: string | Uint8Array })
-  | (MemoryMeta & { readonly symlink: string })
-  | (MemoryMeta & { readonly dir: true })
-  | (MemoryMeta & { readonly other: 'fifo' | 'chardev' | 'blockdev' | 'socket' });
-
-export interface MemoryMeta {
-  /** Permission bits (`0o600`), or a full st_mode; file type bits are added from the kind. */
-  readonly mode?: number;
-  readonly uid?: number;
-  readonly gid?: number;
-  readonly mtimeMs?: number;
-}
-
-/** Absolute paths (inside this filesystem) to entries; parent directories are implied (0o755, root). */
-export type MemoryFiles = Readonly<Record<string, MemoryFileSpec>>;
-
-export interface MemoryFileSystemOptions {
-  readonly info?: FileSystemInfo;
-  /** Default true. When false, lookups are still exact: the resolver's case-folding scan does the rest. */
-  readonly caseSensitive?: boolean;
-  readonly posixMetadata?: boolean;
-  /** Called with the byte count of every `read`, for tests that check laziness. */
-  readonly onRead?: (bytes: number) => void;
-}
-
-interface MemNode extends FsNode {
-  readonly data?: Uint8Array;
-  readonly target?: string;
-  readonly children?: Map<string, MemNode>;
-}
-
-const TYPE_BITS: Record<GuestFileTypeV1, number> = {
-  file: 0o100000,
-  dir: 0o040000,
-  symlink: 0o120000,
-  other: 0,
-};
-const OTHER_BITS = { fifo: 0o010000, chardev: 0o020000, blockdev: 0o060000, socket: 0o140000 } as const;
-
-function fullMode(
-  mode: number | undefined,
-  type: GuestFileTypeV1,
-  fallback: number,
-  typeBits?: number,
-): number {
-  const bits = typeBits ?? TYPE_BITS[type];
-  if (mode === undefined) return bits | fallback;
-  return (mode & 0o170000) !== 0 ? mode : bits | mode;
-}
-
-function bad(message: string, path: string): UsageError {
-  return new UsageError('memory/bad-description', message, { data: { path } });
-}
-
-/**
- * A `NodeFileSystem` over a map of files, for tests of anything that consumes one. Node ids are
- * decimal numbers (the root is `1`); symlink targets are stored verbatim, so hostile trees are easy.
- */
-export function memoryFileSystem(
-  files: MemoryFiles = {},
-  options: MemoryFileSystemOptions = {},
-): NodeFileSystem {
-  const enc = new TextEncoder();
-  const nodes = new Map<string, MemNode>();
-  let nextId = 1;
-  function make(node: Omit<MemNode, 'id' | 'nlink'>): MemNode {
-    const id = String(nextId++);
-    const full: MemNode = { ...node, id, nlink: node.type === 'dir' ? 2 : 1 };
-    nodes.set(id, full);
-    return full;
-  }
-  function dirNode(meta: MemoryMeta = {}): MemNode {
-    return make({
-      type: 'dir',
-      size: 4096,
-      mode: fullMode(meta.mode, 'dir', 0o755),
-      uid: meta.uid ?? 0,
-      gid: meta.gid ?? 0,
-      children: new Map(),
-      ...(meta.mtimeMs === undefined ? {} : { mtimeMs: meta.mtimeMs }),
-    });
-  }
-  const root = dirNode(
-    files['/'] !== undefined && typeof files['/'] === 'object' ? (files['/'] as MemoryMeta) : {},
-  );
-
-  function ensureDir(parts: readonly string[], path: string): MemNode {
-    let cur = root;
-    for (const part of parts) {
-      const kids = cur.children;
-      if (kids === undefined) throw bad(`a parent of ${path} is not a directory`, path);
-      let next = kids.get(part);
-      if (next === undefined) {
-        next = dirNode();
-        kids.set(part, next);
-      }
-      cur = next;
-    }
-    if (cur.children === undefined) throw bad(`a parent of ${path} is not a directory`, path);
-    return cur;
-  }
-
-  // Shortest paths first, so an explicit directory's metadata is applied before its children exist.
-  const entries = Object.entries(files).sort(([a], [b]) => a.split('/').length - b.split('/').length);
-  for (const [path, spec] of entries) {
-    if (!path.startsWith('/')) throw bad(`memory file paths are absolute: ${path}`, path);
-    const parts = path.split('/').filter((p) => p !== '');
-    if (parts.some((p) => p === '.' || p === '..'))
-      throw bad(`memory file paths are canonical: ${path}`, path);
-    const name = parts.pop();
-    if (name === undefined) continue; // the root's own metadata, applied above
-    const parent = ensureDir(parts, path);
-    const kids = parent.children as Map<string, MemNode>;
-    let node: MemNode;
-    if (typeof spec === 'string' || spec instanceof Uint8Array) {
-      const data = typeof spec === 'string' ? enc.encode(spec) : spec;
-      node = make({ type: 'file', size: data.length, mode: 0o100644, uid: 0, gid: 0, data });
-    } else {
-      const meta = {
-        uid: spec.uid ?? 0,
-        gid: spec.gid ?? 0,
-        ...(spec.mtimeMs === undefined ? {} : { mtimeMs: spec.mtimeMs }),
-      };
-      if ('content' in spec) {
-        const data = typeof spec.content === 'string' ? enc.encode(spec.content) : spec.content;
-        node = make({
-          type: 'file',
-          size: data.length,
-          mode: fullMode(spec.mode, 'file', 0o644),
-          ...meta,
-          data,
-        });
-      } else if ('symlink' in spec) {
-        node = make({
-          type: 'symlink',
-          size: enc.encode(spec.symlink).length,
-          mode: fullMode(spec.mode, 'symlink', 0o777),
-          ...meta,
-          target: spec.symlink,
-        });
-      } else if ('dir' in spec) {
-        node = dirNode(spec);
-      } else if ('other' in spec) {
-        node = make({
-          type: 'other',
-          size: 0,
-          mode: fullMode(spec.mode, 'other', 0o644, OTHER_BITS[spec.other]),
-          ...meta,
-        });
-      } else {
-        throw bad(`unrecognised memory file entry at ${path}`, path);
-      }
-    }
-    if (kids.has(name)) throw bad(`duplicate memory file entry: ${path}`, path);
-    kids.set(name, node);
-  }
-
-  function get(node: FsNode): MemNode {
-    const n = nodes.get(node.id);
-    if (n === undefined)
-      throw new GuestPathError('guest/ENOENT', `no node ${node.id}`, { data: { id: node.id } });
-    return n;
-  }
-
-  return {
-    info: options.info ?? { type: 'memory' },
-    caseSensitive: options.caseSensitive ?? true,
-    posixMetadata: options.posixMetadata ?? true,
-    async root() {
-      return root;
-    },
-    async lookup(dir, name) {
-      const d = get(dir);
-      if (d.children === undefined) {
-        throw new GuestPathError('guest/ENOTDIR', `node ${dir.id} is not a directory`, {
-          data: { id: dir.id },
-        });
-      }
-      return d.children.get(name);
-    },
-    async readdir(dir) {
-      const d = get(dir);
-      if (d.children === undefined) {
-        throw new GuestPathError('guest/ENOTDIR', `node ${dir.id} is not a directory`, {
-          data: { id: dir.id },
-        });
-      }
-      return [...d.children].map(([name, n]): FsDirEntry => ({ name, type: n.type, id: n.id }));
-    },
-    async node(id) {
-      const n = nodes.get(id);
-      if (n === undefined) throw new GuestPathError('guest/ENOENT', `no node ${id}`, { data: { id } });
-      return n;
-    },
-    async read(file, offset, length) {
-      const data = get(file).data ?? new Uint8Array(0);
-      const out = data.subarray(Math.min(offset, data.length), Math.min(offset + length, data.length));
-      options.onRead?.(out.length);
-      return out;
-    },
-    async readlink(link) {
-      const n = get(link);
-      if (n.target === undefined) {
-        throw new GuestPathError('guest/EINVAL', `node ${link.id} is not a symlink`, {
-          data: { id: link.id },
-        });
-      }
-      return n.target;
-    },
-  };
-}
-
-// ---------------------------------------------------------------------------------------------
-// The memory image.
-
 export interface MemoryPartitionSpec {
   /** 1-based; default: position in the list + 1. */
   readonly number?: number;
@@ -273,7 +54,7 @@ export interface MemoryPartitionSpec {
   readonly label?: string;
   readonly bootable?: boolean;
   readonly typeName?: string;
-  readonly kind?: PartitionInfoV1['kind'];
+  readonly kind?: PartitionInfoV2['kind'];
 }
 
 export interface MemoryFilesystemSpec {
@@ -286,7 +67,7 @@ export interface MemoryFilesystemSpec {
   /** Default 64 MiB (or the partition's size). */
   readonly size?: number;
   /** A location, a partition number, or `'disk'`; default derived from `id`. */
-  readonly location?: FilesystemLocationV1 | number | 'disk';
+  readonly location?: FilesystemLocationV2 | number | 'disk';
   /** Mount point in the assembled root; `/` marks the OS root. */
   readonly mount?: string;
   /** Default true, except for `swap`, `luks`, `bitlocker`. */
@@ -302,16 +83,16 @@ export interface MemoryFilesystemSpec {
 export interface MemoryGuestDescription {
   /** Default `memory:guest`. */
   readonly imagePath?: string;
-  readonly disk?: Partial<Omit<DiskInfoV1, 'partitions'>>;
+  readonly disk?: Partial<Omit<DiskInfoV2, 'partitions'>>;
   readonly partitions?: readonly MemoryPartitionSpec[];
-  readonly volumes?: readonly VolumeInfoV1[];
+  readonly volumes?: readonly VolumeInfoV2[];
   readonly filesystems?: readonly MemoryFilesystemSpec[];
   /** Default: one primary root, the filesystem mounted at `/`. */
-  readonly roots?: readonly OsRootV1[];
-  readonly warnings?: readonly LayoutWarningV1[];
-  /** Extra `MountV1` rows for the assembled root (unresolved fstab entries, say). */
-  readonly extraMounts?: readonly MountV1[];
-  readonly capabilities?: Partial<AccessCapabilitiesV1>;
+  readonly roots?: readonly OsRootV2[];
+  readonly warnings?: readonly LayoutWarningV2[];
+  /** Extra `MountV2` rows for the assembled root (unresolved fstab entries, say). */
+  readonly extraMounts?: readonly MountV2[];
+  readonly capabilities?: Partial<AccessCapabilitiesV2>;
 }
 
 /** sgdisk's short type codes (gdisk `parttypes.cc`) → GPT type GUIDs, with the names gdisk prints. */
@@ -345,7 +126,7 @@ function partitionType(type: string): { type: string; typeName?: string; mbr: bo
   throw bad(`unknown partition type ${type}: use a GUID, an sgdisk code or an MBR byte`, type);
 }
 
-function locationOf(spec: MemoryFilesystemSpec, index: number, hasPartitions: boolean): FilesystemLocationV1 {
+function locationOf(spec: MemoryFilesystemSpec, index: number, hasPartitions: boolean): FilesystemLocationV2 {
   const loc = spec.location;
   if (typeof loc === 'number') return { kind: 'partition', partition: loc };
   if (loc === 'disk') return { kind: 'disk' };
@@ -359,14 +140,14 @@ function locationOf(spec: MemoryFilesystemSpec, index: number, hasPartitions: bo
   return hasPartitions ? { kind: 'partition', partition: index + 1 } : { kind: 'disk' };
 }
 
-function idOf(loc: FilesystemLocationV1): string {
+function idOf(loc: FilesystemLocationV2): string {
   if (loc.kind === 'partition') return `p${loc.partition}`;
   if (loc.kind === 'lvm') return `lvm/${loc.vg}/${loc.lv}`;
   return 'disk';
 }
 
 /** Guesses the OS of a root from the files it holds, as the native root finder would. */
-function osOf(files: MemoryFiles): { os: OsRootV1['os']; evidence: string[] } {
+function osOf(files: MemoryFiles): { os: OsRootV2['os']; evidence: string[] } {
   const paths = Object.keys(files);
   const win = paths.find((p) => p.toLowerCase() === '/windows/system32/config/system');
   if (win !== undefined) return { os: 'windows', evidence: [win] };
@@ -375,10 +156,10 @@ function osOf(files: MemoryFiles): { os: OsRootV1['os']; evidence: string[] } {
   return { os: 'unknown', evidence: [] };
 }
 
-/** Builds an in-memory `GuestAccessV1` from a description (see the module comment). */
-export function createMemoryGuest(description: MemoryGuestDescription = {}): GuestAccessV1 {
+/** Builds an in-memory `GuestAccessV2` from a description (see the module comment). */
+export function createMemoryGuest(description: MemoryGuestDescription = {}): GuestAccessV2 {
   const partSpecs = description.partitions ?? [];
-  const partitions: PartitionInfoV1[] = [];
+  const partitions: PartitionInfoV2[] = [];
   let cursor = MIB; // the first partition at 1 MiB, as every partitioning tool aligns it
   let anyMbr = false;
   partSpecs.forEach((p, i) => {
@@ -402,7 +183,7 @@ export function createMemoryGuest(description: MemoryGuestDescription = {}): Gue
 
   const fsSpecs = description.filesystems ?? [];
   const trees = new Map<string, NodeFileSystem>();
-  const filesystems: FilesystemInfoV1[] = [];
+  const filesystems: FilesystemInfoV2[] = [];
   const ids = new Set<string>();
   let totalRead = 0;
   let readCalls = 0;
@@ -449,7 +230,7 @@ export function createMemoryGuest(description: MemoryGuestDescription = {}): Gue
   const rootSpecs = fsSpecs.filter((s) => s.mount === '/');
   if (rootSpecs.length > 1) throw bad('more than one filesystem is mounted at /', '/');
   const primaryId = rootSpecs[0] === undefined ? undefined : filesystems[fsSpecs.indexOf(rootSpecs[0])]?.id;
-  const roots: OsRootV1[] =
+  const roots: OsRootV2[] =
     description.roots !== undefined
       ? [...description.roots]
       : primaryId === undefined || rootSpecs[0] === undefined
@@ -458,7 +239,7 @@ export function createMemoryGuest(description: MemoryGuestDescription = {}): Gue
 
   const lastPartEnd = partitions.reduce((m, p) => Math.max(m, p.start + p.size), 0);
   const sumFs = filesystems.reduce((s, f) => s + f.size, 0);
-  const disk: DiskInfoV1 = {
+  const disk: DiskInfoV2 = {
     format: 'raw',
     // The GPT backup header and entries need the last 33 sectors; 1 MiB keeps the disk aligned.
     virtualSize: partitions.length > 0 ? lastPartEnd + MIB : sumFs,
@@ -467,7 +248,7 @@ export function createMemoryGuest(description: MemoryGuestDescription = {}): Gue
     ...description.disk,
     partitions,
   };
-  const layout: ImageLayoutV1 = {
+  const layout: ImageLayoutV2 = {
     disk,
     volumes: description.volumes ?? [],
     filesystems,
@@ -475,7 +256,7 @@ export function createMemoryGuest(description: MemoryGuestDescription = {}): Gue
     warnings: description.warnings ?? [],
   };
   const readableTypes = [...new Set(filesystems.filter((f) => f.readable).map((f) => f.type))].sort();
-  const capabilities: AccessCapabilitiesV1 = {
+  const capabilities: AccessCapabilitiesV2 = {
     layout: true,
     guestTree: true,
     filesystemTree: true,
@@ -515,7 +296,7 @@ export function createMemoryGuest(description: MemoryGuestDescription = {}): Gue
       checkOpen();
       return layout;
     },
-    async openRoot(rootId?: string): Promise<AssembledGuestV1> {
+    async openRoot(rootId?: string): Promise<AssembledGuestV2> {
       checkOpen();
       const root =
         rootId === undefined
@@ -527,7 +308,7 @@ export function createMemoryGuest(description: MemoryGuestDescription = {}): Gue
         throw new UnsupportedError('access/no-root', 'the image has no operating system root');
       }
       const mounts: GuestTreeMount[] = [{ mountpoint: '/', fs: treeOf(root.filesystem) }];
-      const mountRows: MountV1[] = [{ mountpoint: '/', filesystem: root.filesystem }];
+      const mountRows: MountV2[] = [{ mountpoint: '/', filesystem: root.filesystem }];
       // Only the primary root gets the other filesystems' mount points: they describe its fstab.
       if (root.filesystem === primaryId) {
         fsSpecs.forEach((spec, i) => {
@@ -546,7 +327,7 @@ export function createMemoryGuest(description: MemoryGuestDescription = {}): Gue
       const tree = createGuestTree(mounts);
       return { ...tree, root, mounts: mountRows };
     },
-    async openFilesystem(filesystemId: string): Promise<GuestTreeV1> {
+    async openFilesystem(filesystemId: string): Promise<GuestTreeV2> {
       checkOpen();
       return createGuestTree([{ mountpoint: '/', fs: treeOf(filesystemId) }]);
     },

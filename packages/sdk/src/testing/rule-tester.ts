@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { evaluateRule } from '../engine/evaluate.js';
 import { runCheck } from '../engine/run.js';
-import { UsageError } from '../errors/index.js';
+import { UsageError } from '@imagecheck/access';
 import type { FactResult, Plugin } from '../facts/types.js';
 import type { ReportItem, RiskLevel } from '../report/types.js';
 import { loadPack } from '../rules/loader.js';

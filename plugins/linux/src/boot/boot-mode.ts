@@ -4,13 +4,13 @@ import type {
   Evidence,
   FactDefinition,
   FactResult,
-  GuestTreeV1,
+  GuestTreeV2,
 } from '@imagecheck/sdk';
 import type { Architecture } from '../os/architecture.js';
 import { isAbsent } from '../os/util.js';
 import { BIOS_BOOT_GPT_TYPE, espFilesystem } from './devices.js';
 
-/** What the native backend reports in `layout.disk.details.bootCode` (see DiskInfoV1.details). */
+/** What the native backend reports in `layout.disk.details.bootCode` (see DiskInfoV2.details). */
 export type BootCodeKind = 'grub2' | 'grub-legacy' | 'syslinux' | 'windows' | 'empty' | 'unknown';
 
 /** Value of `linux.bootMode`. */
@@ -88,7 +88,7 @@ const ARCH_SUFFIX: Record<string, string> = {
 const LOADER_RE = /^(?:boot|shim|grub)(x64|aa64|ia32|riscv64|loongarch64|arm)\.efi$/i;
 const MAX_ESP_VENDORS = 64;
 
-async function names(tree: GuestTreeV1, dir: string): Promise<{ name: string; type: string }[]> {
+async function names(tree: GuestTreeV2, dir: string): Promise<{ name: string; type: string }[]> {
   try {
     return (await tree.readdir(dir)).slice(0, 512);
   } catch (err) {

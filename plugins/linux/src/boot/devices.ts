@@ -1,4 +1,4 @@
-import type { CollectContext, FilesystemInfoV1, GuestTreeV1, ImageLayoutV1 } from '@imagecheck/sdk';
+import type { CollectContext, FilesystemInfoV2, GuestTreeV2, ImageLayoutV2 } from '@imagecheck/sdk';
 
 /** GPT type of the EFI system partition (UEFI 2.10 §5.3.3) and its MBR type byte. */
 export const ESP_GPT_TYPE = 'C12A7328-F81F-11D2-BA4B-00A0C93EC93B';
@@ -16,11 +16,11 @@ export interface Resolution {
   readonly note?: string;
 }
 
-function partitionFs(layout: ImageLayoutV1, n: number): FilesystemInfoV1 | undefined {
+function partitionFs(layout: ImageLayoutV2, n: number): FilesystemInfoV2 | undefined {
   return layout.filesystems.find((f) => f.location.kind === 'partition' && f.location.partition === n);
 }
 
-function found(fs: FilesystemInfoV1 | undefined, what: string): Resolution {
+function found(fs: FilesystemInfoV2 | undefined, what: string): Resolution {
   if (!fs) return { resolved: false, note: `no filesystem with ${what} in the image` };
   return { resolved: true, filesystem: fs.id, type: fs.type };
 }
@@ -30,7 +30,7 @@ function mapperName(vg: string, lv: string): string {
   return `${vg.replaceAll('-', '--')}-${lv.replaceAll('-', '--')}`;
 }
 
-function lvmFs(layout: ImageLayoutV1, vg: string, lv: string): FilesystemInfoV1 | undefined {
+function lvmFs(layout: ImageLayoutV2, vg: string, lv: string): FilesystemInfoV2 | undefined {
   return layout.filesystems.find(
     (f) => f.location.kind === 'lvm' && f.location.vg === vg && f.location.lv === lv,
   );
@@ -42,7 +42,7 @@ function lvmFs(layout: ImageLayoutV1, vg: string, lv: string): FilesystemInfoV1 
  * `/dev/<vg>/<lv>`. Kernel names (`/dev/sda1`) resolve by partition number, with a note: the
  * name the kernel gives a disk depends on the driver (`vda`, `xvda`, `nvme0n1`).
  */
-export function resolveLinuxDevice(layout: ImageLayoutV1, spec: string): Resolution {
+export function resolveLinuxDevice(layout: ImageLayoutV2, spec: string): Resolution {
   const eq = /^(UUID|PARTUUID|LABEL|PARTLABEL)=(.*)$/i.exec(spec);
   const byDir = /^\/dev\/disk\/by-(uuid|partuuid|label|partlabel)\/(.+)$/.exec(spec);
   const kind = (eq?.[1] ?? byDir?.[1])?.toUpperCase();
@@ -100,7 +100,7 @@ export function resolveLinuxDevice(layout: ImageLayoutV1, spec: string): Resolut
 }
 
 /** GRUB's name of the device holding a filesystem: `hd0,gpt2`, `hd0,msdos1`, `lvm/vg-lv`, `hd0`. */
-export function grubDeviceName(layout: ImageLayoutV1, fs: FilesystemInfoV1): string {
+export function grubDeviceName(layout: ImageLayoutV2, fs: FilesystemInfoV2): string {
   const loc = fs.location;
   if (loc.kind === 'partition')
     return `hd0,${layout.disk.partitionTable === 'gpt' ? 'gpt' : 'msdos'}${loc.partition}`;
@@ -109,7 +109,7 @@ export function grubDeviceName(layout: ImageLayoutV1, fs: FilesystemInfoV1): str
 }
 
 /** The filesystem id a GRUB device name (`hd0,gpt2`, `(hd0,msdos1)`, `lvm/vg-root`) points at. */
-export function resolveGrubDevice(layout: ImageLayoutV1, device: string): Resolution {
+export function resolveGrubDevice(layout: ImageLayoutV2, device: string): Resolution {
   const d = device.replace(/^\((.*)\)$/, '$1');
   const part = /^hd0,(?:gpt|msdos)?(\d+)$/.exec(d);
   if (part) return found(partitionFs(layout, Number(part[1])), `partition ${part[1]}`);
@@ -129,7 +129,7 @@ export function resolveGrubDevice(layout: ImageLayoutV1, device: string): Resolu
 }
 
 /** The EFI system partition's filesystem: the one the guest mounts at /boot/efi, else by partition type. */
-export function espFilesystem(ctx: Pick<CollectContext, 'layout' | 'guest'>): FilesystemInfoV1 | undefined {
+export function espFilesystem(ctx: Pick<CollectContext, 'layout' | 'guest'>): FilesystemInfoV2 | undefined {
   const { layout, guest } = ctx;
   const mounted = guest?.mounts.find((m) => m.mountpoint === '/boot/efi' || m.mountpoint === '/efi');
   const byMount = mounted?.filesystem
@@ -145,11 +145,11 @@ export function espFilesystem(ctx: Pick<CollectContext, 'layout' | 'guest'>): Fi
 /** Opens filesystems by id once per collector run. */
 export class FsCache {
   readonly #ctx: Pick<CollectContext, 'access'>;
-  readonly #trees = new Map<string, Promise<GuestTreeV1>>();
+  readonly #trees = new Map<string, Promise<GuestTreeV2>>();
   constructor(ctx: Pick<CollectContext, 'access'>) {
     this.#ctx = ctx;
   }
-  open(id: string): Promise<GuestTreeV1> {
+  open(id: string): Promise<GuestTreeV2> {
     let t = this.#trees.get(id);
     if (!t) {
       t = this.#ctx.access.openFilesystem(id);

@@ -1,4 +1,4 @@
-import { FormatError, type GuestTreeV1, type ImageLayoutV1 } from '@imagecheck/sdk';
+import { FormatError, type GuestTreeV2, type ImageLayoutV2 } from '@imagecheck/sdk';
 import { isAbsent, MAX_CONFIG_BYTES, splitLines } from '../os/util.js';
 import { type FsCache, grubDeviceName, resolveGrubDevice } from './devices.js';
 import { type Node, parseGrubScript, rawWord, type Word } from './grub-script.js';
@@ -107,7 +107,7 @@ export interface GrubRun {
 }
 
 export interface GrubFiles {
-  readonly layout: ImageLayoutV1;
+  readonly layout: ImageLayoutV2;
   readonly fs: FsCache;
 }
 
@@ -212,7 +212,7 @@ export class GrubInterpreter {
     return `(${device ?? this.vars.get('root') ?? ''})${path}`;
   }
 
-  async #tree(device: string | undefined): Promise<{ tree: GuestTreeV1; fs: string } | undefined> {
+  async #tree(device: string | undefined): Promise<{ tree: GuestTreeV2; fs: string } | undefined> {
     const dev = device ?? this.vars.get('root') ?? '';
     const r = resolveGrubDevice(this.#files.layout, dev);
     if (!r.resolved || !r.filesystem) return undefined;

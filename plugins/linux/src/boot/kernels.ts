@@ -4,7 +4,7 @@ import type {
   Evidence,
   FactDefinition,
   FactResult,
-  GuestTreeV1,
+  GuestTreeV2,
 } from '@imagecheck/sdk';
 import { fileEvidence, listDir, NO_GUEST, pathExists } from '../os/util.js';
 import type { Bootloader } from './bootloader.js';
@@ -111,7 +111,7 @@ export function versionFromImage(name: string, moduleTrees: readonly string[]): 
 }
 
 async function firstExisting(
-  tree: GuestTreeV1,
+  tree: GuestTreeV2,
   dir: string,
   names: readonly string[],
 ): Promise<string | undefined> {

@@ -4,7 +4,7 @@ import {
   type FactDefinition,
   type FactResult,
   FormatError,
-  type GuestTreeV1,
+  type GuestTreeV2,
 } from '@imagecheck/sdk';
 import { isMap, isScalar, LineCounter, parseDocument } from 'yaml';
 import {
@@ -152,7 +152,7 @@ function moduleNames(list: unknown): string[] {
 
 /** Reads and merges cloud.cfg and cloud.cfg.d; remembers where each top-level key was last set. */
 export async function readCloudConfig(
-  tree: GuestTreeV1,
+  tree: GuestTreeV2,
 ): Promise<{ config: Json; files: string[]; where: Map<string, { path: string; line: number }> }> {
   const files: string[] = [];
   const where = new Map<string, { path: string; line: number }>();
@@ -204,7 +204,7 @@ export async function readCloudConfig(
   return { config, files, where };
 }
 
-async function firstExisting(tree: GuestTreeV1, paths: readonly string[]): Promise<string | null> {
+async function firstExisting(tree: GuestTreeV2, paths: readonly string[]): Promise<string | null> {
   for (const p of paths) if (await pathExists(tree, p)) return p;
   return null;
 }

@@ -3,7 +3,7 @@ import {
   type Collector,
   type Evidence,
   type FactResult,
-  type GuestTreeV1,
+  type GuestTreeV2,
   isImagecheckError,
 } from '@imagecheck/sdk';
 import { errorCode, fileEvidence, isAbsent, NO_GUEST } from '../os/util.js';
@@ -66,7 +66,7 @@ export interface Drivers {
   readonly kernels: readonly KernelDrivers[];
 }
 
-function rangeInput(tree: GuestTreeV1, path: string, size: number): RangeInput {
+function rangeInput(tree: GuestTreeV2, path: string, size: number): RangeInput {
   return {
     size,
     read: (offset, length) => tree.readFile(path, { offset, length, maxBytes: length }),
@@ -75,7 +75,7 @@ function rangeInput(tree: GuestTreeV1, path: string, size: number): RangeInput {
 
 async function readInitramfs(
   ctx: CollectContext,
-  tree: GuestTreeV1,
+  tree: GuestTreeV2,
   path: string | null,
   cache: Map<string, InitramfsModules | InitramfsInfo>,
 ): Promise<{ info: InitramfsInfo; modules?: InitramfsModules }> {

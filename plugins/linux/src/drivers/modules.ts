@@ -1,4 +1,4 @@
-import { FormatError, type GuestTreeV1 } from '@imagecheck/sdk';
+import { FormatError, type GuestTreeV2 } from '@imagecheck/sdk';
 import { isAbsent, listDir } from '../os/util.js';
 import { moduleName } from './initramfs/index.js';
 
@@ -74,7 +74,7 @@ export interface KernelModuleIndex {
   readonly modules: ReadonlyMap<string, { path: string; at?: SourceLine; deps: readonly string[] }>;
 }
 
-async function readText(tree: GuestTreeV1, path: string): Promise<string | undefined> {
+async function readText(tree: GuestTreeV2, path: string): Promise<string | undefined> {
   try {
     const st = await tree.stat(path);
     if (st.type !== 'file') return undefined;
@@ -96,7 +96,7 @@ async function readText(tree: GuestTreeV1, path: string): Promise<string | undef
 
 /** Reads what the kernel `version`'s files say about its modules. */
 export async function readModuleIndex(
-  tree: GuestTreeV1,
+  tree: GuestTreeV2,
   version: string,
   configPath: string | undefined,
 ): Promise<KernelModuleIndex> {

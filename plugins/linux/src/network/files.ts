@@ -1,8 +1,8 @@
 import {
-  type AssembledGuestV1,
+  type AssembledGuestV2,
   type Evidence,
   type FactResult,
-  type GuestTreeV1,
+  type GuestTreeV2,
   globGuest,
   ImagecheckError,
   readText,
@@ -27,7 +27,7 @@ export function isAbsent(err: unknown): boolean {
 
 /** The text of `path`, or undefined when it does not exist. Damage and oversize still throw. */
 export async function readOptional(
-  tree: GuestTreeV1,
+  tree: GuestTreeV2,
   path: string,
   maxBytes = MAX_CONFIG_BYTES,
 ): Promise<string | undefined> {
@@ -40,12 +40,12 @@ export async function readOptional(
 }
 
 /** Sorted matches of an absolute glob; at most `MAX_CONFIG_FILES` (more throws `guest/E2BIG`). */
-export function globConfig(tree: GuestTreeV1, pattern: string): Promise<string[]> {
+export function globConfig(tree: GuestTreeV2, pattern: string): Promise<string[]> {
   return globGuest(tree, pattern, { maxEntries: MAX_CONFIG_FILES, maxDirectories: 256, maxDepth: 4 });
 }
 
 /** Whether `path` exists as anything, following symlinks; a dangling link is absent. */
-export async function pathExists(tree: GuestTreeV1, path: string): Promise<boolean> {
+export async function pathExists(tree: GuestTreeV2, path: string): Promise<boolean> {
   try {
     await tree.stat(path);
     return true;
@@ -56,7 +56,7 @@ export async function pathExists(tree: GuestTreeV1, path: string): Promise<boole
 }
 
 /** Whether `path` is a regular file with an execute bit, following symlinks. */
-export async function isExecutable(tree: GuestTreeV1, path: string): Promise<boolean> {
+export async function isExecutable(tree: GuestTreeV2, path: string): Promise<boolean> {
   try {
     const st = await tree.stat(path);
     return st.type === 'file' && (st.mode & 0o111) !== 0;
@@ -88,4 +88,4 @@ export function fileEvidence(path: string, line?: number, excerpt?: string, note
 }
 
 /** The guest of a collector context, typed for the helpers above. */
-export type Guest = AssembledGuestV1;
+export type Guest = AssembledGuestV2;

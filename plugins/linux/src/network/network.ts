@@ -1,4 +1,4 @@
-import type { Collector, Evidence, FactDefinition, FactResult, GuestTreeV1 } from '@imagecheck/sdk';
+import type { Collector, Evidence, FactDefinition, FactResult, GuestTreeV2 } from '@imagecheck/sdk';
 import { fileEvidence, isExecutable, noGuest } from './files.js';
 import { hasInitSystem, serviceState } from './services.js';
 import {
@@ -107,7 +107,7 @@ interface CloudInitView {
   readonly configFiles?: readonly string[];
 }
 
-async function active(tree: GuestTreeV1, unit: string, init?: string): Promise<string | null> {
+async function active(tree: GuestTreeV2, unit: string, init?: string): Promise<string | null> {
   const s = await serviceState(tree, unit, init);
   return s.enabled ? s.via : null;
 }
@@ -410,7 +410,7 @@ export const networkCollector: Collector<NetworkFact> = {
  * `50-cloud-init.yaml`, ifupdown `interfaces.d/50-cloud-init`, networkd `10-cloud-init-*.network`,
  * NM `cloud-init-*.nmconnection`) or the header the sysconfig renderer puts in ifcfg files.
  */
-async function writtenByCloudInit(tree: GuestTreeV1, path: string): Promise<boolean> {
+async function writtenByCloudInit(tree: GuestTreeV2, path: string): Promise<boolean> {
   const base = path.slice(path.lastIndexOf('/') + 1);
   if (/cloud-init/.test(base)) return true;
   if (!base.startsWith('ifcfg-')) return false;

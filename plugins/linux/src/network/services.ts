@@ -1,4 +1,4 @@
-import { FormatError, type GuestTreeV1 } from '@imagecheck/sdk';
+import { FormatError, type GuestTreeV2 } from '@imagecheck/sdk';
 import { isAbsent } from './files.js';
 
 /**
@@ -55,7 +55,7 @@ interface Index {
   readonly openrc: Map<string, string>;
 }
 
-async function list(tree: GuestTreeV1, dir: string): Promise<{ name: string; type: string }[]> {
+async function list(tree: GuestTreeV2, dir: string): Promise<{ name: string; type: string }[]> {
   try {
     const entries = await tree.readdir(dir);
     if (entries.length > MAX_LINKS_PER_DIR) {
@@ -70,7 +70,7 @@ async function list(tree: GuestTreeV1, dir: string): Promise<{ name: string; typ
   }
 }
 
-async function linkTarget(tree: GuestTreeV1, path: string): Promise<string | undefined> {
+async function linkTarget(tree: GuestTreeV2, path: string): Promise<string | undefined> {
   try {
     return await tree.readlink(path);
   } catch (err) {
@@ -79,9 +79,9 @@ async function linkTarget(tree: GuestTreeV1, path: string): Promise<string | und
   }
 }
 
-const indexes = new WeakMap<GuestTreeV1, Promise<Index>>();
+const indexes = new WeakMap<GuestTreeV2, Promise<Index>>();
 
-async function buildIndex(tree: GuestTreeV1): Promise<Index> {
+async function buildIndex(tree: GuestTreeV2): Promise<Index> {
   const wanted = new Map<string, string>();
   const aliases = new Map<string, string>();
   const unitFiles = new Map<string, string>();
@@ -145,7 +145,7 @@ async function buildIndex(tree: GuestTreeV1): Promise<Index> {
   return { wanted, aliases, unitFiles, masked, sysv, openrc };
 }
 
-function indexOf(tree: GuestTreeV1): Promise<Index> {
+function indexOf(tree: GuestTreeV2): Promise<Index> {
   let p = indexes.get(tree);
   if (p === undefined) {
     p = buildIndex(tree);
@@ -159,7 +159,7 @@ function indexOf(tree: GuestTreeV1): Promise<Index> {
  * script of `initName` (default: the unit name without its suffix).
  */
 export async function serviceState(
-  tree: GuestTreeV1,
+  tree: GuestTreeV2,
   unit: string,
   initName?: string,
 ): Promise<ServiceState> {
@@ -184,7 +184,7 @@ export async function serviceState(
 }
 
 /** Whether the guest boots with systemd (a unit directory with units in it). */
-export async function hasSystemd(tree: GuestTreeV1): Promise<boolean> {
+export async function hasSystemd(tree: GuestTreeV2): Promise<boolean> {
   const idx = await indexOf(tree);
   return idx.unitFiles.size > 0 || idx.wanted.size > 0;
 }
@@ -194,7 +194,7 @@ export async function hasSystemd(tree: GuestTreeV1): Promise<boolean> {
  * OpenRC runlevels. A stripped tree (a container export, a minimal sample) says nothing, and then
  * configuration that is present has to be assumed in use.
  */
-export async function hasInitSystem(tree: GuestTreeV1): Promise<boolean> {
+export async function hasInitSystem(tree: GuestTreeV2): Promise<boolean> {
   const idx = await indexOf(tree);
   return idx.unitFiles.size > 0 || idx.wanted.size > 0 || idx.sysv.size > 0 || idx.openrc.size > 0;
 }

@@ -1,4 +1,4 @@
-import { FormatError, type GuestTreeV1 } from '@imagecheck/sdk';
+import { FormatError, type GuestTreeV2 } from '@imagecheck/sdk';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type YAMLMap } from 'yaml';
 import { globConfig, readOptional } from './files.js';
 import { lastByKey, parseIni, parseShellVars } from './syntax.js';
@@ -72,7 +72,7 @@ const MAX_NETPLAN_DEVICES = 1024;
 
 const STANZA = /^(iface|mapping|auto|allow-[a-z-]+|source|source-directory|rename|no-auto-down|no-scripts)\b/;
 
-export async function readIfupdown(tree: GuestTreeV1): Promise<StackRead> {
+export async function readIfupdown(tree: GuestTreeV2): Promise<StackRead> {
   const out = empty();
   const onBoot = new Set<string>();
   const pending: {
@@ -202,7 +202,7 @@ function truthyYaml(v: unknown): boolean | undefined {
   return undefined;
 }
 
-export async function readNetplan(tree: GuestTreeV1): Promise<StackRead> {
+export async function readNetplan(tree: GuestTreeV2): Promise<StackRead> {
   const out = empty();
   const byName = new Map<string, string>();
   for (const dir of NETPLAN_DIRS) {
@@ -324,7 +324,7 @@ const NM_DIRS = [
 ];
 const NM_TYPES = new Set(['ethernet', '802-3-ethernet', 'bond', 'bridge', 'vlan', 'team']);
 
-export async function readNmKeyfiles(tree: GuestTreeV1): Promise<StackRead> {
+export async function readNmKeyfiles(tree: GuestTreeV2): Promise<StackRead> {
   const out = empty();
   for (const dir of NM_DIRS) {
     for (const path of await globConfig(tree, `${dir}/*`)) {
@@ -376,7 +376,7 @@ export async function readNmKeyfiles(tree: GuestTreeV1): Promise<StackRead> {
 
 /** Whether NetworkManager's `no-auto-default=*` turns off its implicit "Wired connection" profile. */
 export async function nmAutoDefaultDisabled(
-  tree: GuestTreeV1,
+  tree: GuestTreeV2,
 ): Promise<{ disabled: boolean; path: string | null; line: number | null }> {
   const files = [
     '/etc/NetworkManager/NetworkManager.conf',
@@ -413,7 +413,7 @@ export async function nmAutoDefaultDisabled(
 
 const IFCFG_SKIP = /(~|\.bak|\.orig|\.old|\.rpmnew|\.rpmsave|\.save)$|^ifcfg-lo$/;
 
-export async function readIfcfg(tree: GuestTreeV1, flavour: 'ifcfg-rh' | 'ifcfg-suse'): Promise<StackRead> {
+export async function readIfcfg(tree: GuestTreeV2, flavour: 'ifcfg-rh' | 'ifcfg-suse'): Promise<StackRead> {
   const out = empty();
   const dir = flavour === 'ifcfg-rh' ? '/etc/sysconfig/network-scripts' : '/etc/sysconfig/network';
   for (const path of await globConfig(tree, `${dir}/ifcfg-*`)) {
@@ -468,7 +468,7 @@ const NETWORKD_DIRS = [
   '/etc/systemd/network',
 ];
 
-export async function readNetworkd(tree: GuestTreeV1): Promise<StackRead> {
+export async function readNetworkd(tree: GuestTreeV2): Promise<StackRead> {
   const out = empty();
   const byName = new Map<string, string>();
   for (const dir of NETWORKD_DIRS) {
@@ -533,7 +533,7 @@ export async function readNetworkd(tree: GuestTreeV1): Promise<StackRead> {
 // udev rules that name an interface after its MAC address (70-persistent-net.rules, written by
 // the persistent-net generator of older udev): the new instance's NIC gets another name.
 
-export async function readUdevPins(tree: GuestTreeV1): Promise<StackRead> {
+export async function readUdevPins(tree: GuestTreeV2): Promise<StackRead> {
   const out = empty();
   for (const path of await globConfig(tree, '/etc/udev/rules.d/*.rules')) {
     const text = await readOptional(tree, path);

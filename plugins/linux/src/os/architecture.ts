@@ -4,7 +4,7 @@ import type {
   Evidence,
   FactDefinition,
   FactResult,
-  GuestTreeV1,
+  GuestTreeV2,
 } from '@imagecheck/sdk';
 import type { Kernels } from '../boot/kernels.js';
 import { fileEvidence, isAbsent, NO_GUEST, readHead } from './util.js';
@@ -145,7 +145,7 @@ export function kernelImageArchitecture(h: Uint8Array): { architecture: string |
   return { architecture: null, format: 'unknown' };
 }
 
-async function realpathOrUndefined(g: GuestTreeV1, p: string): Promise<string | undefined> {
+async function realpathOrUndefined(g: GuestTreeV2, p: string): Promise<string | undefined> {
   try {
     return await g.realpath(p);
   } catch (err) {

@@ -1,4 +1,4 @@
-import { type Evidence, type GuestTreeV1, ImagecheckError, isImagecheckError } from '@imagecheck/sdk';
+import { type Evidence, type GuestTreeV2, ImagecheckError, isImagecheckError } from '@imagecheck/sdk';
 
 /** Configuration files these collectors read are small; anything larger is refused, not parsed. */
 export const MAX_CONFIG_BYTES = 1024 * 1024;
@@ -17,7 +17,7 @@ export function isAbsent(err: unknown): boolean {
  * filesystem, a file over the cap) propagate, so the fact becomes unavailable with their code.
  */
 export async function readOptional(
-  tree: GuestTreeV1,
+  tree: GuestTreeV2,
   path: string,
   maxBytes = MAX_CONFIG_BYTES,
 ): Promise<string | undefined> {
@@ -33,7 +33,7 @@ export async function readOptional(
 
 /** Reads bytes `[offset, offset+length)` of a file, or `undefined` when it does not exist. */
 export async function readHead(
-  tree: GuestTreeV1,
+  tree: GuestTreeV2,
   path: string,
   length: number,
   offset = 0,
@@ -46,7 +46,7 @@ export async function readHead(
   }
 }
 
-export async function pathExists(tree: GuestTreeV1, path: string): Promise<boolean> {
+export async function pathExists(tree: GuestTreeV2, path: string): Promise<boolean> {
   try {
     await tree.stat(path);
     return true;
@@ -57,7 +57,7 @@ export async function pathExists(tree: GuestTreeV1, path: string): Promise<boole
 }
 
 /** Directory entries' names, or `[]` when the directory does not exist; capped. */
-export async function listDir(tree: GuestTreeV1, path: string, max = 4096): Promise<string[]> {
+export async function listDir(tree: GuestTreeV2, path: string, max = 4096): Promise<string[]> {
   try {
     const entries = await tree.readdir(path);
     return entries.slice(0, max).map((e) => e.name);

@@ -3,9 +3,9 @@ import {
   type Evidence,
   type FactDefinition,
   type FactResult,
-  type FilesystemInfoV1,
+  type FilesystemInfoV2,
   FormatError,
-  type ImageLayoutV1,
+  type ImageLayoutV2,
   NETWORK_FSTYPES,
   PSEUDO_FSTYPES,
 } from '@imagecheck/sdk';
@@ -216,7 +216,7 @@ function classify(p: ParsedLine): { kind: SpecKind; cls: EntryClass } {
   return { kind: 'unknown', cls };
 }
 
-function onPartition(layout: ImageLayoutV1, n: number): FilesystemInfoV1 | undefined {
+function onPartition(layout: ImageLayoutV2, n: number): FilesystemInfoV2 | undefined {
   return layout.filesystems.find((f) => f.location.kind === 'partition' && f.location.partition === n);
 }
 
@@ -228,21 +228,21 @@ function splitMapper(name: string): { vg: string; lv: string } | undefined {
 }
 
 interface Resolution {
-  readonly fs?: FilesystemInfoV1;
+  readonly fs?: FilesystemInfoV2;
   readonly reason: string;
   readonly crypt?: boolean;
 }
 
 /** Resolves a source the way udev names devices on the booted instance. */
 export function resolveSpec(
-  layout: ImageLayoutV1,
+  layout: ImageLayoutV2,
   spec: string,
   kind: SpecKind,
   crypt: Set<string>,
 ): Resolution {
   const fss = layout.filesystems;
   const eqCase = (a: string | undefined, b: string) => a !== undefined && a.toLowerCase() === b.toLowerCase();
-  const found = (fs: FilesystemInfoV1 | undefined, how: string, what: string): Resolution =>
+  const found = (fs: FilesystemInfoV2 | undefined, how: string, what: string): Resolution =>
     fs === undefined
       ? { reason: `no filesystem or swap with ${what} in the image` }
       : { fs, reason: `${how} matches ${fs.id}` };
@@ -348,7 +348,7 @@ function typeMatches(declared: string, actual: string): boolean {
 /** Builds the fact's entries from parsed lines over a layout. */
 export function analyseFstab(
   parsed: readonly ParsedLine[],
-  layout: ImageLayoutV1,
+  layout: ImageLayoutV2,
   crypt: Set<string>,
   mounts: readonly { line?: number; filesystem?: string; reason?: string }[] = [],
   existingPaths: ReadonlySet<string> = new Set(),

@@ -1,9 +1,9 @@
-import { collectFacts, type FactResult, type GuestAccessV1 } from '@imagecheck/sdk';
+import { collectFacts, type FactResult, type GuestAccessV2 } from '@imagecheck/sdk';
 import { plugin } from '../../src/index.js';
 
 /** Collects `ids` through the engine (schema validation included) with the Linux plugin. */
 export async function factsOf(
-  access: GuestAccessV1,
+  access: GuestAccessV2,
   ids: readonly string[],
 ): Promise<Record<string, FactResult>> {
   const { facts } = await collectFacts({ access, plugins: [plugin], ids });
@@ -11,7 +11,7 @@ export async function factsOf(
 }
 
 /** The value of an `ok` fact, or a thrown error with the reason (so tests fail with it). */
-export async function factValue<T = Record<string, unknown>>(access: GuestAccessV1, id: string): Promise<T> {
+export async function factValue<T = Record<string, unknown>>(access: GuestAccessV2, id: string): Promise<T> {
   const r = (await factsOf(access, [id]))[id];
   if (!r) throw new Error(`${id} not collected`);
   if (r.status !== 'ok') throw new Error(`${id} unavailable: ${r.code ?? ''} ${r.reason}`);

@@ -1,4 +1,4 @@
-import { FormatError } from '@imagecheck/sdk';
+import { FormatError } from '@imagecheck/access';
 import type { ByteSource } from '../../block/index.js';
 import { ChunkedSource, DecodedCache, readMapped, readParent, u32be, u64be } from '../bytes.js';
 import { decompress } from '../compress.js';

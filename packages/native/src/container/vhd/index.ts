@@ -1,4 +1,4 @@
-import { FormatError, UnsupportedError } from '@imagecheck/sdk';
+import { FormatError, UnsupportedError } from '@imagecheck/access';
 import type { ByteSource } from '../../block/index.js';
 import {
   ascii,

@@ -1,4 +1,4 @@
-import { FormatError } from '@imagecheck/sdk';
+import { FormatError } from '@imagecheck/access';
 import { type ByteSource, clampRead, SliceSource } from '../../block/index.js';
 import { crc32c } from '../../checksum/crc32c.js';
 import { ascii, guid, safe, u32le, u64le } from '../bytes.js';

@@ -1,4 +1,4 @@
-import { FormatError } from '@imagecheck/sdk';
+import { FormatError } from '@imagecheck/access';
 
 /*
  * The VMDK text descriptor (VMware "Virtual Disk Format 5.0", §"The Descriptor File"):

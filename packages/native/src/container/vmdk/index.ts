@@ -1,4 +1,4 @@
-import { FormatError, UnsupportedError } from '@imagecheck/sdk';
+import { FormatError, UnsupportedError } from '@imagecheck/access';
 import { type ByteSource, clampRead, SliceSource } from '../../block/index.js';
 import { checkRange, readParent, u32le } from '../bytes.js';
 import type { ContainerDriver, HostFile, OpenContext, OpenedLayer } from '../types.js';

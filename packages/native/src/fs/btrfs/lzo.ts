@@ -1,4 +1,4 @@
-import { FormatError } from '@imagecheck/sdk';
+import { FormatError } from '@imagecheck/access';
 
 /**
  * LZO1X decompression, written from the stream description in the Linux kernel's

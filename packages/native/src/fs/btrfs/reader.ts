@@ -1,5 +1,5 @@
 import { inflateSync, zstdDecompressSync } from 'node:zlib';
-import { FormatError, GuestPathError, UnsupportedError } from '@imagecheck/sdk';
+import { FormatError, GuestPathError, UnsupportedError } from '@imagecheck/access';
 import type { ByteSource } from '../../block/types.js';
 import type { FileSystemInfo, FileSystemReader, FsDirEntry, FsNode } from '../types.js';
 import { btrfsNameHash } from './crc32c.js';

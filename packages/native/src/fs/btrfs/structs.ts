@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { FormatError, UnsupportedError } from '@imagecheck/sdk';
+import { FormatError, UnsupportedError } from '@imagecheck/access';
 import { crc32c } from './crc32c.js';
 
 /**

@@ -1,5 +1,5 @@
-import type { GuestFileTypeV1 } from '@imagecheck/sdk';
-import { FormatError } from '@imagecheck/sdk';
+import type { GuestFileTypeV2 } from '@imagecheck/access';
+import { FormatError } from '@imagecheck/access';
 import { u8, u16le, u32le } from './bytes.js';
 
 /**
@@ -19,7 +19,7 @@ export interface RawDirEntry {
   fileType: number;
 }
 
-export function typeFromDirent(fileType: number): GuestFileTypeV1 | undefined {
+export function typeFromDirent(fileType: number): GuestFileTypeV2 | undefined {
   switch (fileType) {
     case 1:
       return 'file';

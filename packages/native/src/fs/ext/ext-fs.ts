@@ -3,12 +3,12 @@ import {
   FormatError,
   type FsDirEntry,
   type FsNode,
-  type GuestFileTypeV1,
+  type GuestFileTypeV2,
   GuestPathError,
   type NodeFileSystem,
   UnsupportedError,
   UsageError,
-} from '@imagecheck/sdk';
+} from '@imagecheck/access';
 import type { ByteSource } from '../../block/types.js';
 import { crc32cUpdate as crc32cRaw } from '../../checksum/crc32c.js';
 import { u16le } from './bytes.js';
@@ -59,7 +59,7 @@ export const MAX_READ_LENGTH = 256 * 1024 * 1024;
 /** Directory blocks fetched per source read while scanning a directory. */
 const DIR_READ_BLOCKS = 64;
 
-function typeOfMode(mode: number): GuestFileTypeV1 | undefined {
+function typeOfMode(mode: number): GuestFileTypeV2 | undefined {
   switch (mode & S_IFMT) {
     case S_IFREG:
       return 'file';

@@ -1,4 +1,4 @@
-import { FormatError } from '@imagecheck/sdk';
+import { FormatError } from '@imagecheck/access';
 import { join64, u16le, u32le } from './bytes.js';
 import {
   COMPAT,

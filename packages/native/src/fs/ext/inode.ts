@@ -1,4 +1,4 @@
-import { FormatError } from '@imagecheck/sdk';
+import { FormatError } from '@imagecheck/access';
 import { i32le, join64, u8, u16le, u32le } from './bytes.js';
 import { hasRoCompat, RO_COMPAT, type Superblock } from './superblock.js';
 

@@ -1,4 +1,4 @@
-import { FormatError, UnsupportedError } from '@imagecheck/sdk';
+import { FormatError, UnsupportedError } from '@imagecheck/access';
 import { crc32cUpdate as crc32cRaw } from '../../checksum/crc32c.js';
 import { cString, join64, u8, u16le, u32le, uuidString } from './bytes.js';
 

@@ -1,4 +1,4 @@
-import { FormatError, UnsupportedError } from '@imagecheck/sdk';
+import { FormatError, UnsupportedError } from '@imagecheck/access';
 
 /**
  * The FAT boot sector and BIOS Parameter Block (Microsoft "FAT: General Overview of On-Disk

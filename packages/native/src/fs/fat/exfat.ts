@@ -1,4 +1,4 @@
-import { FormatError, GuestPathError, UnsupportedError } from '@imagecheck/sdk';
+import { FormatError, GuestPathError, UnsupportedError } from '@imagecheck/access';
 import type { ByteSource } from '../../block/types.js';
 import type { FileSystemInfo, FileSystemReader, FsDirEntry, FsNode } from '../types.js';
 import { formatVolumeId } from './bpb.js';

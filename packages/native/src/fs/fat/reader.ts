@@ -1,4 +1,4 @@
-import { FormatError, GuestPathError } from '@imagecheck/sdk';
+import { FormatError, GuestPathError } from '@imagecheck/access';
 import type { ByteSource } from '../../block/types.js';
 import type { FileSystemInfo, FileSystemReader, FsDirEntry, FsNode } from '../types.js';
 import { type FatBpb, formatVolumeId, parseBpb } from './bpb.js';

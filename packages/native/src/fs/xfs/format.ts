@@ -1,4 +1,4 @@
-import { FormatError, UnsupportedError } from '@imagecheck/sdk';
+import { FormatError, UnsupportedError } from '@imagecheck/access';
 import { storedCrc, xfsCrc } from './crc32c.js';
 
 /*

@@ -1,4 +1,4 @@
-import { FormatError, UnsupportedError } from '@imagecheck/sdk';
+import { FormatError, UnsupportedError } from '@imagecheck/access';
 import { storedCrc, xfsCrc } from './crc32c.js';
 import { type Superblock, s32be, u8, u16be, u32be, u64be, u64num } from './format.js';
 

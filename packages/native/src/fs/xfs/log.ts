@@ -1,4 +1,4 @@
-import { FormatError } from '@imagecheck/sdk';
+import { FormatError } from '@imagecheck/access';
 import type { ByteSource } from '../../block/types.js';
 import { type Superblock, u8, u32be } from './format.js';
 

@@ -1,4 +1,4 @@
-import { FormatError, GuestPathError, isImagecheckError, UsageError } from '@imagecheck/sdk';
+import { FormatError, GuestPathError, isImagecheckError, UsageError } from '@imagecheck/access';
 import type { ByteSource } from '../../block/types.js';
 import type { FileSystemInfo, FileSystemOpener, FileSystemReader, FsDirEntry, FsNode } from '../types.js';
 import { type BlockReader, bmbtExtents } from './bmbt.js';

@@ -1,4 +1,4 @@
-import { FormatError } from '@imagecheck/sdk';
+import { FormatError } from '@imagecheck/access';
 
 /**
  * The LVM2 text metadata language (lvm2 lib/config/config.c; the format in `man lvm.conf`):

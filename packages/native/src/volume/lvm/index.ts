@@ -1,4 +1,4 @@
-import { isImagecheckError, type LayoutWarningV1 } from '@imagecheck/sdk';
+import { isImagecheckError, type LayoutWarningV2 } from '@imagecheck/access';
 import type { ByteSource } from '../../block/types.js';
 import { type PvLabel, readMetadataArea } from './label.js';
 import { type LvmLv, type LvmVg, parseVgMetadata } from './metadata.js';
@@ -40,7 +40,7 @@ export interface ResolvedLv {
 export interface LvmScan {
   readonly vgs: readonly LvmVg[];
   readonly lvs: readonly ResolvedLv[];
-  readonly warnings: readonly LayoutWarningV1[];
+  readonly warnings: readonly LayoutWarningV2[];
 }
 
 /**
@@ -51,7 +51,7 @@ export interface LvmScan {
  * the rest of the disk.
  */
 export async function scanLvm(pvs: readonly FoundPv[]): Promise<LvmScan> {
-  const warnings: LayoutWarningV1[] = [];
+  const warnings: LayoutWarningV2[] = [];
   const best = new Map<string, LvmVg>();
   for (const pv of pvs) {
     for (const area of pv.label.metadataAreas) {

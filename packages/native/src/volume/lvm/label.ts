@@ -1,4 +1,4 @@
-import { FormatError } from '@imagecheck/sdk';
+import { FormatError } from '@imagecheck/access';
 import type { ByteSource } from '../../block/types.js';
 import { ascii, u32le, u64le } from '../../partition/bytes.js';
 import { rawCrc } from '../../partition/crc32.js';

@@ -1,4 +1,4 @@
-import { FormatError } from '@imagecheck/sdk';
+import { FormatError } from '@imagecheck/access';
 import { type LvmSection, type LvmValue, parseLvmConfig } from './config.js';
 
 /**

@@ -1,7 +1,7 @@
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isImagecheckError } from '@imagecheck/sdk';
+import { isImagecheckError } from '@imagecheck/access';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MemorySource } from '../../../src/block/index.js';
 import { openExt } from '../../../src/fs/ext/index.js';

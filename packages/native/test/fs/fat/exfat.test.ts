@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isImagecheckError } from '@imagecheck/sdk';
+import { isImagecheckError } from '@imagecheck/access';
 import { describe, expect, it } from 'vitest';
 import { MemorySource } from '../../../src/block/slice.js';
 import { ExfatFileSystem, openExfat, openFat } from '../../../src/fs/fat/index.js';

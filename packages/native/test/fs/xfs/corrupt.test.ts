@@ -1,5 +1,5 @@
-import type { FsNode } from '@imagecheck/sdk';
-import { isImagecheckError } from '@imagecheck/sdk';
+import type { FsNode } from '@imagecheck/access';
+import { isImagecheckError } from '@imagecheck/access';
 import { describe, expect, it } from 'vitest';
 import { FileSource } from '../../../src/block/file-source.js';
 import { SliceSource } from '../../../src/block/slice.js';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isImagecheckError } from '../../errors/index.js';
+import { isImagecheckError } from '@imagecheck/access';
 import { newAjv, schemasDir } from '../../rules/schemas.js';
 import { createMemoryGuest, type MemoryFiles } from '../../testing/memory-guest.js';
 import type { CollectContext, FactResult } from '../types.js';

@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ValidateFunction } from 'ajv/dist/2020.js';
 import picomatch from 'picomatch';
-import { globGuest } from '../../access/tree.js';
-import type { GuestStatV1, GuestTreeV1 } from '../../access/v1.js';
-import { isImagecheckError, PackError, UnsupportedError } from '../../errors/index.js';
+import { globGuest } from '@imagecheck/access';
+import type { GuestStatV2, GuestTreeV2 } from '@imagecheck/access';
+import { isImagecheckError, PackError, UnsupportedError } from '@imagecheck/access';
 import { bestError, describeError, newAjv, schemasDir } from '../../rules/schemas.js';
 import type { CollectContext, Collector, Evidence, FactDefinition, FactResult } from '../types.js';
 import {
@@ -248,7 +248,7 @@ interface Target {
 }
 
 /** Expands the selector: literal paths as given, globs sorted, duplicates dropped, capped. */
-async function expand(tree: GuestTreeV1, sel: PathSelector): Promise<Target[]> {
+async function expand(tree: GuestTreeV2, sel: PathSelector): Promise<Target[]> {
   const patterns =
     sel.path !== undefined ? [sel.path] : sel.glob !== undefined ? [sel.glob] : [...(sel.paths ?? [])];
   const out: Target[] = [];
@@ -282,7 +282,7 @@ interface FileRecord {
 }
 
 async function collectFiles(
-  tree: GuestTreeV1,
+  tree: GuestTreeV2,
   targets: readonly Target[],
   source: DeclaredFileSource,
   evidence: Evidence[],
@@ -391,10 +391,10 @@ function toList(v: string | readonly string[] | undefined, fallback: readonly st
 
 /** stat/lstat, or undefined where `exists` would say false (missing, non-directory parent, loop). */
 async function statOrUndefined(
-  tree: GuestTreeV1,
+  tree: GuestTreeV2,
   path: string,
   follow: boolean,
-): Promise<GuestStatV1 | undefined> {
+): Promise<GuestStatV2 | undefined> {
   try {
     return follow ? await tree.stat(path) : await tree.lstat(path);
   } catch (err) {
@@ -421,7 +421,7 @@ function permissionString(mode: number): string {
 }
 
 async function collectStat(
-  tree: GuestTreeV1,
+  tree: GuestTreeV2,
   targets: readonly Target[],
   follow: boolean,
   evidence: Evidence[],

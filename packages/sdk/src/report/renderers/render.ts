@@ -1,4 +1,4 @@
-import { UsageError } from '../../errors/index.js';
+import { UsageError } from '@imagecheck/access';
 import type { Report } from '../types.js';
 import { REPORT_FORMATS, type RenderOptions, type ReportFormat } from './common.js';
 import { renderDetection } from './detection.js';

@@ -1,22 +1,34 @@
+import type { NodeFileSystem } from './node-fs.js';
+
 /**
- * The access contract, version 1: what every backend (native, guestfs, live, the in-memory test
- * guest) implements so that plugins can read a guest without knowing how it is stored.
+ * The access contract, version 2: what every backend (native, guestfs, live, the in-memory test
+ * guest) implements so that the engine and the plugins can read an image without knowing how it
+ * is stored.
  *
- * Changes to this contract are made by adding a `v2` beside it, never by editing v1 in place.
+ * A backend knows no operating system: it reports the layout (disks, partitions, volumes,
+ * filesystems, typed boot facts) and opens filesystems as trees of nodes. Finding OS roots and
+ * assembling a guest tree from them (fstab, drive letters) is the OS providers' work, run by the
+ * engine over this contract.
+ *
+ * v2 replaced v1 (which assembled guests inside the backend). Later changes add a `v3` beside
+ * this file, never edit v2 in place.
  *
  * Units: every offset and size is in bytes, as a JavaScript number (exact up to 2^53, i.e. 8 PiB).
  * Identifiers of filesystems (`FilesystemInfo.id`) are stable for one opened image and are what
  * `openFilesystem` takes.
  */
 
-export const ACCESS_SPECIFICATION_VERSION = 'v1' as const;
+export const ACCESS_SPECIFICATION_VERSION = 'v2' as const;
 
 /** What a backend can do. Plugins and the conformance suite consult these instead of probing. */
-export interface AccessCapabilitiesV1 {
+export interface AccessCapabilitiesV2 {
   /** `inspect()` reports partitions, volumes and filesystems. */
   readonly layout: boolean;
-  /** `openRoot()` assembles a guest tree from the OS root and the guest's fstab. */
-  readonly guestTree: boolean;
+  /**
+   * `inspect()` reports the boot facts (`DiskInfoV2.boot`) from the disk's own sectors; false
+   * when the backend cannot read them (then each fact says `known: false` and why).
+   */
+  readonly bootFacts: boolean;
   /** `openFilesystem()` opens a single filesystem by id. */
   readonly filesystemTree: boolean;
   /** Filesystem types whose contents this backend reads (`['ext4', 'xfs', ...]`). */
@@ -26,7 +38,7 @@ export interface AccessCapabilitiesV1 {
 }
 
 /** The whole disk as the backend found it. */
-export interface DiskInfoV1 {
+export interface DiskInfoV2 {
   /** Container format probed by content: `raw`, `qcow2`, `vmdk`, `vhd`, `vhdx`, `vdi`. */
   readonly format: string;
   /** Size of the virtual disk the guest sees, in bytes. */
@@ -37,29 +49,59 @@ export interface DiskInfoV1 {
   readonly partitionTable: 'gpt' | 'mbr' | 'none';
   /** GPT disk GUID (lower-case, dashed) or MBR disk signature (8 hex digits); absent when none. */
   readonly diskId?: string;
-  readonly partitions: readonly PartitionInfoV1[];
+  readonly partitions: readonly PartitionInfoV2[];
   /**
    * Content recognised on the whole disk that is not a bootable system disk and is not read:
    * `iso9660`, `luks`, `bitlocker`, `zero` (every sampled byte is zero), `empty` (size 0).
    */
   readonly detected?: 'iso9660' | 'luks' | 'bitlocker' | 'zero' | 'empty';
-  /**
-   * Details worth showing: container sub-format, backing chain, a damaged primary GPT, ...
-   *
-   * Boot code, reported by backends that read sector 0 (native does, under a partition table):
-   * - `bootCode`: `{ loader, coreSector?, embeddedCore? }`. `loader` is the boot code in the MBR's
-   *   first 440 bytes: `grub2` (GRUB 2 boot.img), `grub-legacy` (GRUB 0.9x stage1), `syslinux`
-   *   (mbr.bin, altmbr.bin, gptmbr.bin), `windows`, `empty` (all zero), `unknown`. For `grub2`,
-   *   `coreSector` is the LBA boot.img loads core.img from (boot.img offset 0x5C) and
-   *   `embeddedCore` is `grub2` when a GRUB core image starts there, else `missing`.
-   * - `biosBootPartition`: `{ partition, core }` on GPT disks with a BIOS boot partition
-   *   (type 21686148-6449-6E6F-744E-656564454649): its number, and `grub2` / `empty` / `unknown`
-   *   for what its first sector holds.
-   */
+  /** Details worth showing: container sub-format, backing chain, a damaged primary GPT, ... */
   readonly details?: Readonly<Record<string, unknown>>;
+  /** What the disk holds for firmware to boot from, as far as the backend can tell. */
+  readonly boot: BootFactsV2;
 }
 
-export interface PartitionInfoV1 {
+/** The kind of boot code in the MBR's first 440 bytes. */
+export type MbrBootCodeKindV2 = 'grub2' | 'grub-legacy' | 'syslinux' | 'windows' | 'empty' | 'unknown';
+
+/** A fact the backend could not establish, and why (a live system cannot read sector 0 unprivileged). */
+export interface UnknownBootFactV2 {
+  readonly known: false;
+  readonly reason: string;
+}
+
+export interface MbrBootCodeV2 {
+  readonly known: true;
+  /**
+   * `grub2` (GRUB 2 boot.img), `grub-legacy` (GRUB 0.9x stage1), `syslinux` (mbr.bin, altmbr.bin,
+   * gptmbr.bin), `windows`, `empty` (all zero), `unknown` (code that is none of these).
+   */
+  readonly kind: MbrBootCodeKindV2;
+  /** For `grub2`: the LBA boot.img loads core.img from (boot.img offset 0x5C). */
+  readonly coreSector?: number;
+  /** For `grub2`: `grub2` when a GRUB core image starts at `coreSector`, else `missing`. */
+  readonly embeddedCore?: 'grub2' | 'missing';
+}
+
+export interface BiosBootPartitionV2 {
+  /** Partition number of the GPT BIOS boot partition (type 21686148-6449-6E6F-744E-656564454649). */
+  readonly partition: number;
+  /** What its first sector holds. */
+  readonly core: 'grub2' | 'empty' | 'unknown';
+}
+
+/** Boot facts a backend reports from the disk itself; plugins decide what they mean. */
+export interface BootFactsV2 {
+  /** Sector 0's boot code; `known: false` when there is no MBR (no partition table) or it cannot be read. */
+  readonly mbrBootCode: MbrBootCodeV2 | UnknownBootFactV2;
+  /** The GPT BIOS boot partition, when the disk has one. */
+  readonly biosBootPartition?: BiosBootPartitionV2;
+  /** EFI system partitions (GPT C12A7328-F81F-11D2-BA4B-00A0C93EC93B or MBR 0xEF), by number. */
+  readonly espPartitions: readonly number[];
+}
+
+
+export interface PartitionInfoV2 {
   /** 1-based partition number, as Linux numbers it (MBR logical partitions start at 5). */
   readonly number: number;
   /** Byte offset from the start of the virtual disk. */
@@ -81,7 +123,7 @@ export interface PartitionInfoV1 {
 }
 
 /** A logical volume (LVM2 LV today). */
-export interface VolumeInfoV1 {
+export interface VolumeInfoV2 {
   readonly kind: 'lvm';
   readonly vg: string;
   readonly lv: string;
@@ -95,12 +137,12 @@ export interface VolumeInfoV1 {
 }
 
 /** Where a filesystem was found. */
-export type FilesystemLocationV1 =
+export type FilesystemLocationV2 =
   | { readonly kind: 'disk' }
   | { readonly kind: 'partition'; readonly partition: number }
   | { readonly kind: 'lvm'; readonly vg: string; readonly lv: string };
 
-export interface FilesystemInfoV1 {
+export interface FilesystemInfoV2 {
   /** Stable id for this opened image: `disk`, `p1`, `lvm/vg/lv`. */
   readonly id: string;
   /** `ext2`, `ext3`, `ext4`, `xfs`, `btrfs`, `vfat`, `exfat`, `ntfs`, `swap`, `iso9660`, `squashfs`, `luks`, `bitlocker`. */
@@ -111,58 +153,32 @@ export interface FilesystemInfoV1 {
   /** Sub-UUID where the type has one (btrfs device UUID). */
   readonly subUuid?: string;
   readonly size: number;
-  readonly location: FilesystemLocationV1;
+  readonly location: FilesystemLocationV2;
   /** Whether this backend can read the filesystem's contents. */
   readonly readable: boolean;
   /** Filesystem-specific state worth reporting: `needsRecovery`, `logDirty`, `version`. */
   readonly details?: Readonly<Record<string, unknown>>;
 }
 
-/** A mount the guest assembly performed, or could not perform. */
-export interface MountV1 {
-  readonly mountpoint: string;
-  /** The filesystem id mounted there, absent when the entry did not resolve. */
-  readonly filesystem?: string;
-  /** fstab source as written (`UUID=...`, `/dev/mapper/vg-root`). */
-  readonly spec?: string;
-  /** Line in `/etc/fstab`, 1-based. */
-  readonly line?: number;
-  /** Why an entry was not mounted (unresolved, not readable, pseudo filesystem). */
-  readonly reason?: string;
-}
-
-/** A candidate operating system root. */
-export interface OsRootV1 {
-  /** Id of the filesystem holding the root (`FilesystemInfoV1.id`), plus `:subvol` for btrfs. */
-  readonly id: string;
-  readonly filesystem: string;
-  readonly os: 'linux' | 'windows' | 'unknown';
-  /** Why this looked like a root (`/etc/os-release`, `/etc/fstab`, `Windows/System32/config/SYSTEM`). */
-  readonly evidence: readonly string[];
-  /** The root the backend would boot / check by default. */
-  readonly primary: boolean;
-}
-
 /** The layout of an opened image: everything `imagecheck facts` shows before reading any file. */
-export interface ImageLayoutV1 {
-  readonly disk: DiskInfoV1;
-  readonly volumes: readonly VolumeInfoV1[];
-  readonly filesystems: readonly FilesystemInfoV1[];
-  readonly roots: readonly OsRootV1[];
+export interface ImageLayoutV2 {
+  readonly disk: DiskInfoV2;
+  readonly volumes: readonly VolumeInfoV2[];
+  readonly filesystems: readonly FilesystemInfoV2[];
   /** Problems met while reading the layout that did not stop it (a damaged GPT header, an LV segment type). */
-  readonly warnings: readonly LayoutWarningV1[];
+  readonly warnings: readonly LayoutWarningV2[];
 }
 
-export interface LayoutWarningV1 {
+export interface LayoutWarningV2 {
   readonly code: string;
   readonly message: string;
   readonly data?: Readonly<Record<string, unknown>>;
 }
 
-export type GuestFileTypeV1 = 'file' | 'dir' | 'symlink' | 'other';
+export type GuestFileTypeV2 = 'file' | 'dir' | 'symlink' | 'other';
 
-export interface GuestStatV1 {
-  readonly type: GuestFileTypeV1;
+export interface GuestStatV2 {
+  readonly type: GuestFileTypeV2;
   readonly size: number;
   /** Full st_mode: file type bits and permission bits (e.g. 0o100644). */
   readonly mode: number;
@@ -174,12 +190,12 @@ export interface GuestStatV1 {
   readonly nlink?: number;
 }
 
-export interface GuestDirentV1 {
+export interface GuestDirentV2 {
   readonly name: string;
-  readonly type: GuestFileTypeV1;
+  readonly type: GuestFileTypeV2;
 }
 
-export interface ReadFileOptionsV1 {
+export interface ReadFileOptionsV2 {
   /** Byte offset to start at; default 0. */
   readonly offset?: number;
   /** Bytes to read; default to the end of the file. Reads past the end are short. */
@@ -200,55 +216,64 @@ export interface ReadFileOptionsV1 {
  * `guest/ENOENT`, `guest/ENOTDIR`, `guest/EISDIR`, `guest/ELOOP`, `guest/EINVAL`, `guest/EFBIG`;
  * damaged filesystem structures raise `FormatError`.
  */
-export interface GuestTreeV1 {
+export interface GuestTreeV2 {
   /** False for FAT, NTFS (as Windows sees it): lookups ignore case. */
   readonly caseSensitive: boolean;
   /** Follows symlinks in every component. */
-  stat(path: string): Promise<GuestStatV1>;
+  stat(path: string): Promise<GuestStatV2>;
   /** Follows symlinks in every component but the last. */
-  lstat(path: string): Promise<GuestStatV1>;
+  lstat(path: string): Promise<GuestStatV2>;
   /** Entries other than `.` and `..`, in the order the filesystem stores them. */
-  readdir(path: string): Promise<GuestDirentV1[]>;
-  readFile(path: string, options?: ReadFileOptionsV1): Promise<Uint8Array>;
+  readdir(path: string): Promise<GuestDirentV2[]>;
+  readFile(path: string, options?: ReadFileOptionsV2): Promise<Uint8Array>;
   readlink(path: string): Promise<string>;
   /** The canonical path with every symlink resolved inside the guest. */
   realpath(path: string): Promise<string>;
 }
 
-/** A guest tree for an OS root, with the mounts the assembly made from the guest's fstab. */
-export interface AssembledGuestV1 extends GuestTreeV1 {
-  readonly root: OsRootV1;
-  readonly mounts: readonly MountV1[];
+/** Options of `openFilesystem`. */
+export interface OpenFilesystemOptionsV2 {
+  /**
+   * A btrfs subvolume to open instead of the default one: its path from the top level
+   * (`@/home`), or `subvolid=N`.
+   */
+  readonly subvolume?: string;
 }
 
 /** An opened image. Obtain one from a backend; `close()` it when done. */
-export interface GuestAccessV1 {
-  readonly specificationVersion: 'v1';
+export interface GuestAccessV2 {
+  readonly specificationVersion: 'v2';
   /** `native`, `guestfs`, `live`, `memory`. */
   readonly backend: string;
-  readonly capabilities: AccessCapabilitiesV1;
-  /** The image as the user named it. */
+  readonly capabilities: AccessCapabilitiesV2;
+  /** The image (or target) as the user named it. */
   readonly imagePath: string;
   /** Reads the layout. Backends cache the result: calling it twice costs nothing. */
-  inspect(): Promise<ImageLayoutV1>;
-  /** Assembles the guest tree of an OS root (the primary root when `rootId` is absent). */
-  openRoot(rootId?: string): Promise<AssembledGuestV1>;
-  /** One filesystem on its own, by `FilesystemInfoV1.id`. */
-  openFilesystem(filesystemId: string): Promise<GuestTreeV1>;
+  inspect(): Promise<ImageLayoutV2>;
+  /**
+   * One filesystem, by `FilesystemInfoV2.id`, as a node-level tree; the engine and the OS
+   * providers build guest trees from these with the one path resolver (`createGuestTree`).
+   * Throws `UnsupportedError` when the backend cannot read that type, `UsageError` for an
+   * unknown id. Opening the same filesystem twice may return the same object.
+   */
+  openFilesystem(filesystemId: string, options?: OpenFilesystemOptionsV2): Promise<NodeFileSystem>;
+  /** The btrfs subvolumes of a filesystem, as paths from its top level; `[]` for other types. */
+  listSubvolumes(filesystemId: string): Promise<readonly string[]>;
   /** Counters for benchmarks and `--verbose`: bytes read from the image file, cache hits, ... */
   stats?(): Readonly<Record<string, number>>;
   close(): Promise<void>;
 }
 
-export interface OpenOptionsV1 {
+export interface OpenOptionsV2 {
   /** Extra folders a backing file or VMDK extent may resolve into (beyond the image's own folder). */
   readonly allowedBackingDirs?: readonly string[];
+  /** Aborting rejects pending work with the signal's reason and releases what was opened. */
   readonly signal?: AbortSignal;
 }
 
-/** A backend: opens image files into `GuestAccessV1`. */
-export interface AccessBackendV1 {
-  readonly specificationVersion: 'v1';
+/** A backend: opens images (or targets) into `GuestAccessV2`. */
+export interface AccessBackendV2 {
+  readonly specificationVersion: 'v2';
   readonly name: string;
-  open(imagePath: string, options?: OpenOptionsV1): Promise<GuestAccessV1>;
+  open(imagePath: string, options?: OpenOptionsV2): Promise<GuestAccessV2>;
 }

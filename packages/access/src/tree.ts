@@ -1,10 +1,9 @@
-import picomatch from 'picomatch';
-import { GuestPathError, ImagecheckError, UsageError } from '../errors/index.js';
+import { GuestPathError, isAbsent, UsageError } from './errors.js';
 import type { FsNode, NodeFileSystem } from './node-fs.js';
-import type { GuestDirentV1, GuestFileTypeV1, GuestStatV1, GuestTreeV1, ReadFileOptionsV1 } from './v1.js';
+import type { GuestDirentV2, GuestFileTypeV2, GuestStatV2, GuestTreeV2, ReadFileOptionsV2 } from './v2.js';
 
 /**
- * The guest path resolver every backend shares: `GuestTreeV1` over node-level filesystems.
+ * The guest path resolver every backend shares: `GuestTreeV2` over node-level filesystems.
  *
  * Filesystem readers (`NodeFileSystem`) only look names up in directories; this module owns
  * everything path-shaped, so that each backend confines paths the same way:
@@ -38,7 +37,7 @@ export interface GuestTreeMount {
 
 export interface GuestTreeOptions {
   /**
-   * `caseSensitive` of the tree as a whole (`GuestTreeV1.caseSensitive`); default: that of the
+   * `caseSensitive` of the tree as a whole (`GuestTreeV2.caseSensitive`); default: that of the
    * filesystem mounted at `/`. Each lookup still uses the case rule of the filesystem it is in.
    */
   readonly caseSensitive?: boolean;
@@ -76,9 +75,9 @@ interface Step {
   readonly loc: Location;
 }
 
-const VIRTUAL_STAT: GuestStatV1 = { type: 'dir', size: 0, mode: 0o40755, uid: 0, gid: 0 };
+const VIRTUAL_STAT: GuestStatV2 = { type: 'dir', size: 0, mode: 0o40755, uid: 0, gid: 0 };
 
-function pathError(
+export function pathError(
   code: string,
   message: string,
   path: string,
@@ -88,7 +87,7 @@ function pathError(
 }
 
 /** Splits a guest path into components after validating it; throws `guest/EINVAL`. */
-function splitGuestPath(path: unknown): string[] {
+export function splitGuestPath(path: unknown): string[] {
   if (typeof path !== 'string') throw pathError('guest/EINVAL', 'guest path must be a string', String(path));
   if (!path.startsWith('/')) throw pathError('guest/EINVAL', `guest path must be absolute: ${path}`, path);
   if (path.includes('\0')) throw pathError('guest/EINVAL', 'guest path contains NUL', path);
@@ -111,7 +110,8 @@ function normaliseMountpoint(mountpoint: string): string {
   return `/${parts.join('/')}`;
 }
 
-function joinPath(parent: string, name: string): string {
+/** Joins a guest directory path and one name. */
+export function joinPath(parent: string, name: string): string {
   return parent === '/' ? `/${name}` : `${parent}/${name}`;
 }
 
@@ -119,7 +119,7 @@ function fold(name: string): string {
   return name.toUpperCase();
 }
 
-function statOf(loc: Location): GuestStatV1 {
+function statOf(loc: Location): GuestStatV2 {
   if (loc.kind === 'virtual') return VIRTUAL_STAT;
   const n = loc.node;
   const ino = /^\d+$/.test(n.id) ? Number(n.id) : undefined;
@@ -135,7 +135,7 @@ function statOf(loc: Location): GuestStatV1 {
   };
 }
 
-function typeOf(loc: Location): GuestFileTypeV1 {
+function typeOf(loc: Location): GuestFileTypeV2 {
   return loc.kind === 'virtual' ? 'dir' : loc.node.type;
 }
 
@@ -148,13 +148,13 @@ function checkNonNegativeInteger(value: number | undefined, field: string, path:
 }
 
 /**
- * Builds a read-only `GuestTreeV1` from filesystems mounted at guest paths (see the module comment
+ * Builds a read-only `GuestTreeV2` from filesystems mounted at guest paths (see the module comment
  * for the resolution rules). With no mount at `/`, the root is a synthetic empty directory.
  */
 export function createGuestTree(
   mounts: readonly GuestTreeMount[],
   options: GuestTreeOptions = {},
-): GuestTreeV1 {
+): GuestTreeV2 {
   const byPath = new Map<string, MountRecord>();
   // Mount point → canonical names of the directories above it, for synthetic directories and readdir.
   const ancestors = new Set<string>();
@@ -317,7 +317,7 @@ export function createGuestTree(
       const loc = (stack[stack.length - 1] as Step).loc;
       if (typeOf(loc) !== 'dir') throw pathError('guest/ENOTDIR', `not a directory: ${path}`, path);
       const dirPath = pathOf(stack);
-      const out: GuestDirentV1[] = [];
+      const out: GuestDirentV2[] = [];
       const index = new Map<string, number>();
       if (loc.kind === 'node') {
         for (const e of await loc.mount.fs.readdir(loc.node)) {
@@ -334,7 +334,7 @@ export function createGuestTree(
       return out;
     },
 
-    async readFile(path, opts: ReadFileOptionsV1 = {}) {
+    async readFile(path, opts: ReadFileOptionsV2 = {}) {
       checkNonNegativeInteger(opts.offset, 'offset', path);
       checkNonNegativeInteger(opts.length, 'length', path);
       checkNonNegativeInteger(opts.maxBytes, 'maxBytes', path);
@@ -380,7 +380,7 @@ export function createGuestTree(
 
 /** Reads a guest file as UTF-8 text (invalid sequences become U+FFFD); `maxBytes` as in `readFile`. */
 export async function readText(
-  tree: GuestTreeV1,
+  tree: GuestTreeV2,
   path: string,
   options: { maxBytes?: number } = {},
 ): Promise<string> {
@@ -391,134 +391,14 @@ export async function readText(
   return new TextDecoder('utf-8').decode(bytes);
 }
 
-/** Codes meaning "nothing reachable there", as opposed to damage (`FormatError`) or misuse. */
-const ABSENT_CODES = new Set(['guest/ENOENT', 'guest/ENOTDIR', 'guest/ELOOP']);
-
 /** Whether `path` resolves (following symlinks). Damaged filesystem structures still throw. */
-export async function exists(tree: GuestTreeV1, path: string): Promise<boolean> {
+export async function exists(tree: GuestTreeV2, path: string): Promise<boolean> {
   try {
     await tree.stat(path);
     return true;
   } catch (err) {
-    if (err instanceof ImagecheckError && ABSENT_CODES.has(err.code)) return false;
+    if (isAbsent(err)) return false;
     throw err;
   }
 }
 
-export interface GlobGuestOptions {
-  /** Matches returned at most; one more is `guest/E2BIG`. Default 10 000. */
-  readonly maxEntries?: number;
-  /** Directory levels below the pattern's literal base a `**` may descend. Default 32. */
-  readonly maxDepth?: number;
-  /** Directories listed at most in one glob; one more is `guest/E2BIG`. Default 10 000. */
-  readonly maxDirectories?: number;
-  /** Let `*` and `**` match names starting with `.`; default false, as in a shell. */
-  readonly dot?: boolean;
-}
-
-const DEFAULT_GLOB_MAX_ENTRIES = 10_000;
-const DEFAULT_GLOB_MAX_DEPTH = 32;
-const DEFAULT_GLOB_MAX_DIRECTORIES = 10_000;
-
-/**
- * Expands an absolute glob pattern (picomatch syntax, one path segment at a time: a brace or
- * extglob may not span a `/`) against the guest tree, returning matching paths, sorted.
- *
- * Only directories the pattern can reach are listed: literal segments are looked up directly,
- * wildcard segments list one directory, and `**` walks down (not through symlinked directories,
- * like bash's globstar, so a link loop cannot trap it) at most `maxDepth` levels. Symlinks in
- * literal and wildcard segments are followed. A missing or unreadable branch matches nothing.
- * Exceeding `maxEntries` or `maxDirectories` throws `GuestPathError('guest/E2BIG')` (the shell's
- * "argument list too long") rather than silently returning part of the answer.
- */
-export async function globGuest(
-  tree: GuestTreeV1,
-  pattern: string,
-  options: GlobGuestOptions = {},
-): Promise<string[]> {
-  const segments = splitGuestPath(pattern).filter((s) => s !== '');
-  const maxEntries = options.maxEntries ?? DEFAULT_GLOB_MAX_ENTRIES;
-  const maxDepth = options.maxDepth ?? DEFAULT_GLOB_MAX_DEPTH;
-  const maxDirectories = options.maxDirectories ?? DEFAULT_GLOB_MAX_DIRECTORIES;
-  const pmOptions = { dot: options.dot ?? false, nocase: !tree.caseSensitive };
-  const matchers = segments.map((s) =>
-    s === '**' || !picomatch.scan(s).isGlob ? undefined : picomatch(s, pmOptions),
-  );
-  const results = new Set<string>();
-  let directoriesListed = 0;
-
-  function tooBig(what: string, limit: number): GuestPathError {
-    return pathError('guest/E2BIG', `glob ${pattern} exceeds ${limit} ${what}`, pattern, { limit });
-  }
-
-  async function list(dir: string): Promise<GuestDirentV1[]> {
-    if (++directoriesListed > maxDirectories) throw tooBig('directories listed', maxDirectories);
-    try {
-      return await tree.readdir(dir);
-    } catch (err) {
-      if (err instanceof ImagecheckError && ABSENT_CODES.has(err.code)) return [];
-      throw err;
-    }
-  }
-
-  function add(path: string): void {
-    results.add(path);
-    if (results.size > maxEntries) throw tooBig('matches', maxEntries);
-  }
-
-  async function isDir(path: string): Promise<boolean> {
-    try {
-      return (await tree.stat(path)).type === 'dir';
-    } catch (err) {
-      if (err instanceof ImagecheckError && ABSENT_CODES.has(err.code)) return false;
-      throw err;
-    }
-  }
-
-  // Visited (directory, segment) pairs: `**/**` or `a/**/b/**` would otherwise revisit a directory.
-  const seen = new Set<string>();
-
-  async function walk(dir: string, index: number, depth: number): Promise<void> {
-    const key = `${index}\0${dir}`;
-    if (seen.has(key)) return;
-    seen.add(key);
-    if (index === segments.length) {
-      add(dir);
-      return;
-    }
-    const segment = segments[index] as string;
-    const last = index === segments.length - 1;
-    if (segment === '**') {
-      // Zero directories, then each real (non-symlink) subdirectory, bounded by maxDepth.
-      await walk(dir, index + 1, depth);
-      if (depth >= maxDepth) return;
-      for (const e of await list(dir)) {
-        if (!pmOptions.dot && e.name.startsWith('.')) continue;
-        if (e.type === 'dir') await walk(joinPath(dir, e.name), index, depth + 1);
-        else if (last) add(joinPath(dir, e.name));
-      }
-      return;
-    }
-    if (segment === '.') return walk(dir, index + 1, depth);
-    if (segment === '..') throw pathError('guest/EINVAL', 'glob pattern may not contain ..', pattern);
-    const matcher = matchers[index];
-    if (matcher === undefined) {
-      // A literal segment: no listing; the path either resolves or does not.
-      const child = joinPath(dir, segment.replace(/\\(.)/g, '$1'));
-      if (last) {
-        if (await exists(tree, child)) add(child);
-      } else if (await isDir(child)) await walk(child, index + 1, depth);
-      return;
-    }
-    for (const e of await list(dir)) {
-      if (!matcher(e.name)) continue;
-      const child = joinPath(dir, e.name);
-      if (last) add(child);
-      else if (e.type === 'dir' || (e.type === 'symlink' && (await isDir(child))))
-        await walk(child, index + 1, depth);
-    }
-  }
-
-  await walk('/', 0, 0);
-  return [...results].sort();
-}

@@ -1,4 +1,4 @@
-import type { GuestFileTypeV1 } from './v1.js';
+import type { GuestFileTypeV2 } from './v2.js';
 
 /**
  * One interface for every filesystem reader (ext2/3/4, XFS, btrfs, FAT, exFAT, NTFS).
@@ -7,12 +7,12 @@ import type { GuestFileTypeV1 } from './v1.js';
  * points live once in `guest/`, so every filesystem gets the same confinement rules for free.
  * Native readers are given a `ByteSource` (a partition or LV window), never a file name;
  * the in-memory test guest implements it over a map of files. `createGuestTree()` turns mounts of
- * these into a `GuestTreeV1`.
+ * these into a `GuestTreeV2`.
  */
 export interface FsNode {
   /** Filesystem-specific node number (inode number; for btrfs `subvolume:inode`, for FAT the entry position). */
   readonly id: string;
-  readonly type: GuestFileTypeV1;
+  readonly type: GuestFileTypeV2;
   readonly size: number;
   /** Full st_mode (type bits and permission bits). Readers without POSIX metadata synthesise 0o40755 / 0o100644. */
   readonly mode: number;
@@ -24,7 +24,7 @@ export interface FsNode {
 
 export interface FsDirEntry {
   readonly name: string;
-  readonly type: GuestFileTypeV1;
+  readonly type: GuestFileTypeV2;
   /** Node id, when the directory entry carries it (saves a lookup). */
   readonly id?: string;
 }

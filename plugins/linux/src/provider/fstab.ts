@@ -39,4 +39,4 @@ export function parseFstab(text: string): FstabEntry[] {
   return out;
 }
 
-export { NETWORK_FSTYPES, PSEUDO_FSTYPES } from '@imagecheck/sdk';
+export { NETWORK_FSTYPES, PSEUDO_FSTYPES } from '@imagecheck/access';

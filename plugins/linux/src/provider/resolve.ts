@@ -1,4 +1,4 @@
-import type { FilesystemInfoV1, ImageLayoutV1 } from '@imagecheck/sdk';
+import type { FilesystemInfoV2, ImageLayoutV2 } from '@imagecheck/access';
 
 /** What an fstab source (or a `root=` kernel argument) points at in this image. */
 export interface ResolvedSpec {
@@ -13,7 +13,7 @@ function udevUnescape(s: string): string {
   return s.replace(/\\x([0-9a-fA-F]{2})/g, (_, h: string) => String.fromCharCode(Number.parseInt(h, 16)));
 }
 
-function onPartition(layout: ImageLayoutV1, n: number): FilesystemInfoV1 | undefined {
+function onPartition(layout: ImageLayoutV2, n: number): FilesystemInfoV2 | undefined {
   return layout.filesystems.find((f) => f.location.kind === 'partition' && f.location.partition === n);
 }
 
@@ -32,7 +32,7 @@ function splitMapperName(name: string): { vg: string; lv: string } | undefined {
  * `PARTLABEL=`, `/dev/disk/by-*`, `/dev/mapper/vg-lv`, `/dev/vg/lv`, and kernel names of the first
  * disk (`/dev/sda2`, `/dev/vda2`, `/dev/xvda2`, `/dev/nvme0n1p2`, `/dev/mmcblk0p2`).
  */
-export function resolveDeviceSpec(layout: ImageLayoutV1, spec: string): ResolvedSpec {
+export function resolveDeviceSpec(layout: ImageLayoutV2, spec: string): ResolvedSpec {
   const fss = layout.filesystems;
   const byUuid = (u: string) =>
     fss.find((f) => f.uuid !== undefined && f.uuid.toLowerCase() === u.toLowerCase());
@@ -50,7 +50,7 @@ export function resolveDeviceSpec(layout: ImageLayoutV1, spec: string): Resolved
   const lv = (vg: string, name: string) =>
     fss.find((f) => f.location.kind === 'lvm' && f.location.vg === vg && f.location.lv === name);
 
-  const result = (f: FilesystemInfoV1 | undefined, how: string, what: string): ResolvedSpec =>
+  const result = (f: FilesystemInfoV2 | undefined, how: string, what: string): ResolvedSpec =>
     f !== undefined
       ? { filesystem: f.id, reason: how }
       : { reason: `no filesystem with ${what} in the image` };

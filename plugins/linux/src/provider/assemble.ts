@@ -1,14 +1,14 @@
 import type {
-  AssembledGuestV1,
-  FilesystemInfoV1,
-  GuestTreeV1,
-  ImageLayoutV1,
-  LayoutWarningV1,
-  MountV1,
+  AssembledGuestV2,
+  FilesystemInfoV2,
+  GuestTreeV2,
+  ImageLayoutV2,
+  LayoutWarningV2,
+  MountV2,
   NodeFileSystem,
-  OsRootV1,
-} from '@imagecheck/sdk';
-import { createGuestTree, isImagecheckError, readText, UnsupportedError } from '@imagecheck/sdk';
+  OsRootV2,
+} from '@imagecheck/access';
+import { createGuestTree, isImagecheckError, readText, UnsupportedError } from '@imagecheck/access';
 import { NETWORK_FSTYPES, PSEUDO_FSTYPES, parseFstab } from './fstab.js';
 import { resolveDeviceSpec } from './resolve.js';
 
@@ -30,7 +30,7 @@ const MAX_SUBVOLUMES_PROBED = 64;
 const LINUX_MARKERS = ['/etc/os-release', '/usr/lib/os-release', '/etc/fstab', '/sbin/init', '/etc/inittab'];
 const WINDOWS_MARKER = '/Windows/System32/config/SYSTEM';
 
-async function present(tree: GuestTreeV1, path: string): Promise<boolean> {
+async function present(tree: GuestTreeV2, path: string): Promise<boolean> {
   try {
     await tree.lstat(path);
     return true;
@@ -41,7 +41,7 @@ async function present(tree: GuestTreeV1, path: string): Promise<boolean> {
 }
 
 interface Candidate {
-  root: Omit<OsRootV1, 'primary'>;
+  root: Omit<OsRootV2, 'primary'>;
   score: number;
 }
 
@@ -56,8 +56,8 @@ export function parseRootId(id: string): { filesystem: string; subvolume?: strin
 }
 
 async function examine(
-  layout: ImageLayoutV1,
-  fsInfo: FilesystemInfoV1,
+  layout: ImageLayoutV2,
+  fsInfo: FilesystemInfoV2,
   fs: NodeFileSystem,
   subvolume: string | undefined,
 ): Promise<Candidate | undefined> {
@@ -100,12 +100,12 @@ async function examine(
  * would boot as primary: the best-scoring candidate, ties broken by layout order.
  */
 export async function findRoots(
-  layout: ImageLayoutV1,
+  layout: ImageLayoutV2,
   open: OpenFilesystem,
   listSubvolumes?: ListSubvolumes,
-): Promise<{ roots: OsRootV1[]; warnings: LayoutWarningV1[] }> {
+): Promise<{ roots: OsRootV2[]; warnings: LayoutWarningV2[] }> {
   const candidates: Candidate[] = [];
-  const warnings: LayoutWarningV1[] = [];
+  const warnings: LayoutWarningV2[] = [];
   // A damaged filesystem must not hide the others: its error becomes a layout warning.
   const guarded = async <T>(id: string, what: () => Promise<T>): Promise<T | undefined> => {
     try {
@@ -188,10 +188,10 @@ function subvolumeOption(options: readonly string[]): string | undefined {
  * with the reason: the Fstab check needs exactly these.
  */
 export async function assembleGuest(
-  layout: ImageLayoutV1,
-  root: OsRootV1,
+  layout: ImageLayoutV2,
+  root: OsRootV2,
   open: OpenFilesystem,
-): Promise<AssembledGuestV1> {
+): Promise<AssembledGuestV2> {
   const { filesystem, subvolume } = parseRootId(root.id);
   const rootFs = await open(filesystem, subvolume);
   if (rootFs === undefined) {
@@ -201,7 +201,7 @@ export async function assembleGuest(
       { data: { root: root.id } },
     );
   }
-  const mounts: MountV1[] = [{ mountpoint: '/', filesystem }];
+  const mounts: MountV2[] = [{ mountpoint: '/', filesystem }];
   const table: { mountpoint: string; fs: NodeFileSystem }[] = [{ mountpoint: '/', fs: rootFs }];
 
   if (root.os === 'linux') {

@@ -78,3 +78,33 @@ export class PackError extends ImagecheckError {}
 
 /** A usage error: bad flags, unknown rule ids, a missing file on the host. */
 export class UsageError extends ImagecheckError {}
+
+/**
+ * What can only be a bug in imagecheck or in a plugin: a reader used after close, a node id no
+ * reader handed out, an invariant broken. The engine never turns one into a result (an
+ * `unavailable` fact, an `error` item); it propagates, and the command reports it as a bug.
+ */
+export class InternalError extends ImagecheckError {
+  constructor(code: string, message: string, options: { data?: ErrorData; cause?: unknown } = {}) {
+    super(code, message, { ...options, userFacing: false });
+  }
+}
+
+/** Whether `err` is a bug rather than a finding about the image or the user's input. */
+export function isInternalError(err: unknown): boolean {
+  if (isImagecheckError(err)) return !err.userFacing;
+  // Anything that is not one of ours (a TypeError, a RangeError from a missed bounds check) is a bug.
+  return true;
+}
+
+/**
+ * Path codes meaning "nothing reachable there": absent, a file where a directory was expected, or
+ * a symlink loop (which the kernel also reports as the path not resolving). Damage (`FormatError`)
+ * and misuse are not absence.
+ */
+const ABSENT_CODES: ReadonlySet<string> = new Set(['guest/ENOENT', 'guest/ENOTDIR', 'guest/ELOOP']);
+
+/** Whether `err` says a guest path does not resolve, as opposed to damage or a bug. */
+export function isAbsent(err: unknown): boolean {
+  return isImagecheckError(err) && ABSENT_CODES.has(err.code);
+}

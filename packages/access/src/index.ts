@@ -1,0 +1,4 @@
+export * from './errors.js';
+export * from './node-fs.js';
+export * from './tree.js';
+export * from './v2.js';

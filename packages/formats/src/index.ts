@@ -1,0 +1,2 @@
+// One folder per format; each exports its reader from here.
+export {};
