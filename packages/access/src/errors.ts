@@ -98,13 +98,21 @@ export function isInternalError(err: unknown): boolean {
 }
 
 /**
- * Path codes meaning "nothing reachable there": absent, a file where a directory was expected, or
- * a symlink loop (which the kernel also reports as the path not resolving). Damage (`FormatError`)
- * and misuse are not absence.
+ * Path codes meaning "nothing there": no such path, or a file where a directory was expected.
+ * A symlink loop (`guest/ELOOP`) is not absence: something is there and cannot be read, which a
+ * check reports. Damage (`FormatError`) and misuse are not absence either.
  */
-const ABSENT_CODES: ReadonlySet<string> = new Set(['guest/ENOENT', 'guest/ENOTDIR', 'guest/ELOOP']);
+const ABSENT_CODES: ReadonlySet<string> = new Set(['guest/ENOENT', 'guest/ENOTDIR']);
 
-/** Whether `err` says a guest path does not resolve, as opposed to damage or a bug. */
+/** Whether `err` says nothing is at a guest path, as opposed to a loop, damage or a bug. */
 export function isAbsent(err: unknown): boolean {
   return isImagecheckError(err) && ABSENT_CODES.has(err.code);
+}
+
+/**
+ * Whether `err` says a guest path does not resolve to anything: absent, or a symlink loop. For
+ * "is it there" questions (`exists`, globbing, a marker file), where a loop leads nowhere.
+ */
+export function isUnresolvable(err: unknown): boolean {
+  return isAbsent(err) || (isImagecheckError(err) && err.code === 'guest/ELOOP');
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FormatError, isImagecheckError } from './errors.js';
-import { type MemoryFiles, memoryFileSystem } from './testing/memory-fs.js';
 import type { FsNode, NodeFileSystem } from './node-fs.js';
+import { type MemoryFiles, memoryFileSystem } from './testing/memory-fs.js';
 import { createGuestTree, exists, MAX_SYMLINKS, readText } from './tree.js';
 
 const text = (b: Uint8Array): string => new TextDecoder().decode(b);
@@ -348,5 +348,4 @@ describe('readText, exists', () => {
     expect(await exists(single({ '/a': { symlink: 'a' } }), '/a')).toBe(false);
     expect(await code(exists(tree, 'relative'))).toBe('guest/EINVAL');
   });
-
 });

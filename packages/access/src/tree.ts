@@ -1,4 +1,4 @@
-import { GuestPathError, isAbsent, UsageError } from './errors.js';
+import { GuestPathError, isUnresolvable, UsageError } from './errors.js';
 import type { FsNode, NodeFileSystem } from './node-fs.js';
 import type { GuestDirentV2, GuestFileTypeV2, GuestStatV2, GuestTreeV2, ReadFileOptionsV2 } from './v2.js';
 
@@ -397,8 +397,7 @@ export async function exists(tree: GuestTreeV2, path: string): Promise<boolean> 
     await tree.stat(path);
     return true;
   } catch (err) {
-    if (isAbsent(err)) return false;
+    if (isUnresolvable(err)) return false;
     throw err;
   }
 }
-

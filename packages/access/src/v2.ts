@@ -100,7 +100,6 @@ export interface BootFactsV2 {
   readonly espPartitions: readonly number[];
 }
 
-
 export interface PartitionInfoV2 {
   /** 1-based partition number, as Linux numbers it (MBR logical partitions start at 5). */
   readonly number: number;
@@ -158,6 +157,13 @@ export interface FilesystemInfoV2 {
   readonly readable: boolean;
   /** Filesystem-specific state worth reporting: `needsRecovery`, `logDirty`, `version`. */
   readonly details?: Readonly<Record<string, unknown>>;
+  /**
+   * Where a running system has this filesystem mounted (`/`, `/boot/efi`), in mount order. Only
+   * backends that look at a running system (live) or describe one (the in-memory test guest)
+   * report it; for an image file it is absent, and the OS providers assemble the guest from its
+   * own mount table instead. When any filesystem has it, the guest is the mounted tree as is.
+   */
+  readonly mountpoints?: readonly string[];
 }
 
 /** The layout of an opened image: everything `imagecheck facts` shows before reading any file. */
