@@ -1,6 +1,8 @@
 import { fileURLToPath } from 'node:url';
+import type { FilesystemInfoV2, GuestAccessV2, ImageLayoutV2 } from '@imagecheck/access';
+import { GuestPathError, UsageError } from '@imagecheck/access';
+import { memoryFileSystem } from '@imagecheck/access/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { AssembledGuestV2, GuestAccessV2, ImageLayoutV2 } from '../src/access/v1.js';
 import { resolveConfig } from '../src/config/index.js';
 import {
   evaluateRule,
@@ -10,8 +12,8 @@ import {
   selectRules,
   summarize,
 } from '../src/engine/index.js';
-import { GuestPathError, UsageError } from '../src/errors/index.js';
 import type { Collector, FactResult, Plugin } from '../src/facts/types.js';
+import type { OsProvider } from '../src/guest/types.js';
 import type { Report, ReportItem } from '../src/report/types.js';
 import { type LoadedPack, loadPack } from '../src/rules/index.js';
 
@@ -224,82 +226,83 @@ describe('evaluateRule', () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-// runCheck over a minimal access object: one root, a guest whose files live in a Map.
+// runCheck over a minimal access object: one filesystem whose files live in a map, found as the
+// root by the test plugin's OS provider.
 
+/**
+ * An image with one ext4 filesystem holding `files`. With `openRootFails`, the layout also has a
+ * second filesystem whose opening fails, as a damaged one would, when the guest assembly mounts it.
+ */
 function makeAccess(
   files: Record<string, string>,
   options: { openRootFails?: boolean; inspectFails?: boolean } = {},
-): GuestAccessV2 & { opened: number } {
-  const root = {
-    id: 'p1',
-    filesystem: 'p1',
-    os: 'linux' as const,
-    evidence: ['/etc/os-release'],
-    primary: true,
-  };
+): GuestAccessV2 {
+  const fs = (type: string, id: string, partition: number): FilesystemInfoV2 => ({
+    id,
+    type,
+    size: 1 << 29,
+    location: { kind: 'partition', partition },
+    readable: true,
+  });
   const layout: ImageLayoutV2 = {
-    disk: { format: 'raw', virtualSize: 1 << 30, sectorSize: 512, partitionTable: 'gpt', partitions: [] },
+    disk: {
+      format: 'raw',
+      virtualSize: 1 << 30,
+      sectorSize: 512,
+      partitionTable: 'gpt',
+      partitions: [],
+      boot: { mbrBootCode: { known: false, reason: 'test' }, espPartitions: [] },
+    },
     volumes: [],
-    filesystems: [
-      {
-        id: 'p1',
-        type: 'ext4',
-        size: 1 << 29,
-        location: { kind: 'partition', partition: 1 },
-        readable: true,
-      },
-    ],
-    roots: [root],
+    filesystems: options.openRootFails ? [fs('ext4', 'p1', 1), fs('xfs', 'p2', 2)] : [fs('ext4', 'p1', 1)],
     warnings: [],
   };
-  const notHere = (p: string) =>
-    new GuestPathError('guest/ENOENT', `${p}: no such file`, { data: { path: p } });
-  const guest: AssembledGuestV2 = {
-    root,
-    mounts: [],
-    caseSensitive: true,
-    stat: async (p) => {
-      if (!(p in files)) throw notHere(p);
-      return { type: 'file', size: files[p]?.length ?? 0, mode: 0o100644, uid: 0, gid: 0 };
-    },
-    lstat: async (p) => guest.stat(p),
-    readdir: async () => [],
-    readFile: async (p) => {
-      const t = files[p];
-      if (t === undefined) throw notHere(p);
-      return new TextEncoder().encode(t);
-    },
-    readlink: async (p) => {
-      throw notHere(p);
-    },
-    realpath: async (p) => p,
-  };
-  const access = {
-    specificationVersion: 'v1' as const,
+  const root = memoryFileSystem(files);
+  return {
+    specificationVersion: 'v2' as const,
     backend: 'memory',
     capabilities: {
       layout: true,
-      guestTree: true,
-      filesystemTree: false,
-      readableFilesystems: ['ext4'],
+      bootFacts: false,
+      filesystemTree: true,
+      readableFilesystems: ['ext4', 'xfs'],
       posixMetadata: true,
     },
     imagePath: '/images/test.raw',
-    opened: 0,
     inspect: async () => {
       if (options.inspectFails) throw new GuestPathError('raw/unreadable', 'cannot read the image');
       return layout;
     },
-    openRoot: async () => {
-      access.opened++;
-      if (options.openRootFails) throw new GuestPathError('guest/ELOOP', 'fstab mount loop');
-      return guest;
+    openFilesystem: async (id) => {
+      if (id === 'p2') throw new GuestPathError('guest/ELOOP', 'fstab mount loop');
+      return root;
     },
-    openFilesystem: async () => guest,
+    listSubvolumes: async () => [],
     close: async () => {},
   };
-  return access;
 }
+
+/** The test plugin's OS provider: a root holds /etc/os-release; every other filesystem is mounted at /data. */
+const testProvider: OsProvider = {
+  os: 'linux',
+  async detect({ tree }) {
+    try {
+      await tree.stat('/etc/os-release');
+      return { evidence: ['/etc/os-release'], score: 1 };
+    } catch {
+      return undefined;
+    }
+  },
+  async assemble({ layout, root, rootFs, open }) {
+    const table = [{ mountpoint: '/', fs: rootFs }];
+    for (const f of layout.filesystems) {
+      if (f.id === root.filesystem) continue;
+      const other = await open(f.id);
+      if (other !== undefined) table.push({ mountpoint: '/data', fs: other });
+    }
+    return { table, mounts: [{ mountpoint: '/', filesystem: root.filesystem }] };
+  },
+};
 
 /** A plugin whose collectors read real text from the guest, counting calls. */
 function makePlugin(calls: Record<string, number>): Plugin {
@@ -318,6 +321,7 @@ function makePlugin(calls: Record<string, number>): Plugin {
   return {
     name: 'test-plugin',
     version: '1.0.0',
+    osProviders: [testProvider],
     facts: [
       'linux.fstab',
       'linux.blockdevices',

@@ -2,8 +2,8 @@ import { cp, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isImagecheckError, PackError } from '@imagecheck/access';
 import { describe, expect, it } from 'vitest';
-import { isImagecheckError, PackError } from '../src/errors/index.js';
 import { loadPack } from '../src/rules/index.js';
 
 const PACKS = fileURLToPath(new URL('./fixtures/packs/', import.meta.url));

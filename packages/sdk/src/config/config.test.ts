@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
 import { PackError } from '@imagecheck/access';
+import { describe, expect, it } from 'vitest';
 import { findConfig, loadConfig, resolveConfig, ruleSettings } from './index.js';
 
 const FIX = fileURLToPath(new URL('../../test/fixtures/', import.meta.url));

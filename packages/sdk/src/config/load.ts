@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import picomatch from 'picomatch';
 import { PackError } from '@imagecheck/access';
+import picomatch from 'picomatch';
 import { packErrorAt, schemaValidators, validateAgainst } from '../rules/schemas.js';
 import { readSourceFile } from '../rules/source.js';
 import type { ImagecheckConfig, ResolvedConfig } from './types.js';

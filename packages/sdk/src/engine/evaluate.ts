@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { isImagecheckError, PackError } from '@imagecheck/access';
 import type { Evidence, FactResult } from '../facts/types.js';
+import type { GuestOs } from '../guest/types.js';
 import type { Finding, Repair, ReportItem, RiskLevel, Status } from '../report/types.js';
 import {
   type CompiledAssertion,
@@ -29,15 +30,6 @@ export const MAX_FINDINGS = 1000;
 export const MAX_FOREACH_ELEMENTS = 100_000;
 
 const RISK_ORDER: Record<RiskLevel, number> = { low: 1, medium: 2, high: 3 };
-
-/** The well-known fact `guest.os`, read for `applicability.platforms`. */
-export interface GuestOs {
-  readonly os?: string;
-  readonly family?: string;
-  readonly distribution?: string;
-  readonly version?: string;
-  readonly architecture?: string;
-}
 
 interface InternalFinding {
   readonly finding: Finding;

@@ -1,7 +1,6 @@
 export {
   type EvaluateOptions,
   evaluateRule,
-  type GuestOs,
   localize,
   MAX_FINDINGS,
   MAX_FOREACH_ELEMENTS,
@@ -13,6 +12,8 @@ export {
   type CollectedFacts,
   type CollectFactsOptions,
   collectFacts,
+  type InspectedGuest,
+  inspectGuest,
   type ProgressEvent,
   type ProgressStage,
   type RunCheckOptions,

@@ -1,14 +1,16 @@
+import type { GuestAccessV2, ImageLayoutV2 } from '@imagecheck/access';
+import { isImagecheckError, UsageError } from '@imagecheck/access';
 import type { Ajv2020, ValidateFunction } from 'ajv/dist/2020.js';
-import type { AssembledGuestV2, GuestAccessV2, ImageLayoutV2 } from '@imagecheck/access';
 import { applyWaivers, ruleSettings } from '../config/apply.js';
 import type { ResolvedConfig } from '../config/types.js';
-import { isImagecheckError, UsageError } from '@imagecheck/access';
 import { declaredFacts } from '../facts/declared/index.js';
 import type { CollectContext, Collector, FactDefinition, FactResult, Plugin } from '../facts/types.js';
+import { assembleGuest, FilesystemOpener, findRoots } from '../guest/roots.js';
+import type { AssembledGuest, GuestOs, OsProvider, OsRoot } from '../guest/types.js';
 import { type ImageTag, REPORT_SCHEMA_VERSION, type Report, type ReportItem } from '../report/types.js';
 import { newAjv } from '../rules/schemas.js';
 import type { LoadedPack } from '../rules/types.js';
-import { evaluateRule, rulePlatforms } from './evaluate.js';
+import { evaluateRule, platformMismatch, rulePlatforms } from './evaluate.js';
 import { type RuleSelection, selectRules } from './select.js';
 import { summarize } from './summary.js';
 
@@ -17,6 +19,8 @@ export type ProgressStage = 'open' | 'layout' | 'guest' | 'facts' | 'rules' | 'd
 /** Progress of one check, for the dashboard and the CLI. Items finish in selection order. */
 export type ProgressEvent =
   | { readonly type: 'stage'; readonly stage: ProgressStage }
+  /** The OS roots found, once the layout is read: every one is checked, the primary first. */
+  | { readonly type: 'roots'; readonly roots: readonly OsRoot[] }
   | { readonly type: 'fact-start'; readonly id: string }
   | { readonly type: 'fact-finish'; readonly id: string; readonly result: FactResult }
   | { readonly type: 'item-start'; readonly name: string }
@@ -38,20 +42,20 @@ export interface RunCheckOptions {
   readonly tool?: { readonly name: string; readonly version: string };
 }
 
-/** Facts the engine provides itself. `guest.os` is a fallback: a plugin's definition replaces it. */
+/** Facts the engine provides itself: the layout and roots, and `guest.os` from the root's OS provider. */
 export const BUILTIN_FACT_DEFINITIONS: readonly FactDefinition[] = [
   {
     id: 'disk.layout',
     version: '1.0.0',
     description:
-      'The image layout as the access backend read it (ImageLayoutV2): disk, partitions, volumes, filesystems, OS roots.',
+      'The image layout as the access backend read it (ImageLayoutV2: disk, partitions, volumes, filesystems, warnings) and the OS roots the providers found in it (`roots`).',
     schema: { type: 'object', required: ['disk', 'volumes', 'filesystems', 'roots', 'warnings'] },
   },
   {
     id: 'guest.os',
     version: '1.0.0',
     description:
-      'The guest operating system for rule applicability: {os, family, distribution, version, architecture}; the built-in fallback knows only `os`, from the primary OS root.',
+      'The guest operating system for rule applicability: {os, family, distribution, version, architecture}, described by the OS provider that found the root (the Linux provider reads linux.osRelease and linux.architecture); `os` alone when the provider describes nothing more.',
     schema: {
       type: 'object',
       properties: {
@@ -97,10 +101,11 @@ export async function runCheck(options: RunCheckOptions): Promise<Report> {
     ...(options.tool ? { tool: options.tool } : {}),
   };
   emit({ type: 'stage', stage: 'layout' });
-  let layout: ImageLayoutV2;
+  let image: OpenedImage;
   try {
-    layout = await access.inspect();
+    image = await openImageRoots(access, providers(options.plugins));
   } catch (err) {
+    if (!isImagecheckError(err) || !err.userFacing) throw err;
     emit({ type: 'stage', stage: 'done' });
     return {
       ...base,
@@ -108,55 +113,79 @@ export async function runCheck(options: RunCheckOptions): Promise<Report> {
       items: [],
       summary: summarize([]),
       tags: [],
-      error: {
-        code: isImagecheckError(err) ? err.code : 'engine/inspect-failed',
-        message: (err as Error).message,
-      },
+      error: { code: err.code, message: err.message },
     };
   }
   checkAbort();
-
-  emit({ type: 'stage', stage: 'guest' });
-  const { guest, guestError } = await openGuest(access, layout);
-  checkAbort();
+  const { layout, roots } = image;
+  const primaryRoot = roots.find((r) => r.primary);
+  emit({ type: 'roots', roots });
 
   // Facts: only those the selected rules read, plus guest.os when a rule names platforms.
-  emit({ type: 'stage', stage: 'facts' });
   const needed = new Set<string>();
   for (const r of rules) {
     for (const f of r.facts) needed.add(f.id);
     if (rulePlatforms(r)) needed.add('guest.os');
   }
-  const primaryRoot = layout.roots.find((r) => r.primary) ?? layout.roots[0];
-  const collect = factSession({ access, layout, guest, guestError, registry, signal, emit });
 
-  const facts: Record<string, FactResult> = Object.create(null);
-  await Promise.all(
-    [...needed].map(async (id) => {
-      facts[id] = await collect(id);
-    }),
-  );
-  checkAbort();
-
-  emit({ type: 'stage', stage: 'rules' });
+  // Every root is checked; the primary first. An image without a root is checked once, so that
+  // the items that need no guest (the layout, SystemImage) still decide.
+  const targets: (OsRoot | undefined)[] =
+    roots.length === 0 ? [undefined] : [...roots].sort((a, b) => Number(b.primary) - Number(a.primary));
   const items: ReportItem[] = [];
   const imageTags: ImageTag[] = [];
-  for (const rule of rules) {
+  for (const root of targets) {
+    emit({ type: 'stage', stage: 'guest' });
+    const { guest, guestError } = await image.guestOf(root);
     checkAbort();
-    emit({ type: 'item-start', name: rule.id });
-    const settings = ruleSettings(rule, config);
-    let item = evaluateRule(rule, facts, {
-      ...(settings.params ? { params: settings.params } : {}),
-      ...(settings.riskLevel ? { riskLevel: settings.riskLevel } : {}),
-      ...(options.locale ? { locale: options.locale } : {}),
+
+    emit({ type: 'stage', stage: 'facts' });
+    const collect = factSession({
+      access,
+      layout,
+      roots,
+      root,
+      guest,
+      guestError,
+      registry,
+      image,
+      signal,
+      emit,
     });
-    if (config?.waivers.length) item = applyWaivers(item, rule, config.waivers, now);
-    items.push(item);
-    const tag = rule.source.imageTag;
-    if (tag && item.value && (item.status === 'pass' || item.status === 'info' || item.status === 'waived')) {
-      imageTags.push({ key: tag, value: item.value });
+    const facts: Record<string, FactResult> = Object.create(null);
+    await Promise.all(
+      [...needed].map(async (id) => {
+        facts[id] = await collect(id);
+      }),
+    );
+    checkAbort();
+
+    emit({ type: 'stage', stage: 'rules' });
+    for (const rule of rules) {
+      checkAbort();
+      // With several roots, a rule for another OS is about that OS's root, not this one.
+      if (targets.length > 1 && notForThisRoot(rule, facts['guest.os'])) continue;
+      emit({ type: 'item-start', name: rule.id });
+      const settings = ruleSettings(rule, config);
+      let item = evaluateRule(rule, facts, {
+        ...(settings.params ? { params: settings.params } : {}),
+        ...(settings.riskLevel ? { riskLevel: settings.riskLevel } : {}),
+        ...(options.locale ? { locale: options.locale } : {}),
+      });
+      if (config?.waivers.length) item = applyWaivers(item, rule, config.waivers, now);
+      if (root !== undefined && targets.length > 1) item = { ...item, root: root.id };
+      items.push(item);
+      const tag = rule.source.imageTag;
+      if (
+        root === primaryRoot &&
+        tag &&
+        item.value &&
+        (item.status === 'pass' || item.status === 'info' || item.status === 'waived')
+      ) {
+        imageTags.push({ key: tag, value: item.value });
+      }
+      emit({ type: 'item-finish', item });
     }
-    emit({ type: 'item-finish', item });
   }
   const summary = summarize(items);
   emit({ type: 'stage', stage: 'done' });
@@ -168,9 +197,67 @@ export async function runCheck(options: RunCheckOptions): Promise<Report> {
       virtualSize: layout.disk.virtualSize,
       ...(primaryRoot ? { os: primaryRoot.os } : {}),
     },
+    ...(roots.length > 0
+      ? { roots: roots.map(({ id, filesystem, os, primary }) => ({ id, filesystem, os, primary })) }
+      : {}),
     items,
     summary,
     tags: summary.passed ? imageTags : [],
+  };
+}
+
+/** Whether `guest.os` says the rule's platforms exclude this root. */
+function notForThisRoot(rule: LoadedPack['rules'][number], os: FactResult | undefined): boolean {
+  const platforms = rulePlatforms(rule);
+  if (!platforms || os?.status !== 'ok' || os.value === null || typeof os.value !== 'object') return false;
+  return platformMismatch(platforms, os.value as GuestOs) !== undefined;
+}
+
+function providers(plugins: readonly Plugin[] | undefined): OsProvider[] {
+  return (plugins ?? []).flatMap((p) => p.osProviders ?? []);
+}
+
+/** An inspected image: its layout (with the warnings root finding added), its roots, and their guests. */
+interface OpenedImage {
+  readonly layout: ImageLayoutV2;
+  readonly roots: readonly OsRoot[];
+  readonly providers: readonly OsProvider[];
+  guestOf(
+    root: OsRoot | undefined,
+  ): Promise<{ guest: AssembledGuest | undefined; guestError: string | undefined }>;
+}
+
+/**
+ * Reads the layout and finds the OS roots with the plugins' providers. A user-facing error of
+ * `inspect()` (an unreadable image) rejects; damage found while looking for roots becomes a layout
+ * warning. Assembling a root's guest is deferred until a check asks for it; its failure is kept as
+ * the reason the guest's facts are unavailable.
+ */
+async function openImageRoots(
+  access: GuestAccessV2,
+  osProviders: readonly OsProvider[],
+): Promise<OpenedImage> {
+  const inspected = await access.inspect();
+  const opener = new FilesystemOpener(access, inspected);
+  const roots = await findRoots(inspected, osProviders, opener, access);
+  const layout: ImageLayoutV2 =
+    opener.warnings.length === 0
+      ? inspected
+      : { ...inspected, warnings: [...inspected.warnings, ...opener.warnings] };
+  return {
+    layout,
+    roots,
+    providers: osProviders,
+    async guestOf(root) {
+      if (root === undefined)
+        return { guest: undefined, guestError: 'no operating system root was found in the image' };
+      try {
+        return { guest: await assembleGuest(inspected, root, osProviders, opener), guestError: undefined };
+      } catch (err) {
+        if (!isImagecheckError(err) || !err.userFacing) throw err;
+        return { guest: undefined, guestError: `${err.code}: ${err.message}` };
+      }
+    },
   };
 }
 
@@ -180,14 +267,18 @@ export interface CollectFactsOptions {
   readonly packs?: readonly LoadedPack[];
   /** Facts to collect; default every fact the plugins and packs define, but `disk.layout`. */
   readonly ids?: readonly string[];
+  /** The root whose facts to collect (`OsRoot.id`); default the primary one. */
+  readonly root?: string;
   readonly onProgress?: (e: ProgressEvent) => void;
   readonly signal?: AbortSignal;
 }
 
 export interface CollectedFacts {
   readonly layout: ImageLayoutV2;
-  /** The assembled guest, when the image has an OS root that could be assembled. */
-  readonly guest: AssembledGuestV2 | undefined;
+  /** Every OS root found. */
+  readonly roots: readonly OsRoot[];
+  /** The assembled guest of the chosen root, when it could be assembled. */
+  readonly guest: AssembledGuest | undefined;
   readonly facts: Record<string, FactResult>;
 }
 
@@ -199,36 +290,73 @@ export async function collectFacts(options: CollectFactsOptions): Promise<Collec
   const { access, signal } = options;
   const emit = (e: ProgressEvent): void => options.onProgress?.(e);
   const registry = buildRegistry(options.plugins ?? [], options.packs ?? []);
-  const layout = await access.inspect();
-  const { guest, guestError } = await openGuest(access, layout);
-  const collect = factSession({ access, layout, guest, guestError, registry, signal, emit });
+  const image = await openImageRoots(access, providers(options.plugins));
+  const { layout, roots } = image;
+  const root =
+    options.root === undefined ? roots.find((r) => r.primary) : roots.find((r) => r.id === options.root);
+  if (options.root !== undefined && root === undefined) {
+    throw new UsageError('engine/unknown-root', `no OS root ${options.root} in ${access.imagePath}`, {
+      data: { root: options.root, known: roots.map((r) => r.id) },
+    });
+  }
+  const { guest, guestError } = await image.guestOf(root);
+  const collect = factSession({
+    access,
+    layout,
+    roots,
+    root,
+    guest,
+    guestError,
+    registry,
+    image,
+    signal,
+    emit,
+  });
   const ids = options.ids ?? [...registry.definitions.keys()].filter((id) => id !== 'disk.layout').sort();
   const facts: Record<string, FactResult> = Object.create(null);
   for (const id of ids) facts[id] = await collect(id);
-  return { layout, guest, facts };
+  return { layout, roots, guest, facts };
 }
 
-/** Assembles the guest of the primary root; a failure is kept as the reason guest facts are unavailable. */
-async function openGuest(
+export interface InspectedGuest {
+  readonly layout: ImageLayoutV2;
+  readonly roots: readonly OsRoot[];
+  /** The chosen root (the primary one unless `root` was given); absent when the image has none. */
+  readonly root: OsRoot | undefined;
+  /** Its assembled guest; absent when there is no root or it could not be assembled (`guestError` says why). */
+  readonly guest: AssembledGuest | undefined;
+  readonly guestError: string | undefined;
+}
+
+/**
+ * Reads the layout, finds the OS roots with the plugins' providers and assembles one root's
+ * guest, as `runCheck` does: for `imagecheck ls`/`cat`, and for tests that need the guest a
+ * check would see. `root` picks a root by id (`UsageError` when there is none such).
+ */
+export async function inspectGuest(
   access: GuestAccessV2,
-  layout: ImageLayoutV2,
-): Promise<{ guest: AssembledGuestV2 | undefined; guestError: string | undefined }> {
-  if (layout.roots.length === 0)
-    return { guest: undefined, guestError: 'no operating system root was found in the image' };
-  try {
-    return { guest: await access.openRoot(), guestError: undefined };
-  } catch (err) {
-    return {
-      guest: undefined,
-      guestError: `${isImagecheckError(err) ? `${err.code}: ` : ''}${(err as Error).message}`,
-    };
+  options: { readonly plugins?: readonly Plugin[]; readonly root?: string } = {},
+): Promise<InspectedGuest> {
+  const image = await openImageRoots(access, providers(options.plugins));
+  const { layout, roots } = image;
+  const root =
+    options.root === undefined ? roots.find((r) => r.primary) : roots.find((r) => r.id === options.root);
+  if (options.root !== undefined && root === undefined) {
+    throw new UsageError('engine/unknown-root', `no OS root ${options.root} in ${access.imagePath}`, {
+      data: { root: options.root, known: roots.map((r) => r.id) },
+    });
   }
+  const { guest, guestError } = await image.guestOf(root);
+  return { layout, roots, root, guest, guestError };
 }
 
 interface FactSessionOptions {
   readonly access: GuestAccessV2;
   readonly layout: ImageLayoutV2;
-  readonly guest: AssembledGuestV2 | undefined;
+  readonly roots: readonly OsRoot[];
+  readonly root: OsRoot | undefined;
+  readonly image: OpenedImage;
+  readonly guest: AssembledGuest | undefined;
   readonly guestError: string | undefined;
   readonly registry: Registry;
   readonly signal?: AbortSignal | undefined;
@@ -240,35 +368,32 @@ interface FactSessionOptions {
  * the other facts on demand, catches cycles, and validates values against their schemas.
  */
 function factSession(options: FactSessionOptions): (id: string) => Promise<FactResult> {
-  const { access, layout, guest, guestError, registry, signal, emit } = options;
+  const { access, layout, roots, root, image, guest, guestError, registry, signal, emit } = options;
   const memo = new Map<string, Promise<FactResult>>();
-  const primaryRoot = layout.roots.find((r) => r.primary) ?? layout.roots[0];
 
   const builtin: Record<string, Collector> = {
     'disk.layout': {
       fact: 'disk.layout',
       collect: async () => ({
         status: 'ok',
-        value: layout,
+        value: { ...layout, roots },
         evidence: [{ kind: 'image', path: access.imagePath }],
       }),
     },
     'guest.os': {
       fact: 'guest.os',
-      collect: async () =>
-        primaryRoot && primaryRoot.os !== 'unknown'
-          ? {
-              status: 'ok',
-              value: { os: primaryRoot.os },
-              evidence: [
-                {
-                  kind: 'filesystem',
-                  filesystem: primaryRoot.filesystem,
-                  note: primaryRoot.evidence.join(', '),
-                },
-              ],
-            }
-          : { status: 'unavailable', reason: 'no operating system root was recognised', evidence: [] },
+      collect: async (ctx) => {
+        if (root === undefined || root.os === 'unknown') {
+          return { status: 'unavailable', reason: 'no operating system root was recognised', evidence: [] };
+        }
+        const provider = image.providers.find((p) => p.os === root.os);
+        if (provider?.describe !== undefined) return provider.describe(ctx);
+        return {
+          status: 'ok',
+          value: { os: root.os },
+          evidence: [{ kind: 'filesystem', filesystem: root.filesystem, note: root.evidence.join(', ') }],
+        };
+      },
     },
   };
 
@@ -292,7 +417,7 @@ function factSession(options: FactSessionOptions): (id: string) => Promise<FactR
     const hit = memo.get(id);
     if (hit) return hit;
     const p = (async (): Promise<FactResult> => {
-      const collector = registry.collectors.get(id) ?? builtin[id];
+      const collector = builtin[id] ?? registry.collectors.get(id);
       if (!collector) {
         return {
           status: 'unavailable',
@@ -305,6 +430,8 @@ function factSession(options: FactSessionOptions): (id: string) => Promise<FactR
       const ctx: CollectContext = {
         access,
         layout,
+        roots,
+        root,
         guest,
         fact: <T>(other: string) => collect(other, [...chain, id]) as Promise<FactResult<T>>,
         ...(signal ? { signal } : {}),

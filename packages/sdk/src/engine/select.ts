@@ -1,7 +1,7 @@
+import { UsageError } from '@imagecheck/access';
 import picomatch from 'picomatch';
 import { ruleMatches, ruleSettings } from '../config/apply.js';
 import type { ResolvedConfig } from '../config/types.js';
-import { UsageError } from '@imagecheck/access';
 import type { RiskLevel } from '../report/types.js';
 import type { LoadedPack, LoadedRule } from '../rules/types.js';
 

@@ -1,9 +1,9 @@
 import {
+  exists,
   type GuestDirentV2,
   type GuestPathError,
   type GuestTreeV2,
-  exists,
-  isAbsent,
+  isUnresolvable,
   joinPath,
   pathError,
   splitGuestPath,
@@ -61,7 +61,7 @@ export async function globGuest(
     try {
       return await tree.readdir(dir);
     } catch (err) {
-      if (isAbsent(err)) return [];
+      if (isUnresolvable(err)) return [];
       throw err;
     }
   }
@@ -75,7 +75,7 @@ export async function globGuest(
     try {
       return (await tree.stat(path)).type === 'dir';
     } catch (err) {
-      if (isAbsent(err)) return false;
+      if (isUnresolvable(err)) return false;
       throw err;
     }
   }

@@ -1,3 +1,3 @@
 export * from './declared/index.js';
-export * from './types.js';
 export * from './glob.js';
+export * from './types.js';

@@ -1,4 +1,5 @@
-import type { AssembledGuestV2, GuestAccessV2, ImageLayoutV2 } from '@imagecheck/access';
+import type { GuestAccessV2, ImageLayoutV2 } from '@imagecheck/access';
+import type { AssembledGuest, OsProvider, OsRoot } from '../guest/types.js';
 
 /**
  * Where a fact (or a finding) came from. Every fact carries at least one, so that a verdict can
@@ -50,8 +51,12 @@ export interface FactDefinition {
 export interface CollectContext {
   readonly access: GuestAccessV2;
   readonly layout: ImageLayoutV2;
-  /** The assembled guest tree of the chosen root; absent when the image has none (then file facts are unavailable). */
-  readonly guest: AssembledGuestV2 | undefined;
+  /** Every OS root the providers found in the image. */
+  readonly roots: readonly OsRoot[];
+  /** The root this check is about; absent when the image has none. */
+  readonly root: OsRoot | undefined;
+  /** The assembled guest tree of `root`; absent when there is none (then file facts are unavailable). */
+  readonly guest: AssembledGuest | undefined;
   /** Another fact, collected on demand (at most once per check). */
   fact<T = unknown>(id: string): Promise<FactResult<T>>;
   readonly signal?: AbortSignal;
@@ -71,4 +76,6 @@ export interface Plugin {
   readonly collectors: readonly Collector[];
   /** Absolute paths of rule pack folders this plugin ships (loaded by default by the CLI). */
   readonly packs?: readonly string[];
+  /** How to recognise this plugin's OS on a filesystem and assemble its guest (see `OsProvider`). */
+  readonly osProviders?: readonly OsProvider[];
 }

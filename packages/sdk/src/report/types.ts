@@ -44,6 +44,8 @@ export interface Waiver {
 export interface ReportItem {
   /** The item name (the rule id, e.g. `GUESTOS.Fstab`). */
   readonly name: string;
+  /** The OS root the item is about (`OsRoot.id`), when the image has more than one. */
+  readonly root?: string;
   readonly title?: string;
   readonly pack?: string;
   readonly status: Status;
@@ -66,6 +68,14 @@ export interface ReportSummary {
   readonly passed: boolean;
 }
 
+/** An OS root as the report lists it. */
+export interface ReportRoot {
+  readonly id: string;
+  readonly filesystem: string;
+  readonly os: string;
+  readonly primary: boolean;
+}
+
 export interface ImageTag {
   readonly key: string;
   readonly value: string;
@@ -81,6 +91,8 @@ export interface Report {
     readonly os?: string;
   };
   readonly backend: string;
+  /** Every OS root found; the items of each carry its id when there is more than one. */
+  readonly roots?: readonly ReportRoot[];
   readonly generatedAt?: string;
   readonly tool?: { readonly name: string; readonly version: string };
   readonly items: readonly ReportItem[];

@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import { lstat, readdir, readFile, realpath } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { PackError } from '@imagecheck/access';
 import picomatch from 'picomatch';
 import sdkPackage from '../../package.json' with { type: 'json' };
-import { PackError } from '@imagecheck/access';
 import { compileRule, factRefs, rememberCompiled } from './compile.js';
 import { packErrorAt, schemaValidators, validateAgainst } from './schemas.js';
 import { readSourceFile, type SourceFile } from './source.js';

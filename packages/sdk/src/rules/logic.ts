@@ -1,6 +1,6 @@
+import { FormatError } from '@imagecheck/access';
 import jsonLogic from 'json-logic-js';
 import { RE2JS } from 're2js';
-import { FormatError } from '@imagecheck/access';
 import { compareVersions, VERSION_SCHEMES, type VersionScheme } from './versions.js';
 
 /**

@@ -1,9 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PackError } from '@imagecheck/access';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
-import { PackError } from '@imagecheck/access';
 import type { SourceFile } from './source.js';
 import { pointerSegments } from './source.js';
 

@@ -1,6 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
-import { type Document, isMap, isSeq, LineCounter, parseDocument } from 'yaml';
 import { PackError } from '@imagecheck/access';
+import { type Document, isMap, isSeq, LineCounter, parseDocument } from 'yaml';
 
 /**
  * A YAML or JSON file parsed with its node positions, so that a problem found later (by ajv, by

@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
 import { FormatError } from '@imagecheck/access';
+import { describe, expect, it } from 'vitest';
 import { compareVersions, satisfiesSemverRange } from './versions.js';
 
 // Orderings from rpm's own test suite (tests/rpmvercmp.at), as [a, b, rpmvercmp(a, b)].

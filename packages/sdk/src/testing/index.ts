@@ -1,2 +1,3 @@
+export * from '@imagecheck/access/testing';
 export * from './memory-guest.js';
 export * from './rule-tester.js';

@@ -1,6 +1,10 @@
-import { describe, expect, it } from 'vitest';
 import { isImagecheckError } from '@imagecheck/access';
-import { createMemoryGuest, memoryFileSystem } from './memory-guest.js';
+import { memoryFileSystem } from '@imagecheck/access/testing';
+import { describe, expect, it } from 'vitest';
+import { inspectGuest } from '../engine/run.js';
+import type { Plugin } from '../facts/types.js';
+import type { AssembledGuest, OsProvider } from '../guest/types.js';
+import { createMemoryGuest } from './memory-guest.js';
 
 const text = (b: Uint8Array): string => new TextDecoder().decode(b);
 
@@ -12,6 +16,46 @@ async function code(p: Promise<unknown>): Promise<string> {
     throw err;
   }
   throw new Error('expected a rejection');
+}
+
+/** A plugin whose providers recognise roots by marker files, as the OS plugins' providers do. */
+function markerProvider(os: string, markers: readonly string[]): OsProvider {
+  return {
+    os,
+    async detect({ tree }) {
+      const evidence: string[] = [];
+      for (const m of markers) {
+        try {
+          await tree.lstat(m);
+          evidence.push(m);
+        } catch {}
+      }
+      return evidence.length === 0 ? undefined : { evidence, score: evidence.length };
+    },
+    async assemble({ root, rootFs }) {
+      return {
+        table: [{ mountpoint: '/', fs: rootFs }],
+        mounts: [{ mountpoint: '/', filesystem: root.filesystem }],
+      };
+    },
+  };
+}
+
+const markers: Plugin = {
+  name: 'markers',
+  version: '0',
+  facts: [],
+  collectors: [],
+  osProviders: [
+    markerProvider('linux', ['/etc/os-release', '/usr/lib/os-release', '/etc/fstab']),
+    markerProvider('windows', ['/Windows/System32/config/SYSTEM']),
+  ],
+};
+
+async function guestOf(access: ReturnType<typeof createMemoryGuest>): Promise<AssembledGuest> {
+  const { guest, guestError } = await inspectGuest(access, { plugins: [markers] });
+  if (guest === undefined) throw new Error(`no guest: ${guestError}`);
+  return guest;
 }
 
 const ROOT_UUID = '3f1b6a8e-2c4d-4e5f-9a0b-1c2d3e4f5a6b';
@@ -58,7 +102,7 @@ function ubuntuLike() {
 describe('createMemoryGuest: layout', () => {
   it('reports the disk, partitions with GPT types, filesystems and the primary root', async () => {
     const access = ubuntuLike();
-    expect(access.specificationVersion).toBe('v1');
+    expect(access.specificationVersion).toBe('v2');
     expect(access.backend).toBe('memory');
     const layout = await access.inspect();
     expect(layout.disk).toMatchObject({ format: 'raw', partitionTable: 'gpt', sectorSize: 512 });
@@ -76,18 +120,30 @@ describe('createMemoryGuest: layout', () => {
       ['p2', 'ext4', ROOT_UUID, { kind: 'partition', partition: 2 }, true],
       ['p3', 'swap', '99999999-8888-7777-6666-555555555555', { kind: 'partition', partition: 3 }, false],
     ]);
-    expect(layout.roots).toEqual([
-      { id: 'p2', filesystem: 'p2', os: 'linux', evidence: ['/etc/os-release', '/etc/fstab'], primary: true },
+    expect(layout.filesystems.map((f) => f.mountpoints)).toEqual([['/boot/efi'], ['/'], undefined]);
+    expect((await inspectGuest(access, { plugins: [markers] })).roots).toEqual([
+      {
+        id: 'p2',
+        filesystem: 'p2',
+        os: 'linux',
+        evidence: ['mounted at /', '/etc/os-release', '/etc/fstab'],
+        primary: true,
+      },
     ]);
+    expect(layout.disk.boot).toEqual({
+      mbrBootCode: { known: false, reason: 'the in-memory guest has no sector 0' },
+      espPartitions: [1],
+    });
     expect(access.capabilities).toMatchObject({
       layout: true,
-      guestTree: true,
+      bootFacts: false,
+      filesystemTree: true,
       readableFilesystems: ['ext4', 'vfat'],
     });
   });
 
   it('understands MBR types, lvm and whole-disk locations, and Windows roots', async () => {
-    const mbr = await createMemoryGuest({
+    const mbrAccess = createMemoryGuest({
       partitions: [{ type: '0x83', bootable: true }, { type: '8e' }],
       volumes: [
         { kind: 'lvm', vg: 'vg0', lv: 'root', uuid: 'x', size: 1, physicalVolumes: [2], readable: true },
@@ -96,7 +152,8 @@ describe('createMemoryGuest: layout', () => {
         { type: 'ext4', mount: '/boot' },
         { id: 'lvm/vg0/root', type: 'xfs', mount: '/', files: { '/etc/fstab': '' } },
       ],
-    }).inspect();
+    });
+    const mbr = await mbrAccess.inspect();
     expect(mbr.disk.partitionTable).toBe('mbr');
     expect(mbr.disk.partitions.map((p) => [p.type, p.kind, p.bootable])).toEqual([
       ['0x83', 'primary', true],
@@ -104,18 +161,22 @@ describe('createMemoryGuest: layout', () => {
     ]);
     expect(mbr.filesystems.map((f) => f.id)).toEqual(['p1', 'lvm/vg0/root']);
     expect(mbr.filesystems[1]?.location).toEqual({ kind: 'lvm', vg: 'vg0', lv: 'root' });
-    expect(mbr.roots[0]?.filesystem).toBe('lvm/vg0/root');
+    expect((await inspectGuest(mbrAccess, { plugins: [markers] })).roots[0]?.filesystem).toBe('lvm/vg0/root');
 
-    const bare = await createMemoryGuest({ filesystems: [{ type: 'ext4', mount: '/' }] }).inspect();
+    const bareAccess = createMemoryGuest({ filesystems: [{ type: 'ext4', mount: '/' }] });
+    const bare = await bareAccess.inspect();
     expect(bare.disk.partitionTable).toBe('none');
     expect(bare.filesystems[0]).toMatchObject({ id: 'disk', location: { kind: 'disk' } });
-    expect(bare.roots[0]?.os).toBe('unknown');
+    expect((await inspectGuest(bareAccess, { plugins: [markers] })).roots[0]?.os).toBe('unknown');
 
-    const win = await createMemoryGuest({
+    const win = createMemoryGuest({
       partitions: [{ type: '0700' }],
       filesystems: [{ type: 'ntfs', mount: '/', files: { '/Windows/System32/config/SYSTEM': 'regf' } }],
-    }).inspect();
-    expect(win.roots[0]).toMatchObject({ os: 'windows', evidence: ['/Windows/System32/config/SYSTEM'] });
+    });
+    expect((await inspectGuest(win, { plugins: [markers] })).roots[0]).toMatchObject({
+      os: 'windows',
+      evidence: ['mounted at /', '/Windows/System32/config/SYSTEM'],
+    });
   });
 
   it('rejects bad descriptions with a UsageError', () => {
@@ -137,7 +198,7 @@ describe('createMemoryGuest: layout', () => {
 describe('createMemoryGuest: trees', () => {
   it('assembles the root with mounts, and applies the shared path rules', async () => {
     const access = ubuntuLike();
-    const root = await access.openRoot();
+    const root = await guestOf(access);
     expect(root.root.id).toBe('p2');
     expect(root.mounts).toEqual([
       { mountpoint: '/', filesystem: 'p2' },
@@ -170,16 +231,18 @@ describe('createMemoryGuest: trees', () => {
     const access = ubuntuLike();
     const efi = await access.openFilesystem('p1');
     expect(efi.caseSensitive).toBe(false);
-    expect((await efi.readdir('/')).map((e) => e.name)).toEqual(['EFI']);
+    expect((await efi.readdir(await efi.root())).map((e) => e.name)).toEqual(['EFI']);
     expect(await code(access.openFilesystem('p9'))).toBe('access/unknown-filesystem');
     expect(await code(access.openFilesystem('p3'))).toBe('access/unreadable-filesystem');
-    expect(await code(access.openRoot('p9'))).toBe('access/unknown-root');
-    expect(await code(createMemoryGuest({}).openRoot())).toBe('access/no-root');
+    expect(await code(inspectGuest(access, { root: 'p9' }))).toBe('engine/unknown-root');
+    const none = await inspectGuest(createMemoryGuest({}));
+    expect(none.guest).toBeUndefined();
+    expect(none.guestError).toBe('no operating system root was found in the image');
   });
 
   it('counts bytes read, and refuses use after close', async () => {
     const access = ubuntuLike();
-    const root = await access.openRoot();
+    const root = await guestOf(access);
     await root.readFile('/etc/os-release', { length: 3 });
     expect(access.stats?.()).toEqual({ bytesRead: 3, readCalls: 1 });
     await access.close();
@@ -201,7 +264,7 @@ describe('createMemoryGuest: trees', () => {
         },
       ],
     });
-    const root = await access.openRoot();
+    const root = await guestOf(access);
     expect(text(await root.readFile('/x'))).toBe('guest\n');
     expect(await code(root.stat('/a'))).toBe('guest/ELOOP');
   });

@@ -1,27 +1,30 @@
-import { type MemoryFiles, memoryFileSystem } from '@imagecheck/access/testing';
-import { createGuestTree, type GuestTreeMount } from '@imagecheck/access';
 import type {
   AccessCapabilitiesV2,
-  AssembledGuestV2,
+  BootFactsV2,
   DiskInfoV2,
   FilesystemInfoV2,
   FilesystemLocationV2,
   GuestAccessV2,
-  GuestFileTypeV2,
-  GuestTreeV2,
   ImageLayoutV2,
   LayoutWarningV2,
-  MountV2,
-  OsRootV2,
+  NodeFileSystem,
   PartitionInfoV2,
   VolumeInfoV2,
 } from '@imagecheck/access';
-import { GuestPathError, UnsupportedError, UsageError } from '@imagecheck/access';
+import { InternalError, UnsupportedError, UsageError } from '@imagecheck/access';
+import { type MemoryFiles, memoryFileSystem } from '@imagecheck/access/testing';
 
 /**
  * An in-memory image for tests: a terse description of partitions, filesystems and files becomes a
- * full `GuestAccessV2` (backend `memory`), whose trees go through the same `createGuestTree`
- * resolver as the real backends, so path rules (symlinks, `..`, mounts) behave identically.
+ * full `GuestAccessV2` (backend `memory`). It is a backend like the others: the engine finds its
+ * OS roots with the plugins' OS providers and builds its trees with the same `createGuestTree`
+ * resolver, so root finding and path rules (symlinks, `..`, mounts) behave identically.
+ *
+ * Two ways to describe the guest:
+ * - as an image: no `mount` on any filesystem; the providers find the root (os-release, ...) and
+ *   assemble it from the guest's own `/etc/fstab`, exactly as for an image file;
+ * - as a running system: `mount` on the filesystems (`/` marks the root); they are reported as
+ *   `FilesystemInfoV2.mountpoints`, and the guest is that mount table as is, as a live system's.
  *
  * ```ts
  * const access = createMemoryGuest({
@@ -68,7 +71,10 @@ export interface MemoryFilesystemSpec {
   readonly size?: number;
   /** A location, a partition number, or `'disk'`; default derived from `id`. */
   readonly location?: FilesystemLocationV2 | number | 'disk';
-  /** Mount point in the assembled root; `/` marks the OS root. */
+  /**
+   * Where the described running system has it mounted (`/` marks the root), reported as
+   * `mountpoints`. Leave it out everywhere to describe an image assembled from its fstab.
+   */
   readonly mount?: string;
   /** Default true, except for `swap`, `luks`, `bitlocker`. */
   readonly readable?: boolean;
@@ -87,12 +93,10 @@ export interface MemoryGuestDescription {
   readonly partitions?: readonly MemoryPartitionSpec[];
   readonly volumes?: readonly VolumeInfoV2[];
   readonly filesystems?: readonly MemoryFilesystemSpec[];
-  /** Default: one primary root, the filesystem mounted at `/`. */
-  readonly roots?: readonly OsRootV2[];
   readonly warnings?: readonly LayoutWarningV2[];
-  /** Extra `MountV2` rows for the assembled root (unresolved fstab entries, say). */
-  readonly extraMounts?: readonly MountV2[];
   readonly capabilities?: Partial<AccessCapabilitiesV2>;
+  /** Boot facts as a backend would read them from sector 0; default: unknown, and ESPs by partition type. */
+  readonly boot?: Partial<BootFactsV2>;
 }
 
 /** sgdisk's short type codes (gdisk `parttypes.cc`) → GPT type GUIDs, with the names gdisk prints. */
@@ -147,14 +151,12 @@ function idOf(loc: FilesystemLocationV2): string {
 }
 
 /** Guesses the OS of a root from the files it holds, as the native root finder would. */
-function osOf(files: MemoryFiles): { os: OsRootV2['os']; evidence: string[] } {
-  const paths = Object.keys(files);
-  const win = paths.find((p) => p.toLowerCase() === '/windows/system32/config/system');
-  if (win !== undefined) return { os: 'windows', evidence: [win] };
-  const linux = ['/etc/os-release', '/usr/lib/os-release', '/etc/fstab'].filter((p) => paths.includes(p));
-  if (linux.length > 0) return { os: 'linux', evidence: linux };
-  return { os: 'unknown', evidence: [] };
+function bad(message: string, what: string): UsageError {
+  return new UsageError('memory/bad-description', `memory guest: ${message}`, { data: { what } });
 }
+
+/** EFI system partition types (GPT and MBR), for the default boot facts. */
+const ESP_TYPES = new Set(['C12A7328-F81F-11D2-BA4B-00A0C93EC93B', '0xef']);
 
 /** Builds an in-memory `GuestAccessV2` from a description (see the module comment). */
 export function createMemoryGuest(description: MemoryGuestDescription = {}): GuestAccessV2 {
@@ -209,6 +211,7 @@ export function createMemoryGuest(description: MemoryGuestDescription = {}): Gue
       location,
       readable,
       ...(spec.details === undefined ? {} : { details: spec.details }),
+      ...(spec.mount === undefined ? {} : { mountpoints: [spec.mount] }),
     });
     if (readable) {
       trees.set(
@@ -227,15 +230,8 @@ export function createMemoryGuest(description: MemoryGuestDescription = {}): Gue
     }
   });
 
-  const rootSpecs = fsSpecs.filter((s) => s.mount === '/');
-  if (rootSpecs.length > 1) throw bad('more than one filesystem is mounted at /', '/');
-  const primaryId = rootSpecs[0] === undefined ? undefined : filesystems[fsSpecs.indexOf(rootSpecs[0])]?.id;
-  const roots: OsRootV2[] =
-    description.roots !== undefined
-      ? [...description.roots]
-      : primaryId === undefined || rootSpecs[0] === undefined
-        ? []
-        : [{ id: primaryId, filesystem: primaryId, ...osOf(rootSpecs[0].files ?? {}), primary: true }];
+  if (fsSpecs.filter((s) => s.mount === '/').length > 1)
+    throw bad('more than one filesystem is mounted at /', '/');
 
   const lastPartEnd = partitions.reduce((m, p) => Math.max(m, p.start + p.size), 0);
   const sumFs = filesystems.reduce((s, f) => s + f.size, 0);
@@ -247,18 +243,24 @@ export function createMemoryGuest(description: MemoryGuestDescription = {}): Gue
     partitionTable: partitions.length === 0 ? 'none' : anyMbr ? 'mbr' : 'gpt',
     ...description.disk,
     partitions,
+    boot: {
+      mbrBootCode: { known: false, reason: 'the in-memory guest has no sector 0' },
+      espPartitions: partitions
+        .filter((p) => ESP_TYPES.has(p.type.startsWith('0x') ? p.type.toLowerCase() : p.type.toUpperCase()))
+        .map((p) => p.number),
+      ...description.boot,
+    },
   };
   const layout: ImageLayoutV2 = {
     disk,
     volumes: description.volumes ?? [],
     filesystems,
-    roots,
     warnings: description.warnings ?? [],
   };
   const readableTypes = [...new Set(filesystems.filter((f) => f.readable).map((f) => f.type))].sort();
   const capabilities: AccessCapabilitiesV2 = {
     layout: true,
-    guestTree: true,
+    bootFacts: description.boot?.mbrBootCode !== undefined,
     filesystemTree: true,
     readableFilesystems: readableTypes,
     posixMetadata: true,
@@ -267,7 +269,7 @@ export function createMemoryGuest(description: MemoryGuestDescription = {}): Gue
 
   let closed = false;
   function checkOpen(): void {
-    if (closed) throw new UsageError('access/closed', 'the memory guest was closed');
+    if (closed) throw new InternalError('access/closed', 'the memory guest is used after close()');
   }
   function treeOf(id: string): NodeFileSystem {
     const info = filesystems.find((f) => f.id === id);
@@ -288,7 +290,7 @@ export function createMemoryGuest(description: MemoryGuestDescription = {}): Gue
   }
 
   return {
-    specificationVersion: 'v1',
+    specificationVersion: 'v2',
     backend: 'memory',
     capabilities,
     imagePath: description.imagePath ?? 'memory:guest',
@@ -296,40 +298,13 @@ export function createMemoryGuest(description: MemoryGuestDescription = {}): Gue
       checkOpen();
       return layout;
     },
-    async openRoot(rootId?: string): Promise<AssembledGuestV2> {
+    async openFilesystem(filesystemId: string): Promise<NodeFileSystem> {
       checkOpen();
-      const root =
-        rootId === undefined
-          ? (roots.find((r) => r.primary) ?? roots[0])
-          : roots.find((r) => r.id === rootId);
-      if (root === undefined) {
-        if (rootId !== undefined)
-          throw new UsageError('access/unknown-root', `no OS root ${rootId}`, { data: { root: rootId } });
-        throw new UnsupportedError('access/no-root', 'the image has no operating system root');
-      }
-      const mounts: GuestTreeMount[] = [{ mountpoint: '/', fs: treeOf(root.filesystem) }];
-      const mountRows: MountV2[] = [{ mountpoint: '/', filesystem: root.filesystem }];
-      // Only the primary root gets the other filesystems' mount points: they describe its fstab.
-      if (root.filesystem === primaryId) {
-        fsSpecs.forEach((spec, i) => {
-          const info = filesystems[i];
-          if (info === undefined || spec.mount === undefined || spec.mount === '/') return;
-          const fs = trees.get(info.id);
-          if (fs === undefined) {
-            mountRows.push({ mountpoint: spec.mount, reason: `${info.type} is not readable` });
-            return;
-          }
-          mounts.push({ mountpoint: spec.mount, fs });
-          mountRows.push({ mountpoint: spec.mount, filesystem: info.id });
-        });
-        mountRows.push(...(description.extraMounts ?? []));
-      }
-      const tree = createGuestTree(mounts);
-      return { ...tree, root, mounts: mountRows };
+      return treeOf(filesystemId);
     },
-    async openFilesystem(filesystemId: string): Promise<GuestTreeV2> {
+    async listSubvolumes(): Promise<readonly string[]> {
       checkOpen();
-      return createGuestTree([{ mountpoint: '/', fs: treeOf(filesystemId) }]);
+      return [];
     },
     stats() {
       return { bytesRead: totalRead, readCalls };

@@ -1,14 +1,15 @@
 import { AssertionError } from 'node:assert';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { UsageError } from '@imagecheck/access';
+import type { MemoryFiles } from '@imagecheck/access/testing';
 import { evaluateRule } from '../engine/evaluate.js';
 import { runCheck } from '../engine/run.js';
-import { UsageError } from '@imagecheck/access';
 import type { FactResult, Plugin } from '../facts/types.js';
 import type { ReportItem, RiskLevel } from '../report/types.js';
 import { loadPack } from '../rules/loader.js';
 import type { LoadedPack, LoadedRule } from '../rules/types.js';
-import { createMemoryGuest, type MemoryFiles } from './memory-guest.js';
+import { createMemoryGuest } from './memory-guest.js';
 
 /**
  * A table-driven tester for rule packs, in the manner of ESLint's RuleTester.

@@ -1,19 +1,24 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
 import { isImagecheckError } from '@imagecheck/access';
+import type { MemoryFiles } from '@imagecheck/access/testing';
+import { describe, expect, it } from 'vitest';
+import { inspectGuest } from '../../engine/run.js';
 import { newAjv, schemasDir } from '../../rules/schemas.js';
-import { createMemoryGuest, type MemoryFiles } from '../../testing/memory-guest.js';
+import { createMemoryGuest } from '../../testing/memory-guest.js';
 import type { CollectContext, FactResult } from '../types.js';
 import { declaredFacts } from './index.js';
 
 /** Collects one declared fact against a memory guest whose root holds `files`. */
 async function collect(declaration: Record<string, unknown>, files: MemoryFiles): Promise<FactResult> {
   const access = createMemoryGuest({ filesystems: [{ type: 'ext4', mount: '/', files }] });
+  const { layout, roots, root, guest } = await inspectGuest(access);
   const ctx: CollectContext = {
     access,
-    layout: await access.inspect(),
-    guest: await access.openRoot(),
+    layout,
+    roots,
+    root,
+    guest,
     fact: async () => ({ status: 'unavailable', reason: 'not in this test', evidence: [] }),
   };
   const { definitions, collectors } = declaredFacts('t', [{ description: 'test fact', ...declaration }]);
@@ -461,6 +466,8 @@ describe('declaredFacts: stat and registry', () => {
     const r = await collectors[0]?.collect({
       access,
       layout: await access.inspect(),
+      roots: [],
+      root: undefined,
       guest: undefined,
       fact: async () => ({ status: 'unavailable', reason: '', evidence: [] }),
     });

@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ValidateFunction } from 'ajv/dist/2020.js';
-import picomatch from 'picomatch';
-import { globGuest } from '@imagecheck/access';
 import type { GuestStatV2, GuestTreeV2 } from '@imagecheck/access';
 import { isImagecheckError, PackError, UnsupportedError } from '@imagecheck/access';
+import type { ValidateFunction } from 'ajv/dist/2020.js';
+import picomatch from 'picomatch';
 import { bestError, describeError, newAjv, schemasDir } from '../../rules/schemas.js';
+import { globGuest } from '../glob.js';
 import type { CollectContext, Collector, Evidence, FactDefinition, FactResult } from '../types.js';
 import {
   type IniEntry,

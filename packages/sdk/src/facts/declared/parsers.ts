@@ -1,5 +1,5 @@
-import { parseDocument } from 'yaml';
 import { FormatError } from '@imagecheck/access';
+import { parseDocument } from 'yaml';
 
 /**
  * Bounded parsers for declared file facts. Each takes one file's text and its guest path and

@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
 import { isImagecheckError, UsageError } from '@imagecheck/access';
+import { describe, expect, it } from 'vitest';
 import { REPORT_FORMATS, type ReportFormat } from './common.js';
 import { renderDetection, renderJson, renderJunit, renderReport, renderSarif, renderText } from './index.js';
 import { allReports, centosReport } from './sample-reports.js';

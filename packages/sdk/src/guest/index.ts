@@ -1,0 +1,3 @@
+export * from './device-spec.js';
+export * from './roots.js';
+export * from './types.js';
