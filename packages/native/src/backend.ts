@@ -112,7 +112,11 @@ class NativeAccess implements GuestAccessV2 {
             return details === undefined ? f : { ...f, details: { ...f.details, ...details } };
           } catch (err) {
             if (!isImagecheckError(err) || !err.userFacing) throw err;
-            warnings.push({ code: err.code, message: `${f.id}: ${err.message}`, data: { filesystem: f.id, ...err.data } });
+            warnings.push({
+              code: err.code,
+              message: `${f.id}: ${err.message}`,
+              data: { filesystem: f.id, ...err.data },
+            });
             return f;
           }
         }),

@@ -201,7 +201,9 @@ export async function readLayout(disk: ByteSource, options: ReadLayoutOptions): 
 const ESP_TYPES = new Set(['C12A7328-F81F-11D2-BA4B-00A0C93EC93B', '0xef']);
 
 function espPartitions(table: Pick<PartitionTable, 'partitions'>): number[] {
-  return table.partitions.filter((p) => ESP_TYPES.has(p.type.startsWith('0x') ? p.type.toLowerCase() : p.type.toUpperCase())).map((p) => p.number);
+  return table.partitions
+    .filter((p) => ESP_TYPES.has(p.type.startsWith('0x') ? p.type.toLowerCase() : p.type.toUpperCase()))
+    .map((p) => p.number);
 }
 
 function stripUndefined(o: Readonly<Record<string, unknown>>): Record<string, unknown> {

@@ -11,17 +11,18 @@ describe.skipIf(!canBuild.mbr())('native backend object', () => {
     const path = await buildMbrDisk();
     const access = await nativeBackend.open(path);
     try {
-      expect(access.specificationVersion).toBe('v1');
+      expect(access.specificationVersion).toBe('v2');
       expect(access.backend).toBe('native');
-      expect(access.capabilities).toMatchObject({ layout: true, guestTree: true, filesystemTree: true });
+      expect(access.capabilities).toMatchObject({ layout: true, bootFacts: true, filesystemTree: true });
       expect(access.capabilities.readableFilesystems).toEqual(
         expect.arrayContaining(['ext2', 'ext3', 'ext4', 'xfs', 'btrfs', 'vfat', 'exfat']),
       );
       const layout = await access.inspect();
       expect(await access.inspect()).toBe(layout);
       expect(layout.disk.format).toBe('raw');
-      // Bare mkfs filesystems: nothing on them looks like an OS.
-      expect(layout.roots).toEqual([]);
+      // The backend knows no OS: it reports no roots, only what the disk holds, boot code included.
+      expect(layout).not.toHaveProperty('roots');
+      expect(layout.disk.boot.mbrBootCode.known).toBe(true);
       for (const f of layout.filesystems) {
         expect(f.readable, `${f.id} ${f.type}`).toBe(['ext4', 'ext2', 'vfat'].includes(f.type));
       }
@@ -29,9 +30,9 @@ describe.skipIf(!canBuild.mbr())('native backend object', () => {
       expect(stats.bytesRead).toBeGreaterThan(0);
       expect(stats.bytesRead).toBeLessThan(8 * 1024 * 1024);
       const p1 = await access.openFilesystem('p1');
-      expect((await p1.stat('/')).type).toBe('dir');
-      const noRoot = await access.openRoot().catch((e: unknown) => e);
-      expect(isImagecheckError(noRoot) && noRoot.code).toBe('native/no-os-root');
+      expect((await p1.root()).type).toBe('dir');
+      expect(await access.openFilesystem('p1')).toBe(p1);
+      expect(await access.listSubvolumes('p1')).toEqual([]);
       const ntfs = layout.filesystems.find((f) => f.type === 'ntfs');
       const unreadable = await access.openFilesystem(ntfs?.id ?? 'p8').catch((e: unknown) => e);
       expect(isImagecheckError(unreadable) && unreadable.code).toBe('native/no-filesystem-reader');
@@ -40,6 +41,9 @@ describe.skipIf(!canBuild.mbr())('native backend object', () => {
     } finally {
       await access.close();
     }
+    // Use after close is a bug in the caller: an internal error, not something a user can fix.
+    const closed = await access.inspect().catch((e: unknown) => e);
+    expect(isImagecheckError(closed) && [closed.code, closed.userFacing]).toEqual(['native/closed', false]);
   });
 
   it.skipIf(!hasTools('qemu-img'))(

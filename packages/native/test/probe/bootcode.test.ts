@@ -92,24 +92,26 @@ describe.skipIf(!haveGrub)('GRUB 2 boot.img and core.img (grub-pc-bin)', () => {
     writeAt(disk, 2048 * 512, await coreImg('(hd0,gpt2)/boot/grub', 'gpt'));
     const layout = await layoutOf(disk);
     expect(layout.disk.partitionTable).toBe('gpt');
-    expect(layout.disk.details?.bootCode).toEqual({
-      loader: 'grub2',
+    expect(layout.disk.boot.mbrBootCode).toEqual({
+      known: true,
+      kind: 'grub2',
       coreSector: 2048,
       embeddedCore: 'grub2',
     });
-    expect(layout.disk.details?.biosBootPartition).toEqual({ partition: 1, core: 'grub2' });
+    expect(layout.disk.boot.biosBootPartition).toEqual({ partition: 1, core: 'grub2' });
   });
 
   it('GPT: boot.img but an empty BIOS boot partition (grub-install never finished)', async () => {
     const disk = await blankDisk('gpt-nocore.img', 'gpt-bios');
     writeAt(disk, 0, bootImg(2048));
     const layout = await layoutOf(disk);
-    expect(layout.disk.details?.bootCode).toEqual({
-      loader: 'grub2',
+    expect(layout.disk.boot.mbrBootCode).toEqual({
+      known: true,
+      kind: 'grub2',
       coreSector: 2048,
       embeddedCore: 'missing',
     });
-    expect(layout.disk.details?.biosBootPartition).toEqual({ partition: 1, core: 'empty' });
+    expect(layout.disk.boot.biosBootPartition).toEqual({ partition: 1, core: 'empty' });
   });
 
   it('MBR: core.img embedded in the gap after the MBR', async () => {
@@ -118,20 +120,27 @@ describe.skipIf(!haveGrub)('GRUB 2 boot.img and core.img (grub-pc-bin)', () => {
     writeAt(disk, 512, await coreImg('(hd0,msdos1)/boot/grub', 'msdos'));
     const layout = await layoutOf(disk);
     expect(layout.disk.partitionTable).toBe('mbr');
-    expect(layout.disk.details?.bootCode).toEqual({ loader: 'grub2', coreSector: 1, embeddedCore: 'grub2' });
-    expect(layout.disk.details?.biosBootPartition).toBeUndefined();
+    expect(layout.disk.boot.mbrBootCode).toEqual({
+      known: true,
+      kind: 'grub2',
+      coreSector: 1,
+      embeddedCore: 'grub2',
+    });
+    expect(layout.disk.boot.biosBootPartition).toBeUndefined();
   });
 
   it('a kernel sector pointing past the end of the disk, or at LBA 0: missing, no throw', async () => {
     const disk = await blankDisk('mbr-bad.img', 'mbr');
     writeAt(disk, 0, bootImg(2 ** 40));
-    expect((await layoutOf(disk)).disk.details?.bootCode).toMatchObject({
-      loader: 'grub2',
+    expect((await layoutOf(disk)).disk.boot.mbrBootCode).toMatchObject({
+      known: true,
+      kind: 'grub2',
       embeddedCore: 'missing',
     });
     writeAt(disk, 0, bootImg(0));
-    expect((await layoutOf(disk)).disk.details?.bootCode).toMatchObject({
-      loader: 'grub2',
+    expect((await layoutOf(disk)).disk.boot.mbrBootCode).toMatchObject({
+      known: true,
+      kind: 'grub2',
       embeddedCore: 'missing',
     });
   });
@@ -158,21 +167,24 @@ describe.skipIf(!haveSyslinux)('syslinux MBR code (syslinux-common)', () => {
   it('mbr.bin on an MBR disk, gptmbr.bin on a GPT disk', async () => {
     const mbr = await blankDisk('mbr-syslinux.img', 'mbr');
     writeAt(mbr, 0, new Uint8Array(readFileSync(`${SYSLINUX_DIR}/mbr.bin`)).slice(0, MBR_CODE_BYTES));
-    expect((await layoutOf(mbr)).disk.details?.bootCode).toEqual({ loader: 'syslinux' });
+    expect((await layoutOf(mbr)).disk.boot.mbrBootCode).toEqual({ known: true, kind: 'syslinux' });
     const gpt = await blankDisk('gpt-syslinux.img', 'gpt');
     writeAt(gpt, 0, new Uint8Array(readFileSync(`${SYSLINUX_DIR}/gptmbr.bin`)).slice(0, MBR_CODE_BYTES));
-    expect((await layoutOf(gpt)).disk.details?.bootCode).toEqual({ loader: 'syslinux' });
+    expect((await layoutOf(gpt)).disk.boot.mbrBootCode).toEqual({ known: true, kind: 'syslinux' });
   });
 });
 
 describe('no boot code', () => {
   it.skipIf(!hasTools('sfdisk'))('a partitioned disk whose MBR code is zero: empty', async () => {
     const disk = await blankDisk('mbr-empty.img', 'mbr');
-    expect((await layoutOf(disk)).disk.details?.bootCode).toEqual({ loader: 'empty' });
+    expect((await layoutOf(disk)).disk.boot.mbrBootCode).toEqual({ known: true, kind: 'empty' });
   });
 
-  it('a bare filesystem or an unpartitioned disk: no bootCode at all', async () => {
+  it('a bare filesystem or an unpartitioned disk: the boot code is not known, and says why', async () => {
     const { layout } = await readLayout(new MemorySource(new Uint8Array(1 << 20)), { format: 'raw' });
-    expect(layout.disk.details?.bootCode).toBeUndefined();
+    expect(layout.disk.boot.mbrBootCode).toEqual({
+      known: false,
+      reason: 'the disk has no partition table, so no MBR boot code',
+    });
   });
 });
