@@ -6,6 +6,7 @@ import * as cloud from './cloud/index.js';
 import * as drivers from './drivers/index.js';
 import * as network from './network/index.js';
 import * as os from './os/index.js';
+import { linuxOsProvider } from './provider/index.js';
 import * as storage from './storage/index.js';
 import { VERSION } from './version.js';
 
@@ -22,6 +23,7 @@ export const plugin: Plugin = {
   version: VERSION,
   facts: areas.flatMap((a) => a.facts),
   collectors: areas.flatMap((a) => a.collectors),
+  osProviders: [linuxOsProvider],
   get packs() {
     return [linuxPackDir()];
   },

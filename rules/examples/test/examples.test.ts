@@ -1,5 +1,12 @@
 import { fileURLToPath } from 'node:url';
-import { type CollectContext, declaredFacts, loadPack, type ReportItem, runCheck } from '@imagecheck/sdk';
+import {
+  type CollectContext,
+  declaredFacts,
+  inspectGuest,
+  loadPack,
+  type ReportItem,
+  runCheck,
+} from '@imagecheck/sdk';
 import { createMemoryGuest, type MemoryFiles, RuleTester } from '@imagecheck/sdk/testing';
 import { describe, expect, it } from 'vitest';
 
@@ -18,10 +25,13 @@ async function factsFor(files: MemoryFiles): Promise<Record<string, unknown>> {
   const access = createMemoryGuest({
     filesystems: [{ type: 'ext4', mount: '/', files: { '/etc/os-release': 'ID=debian\n', ...files } }],
   });
+  const { layout, roots, root, guest } = await inspectGuest(access);
   const ctx: CollectContext = {
     access,
-    layout: await access.inspect(),
-    guest: await access.openRoot(),
+    layout,
+    roots,
+    root,
+    guest,
     fact: async () => ({ status: 'unavailable', reason: 'not needed', evidence: [] }),
   };
   const { collectors } = declaredFacts(pack.namespace, pack.declaredFacts);

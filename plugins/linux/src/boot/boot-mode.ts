@@ -1,17 +1,19 @@
-import type {
-  CollectContext,
-  Collector,
-  Evidence,
-  FactDefinition,
-  FactResult,
-  GuestTreeV2,
+import {
+  type CollectContext,
+  type Collector,
+  createGuestTree,
+  type Evidence,
+  type FactDefinition,
+  type FactResult,
+  type GuestTreeV2,
+  type MbrBootCodeKindV2,
 } from '@imagecheck/sdk';
+import { isAbsent } from '../guest-files.js';
 import type { Architecture } from '../os/architecture.js';
-import { isAbsent } from '../os/util.js';
 import { BIOS_BOOT_GPT_TYPE, espFilesystem } from './devices.js';
 
-/** What the native backend reports in `layout.disk.details.bootCode` (see DiskInfoV2.details). */
-export type BootCodeKind = 'grub2' | 'grub-legacy' | 'syslinux' | 'windows' | 'empty' | 'unknown';
+/** The MBR boot code kind a backend reports in `layout.disk.boot` (access contract v2). */
+export type BootCodeKind = MbrBootCodeKindV2;
 
 /** Value of `linux.bootMode`. */
 export interface BootMode {
@@ -97,17 +99,6 @@ async function names(tree: GuestTreeV2, dir: string): Promise<{ name: string; ty
   }
 }
 
-function bootCodeOf(details: Readonly<Record<string, unknown>> | undefined): {
-  kind: BootCodeKind | null;
-  embedded: string | null;
-} {
-  const bc = details?.bootCode as { loader?: unknown; embeddedCore?: unknown } | undefined;
-  const kinds = ['grub2', 'grub-legacy', 'syslinux', 'windows', 'empty', 'unknown'];
-  const kind =
-    typeof bc?.loader === 'string' && kinds.includes(bc.loader) ? (bc.loader as BootCodeKind) : null;
-  return { kind, embedded: typeof bc?.embeddedCore === 'string' ? bc.embeddedCore : null };
-}
-
 async function collectBootMode(ctx: CollectContext): Promise<FactResult<BootMode>> {
   const { layout } = ctx;
   const evidence: Evidence[] = [];
@@ -118,7 +109,7 @@ async function collectBootMode(ctx: CollectContext): Promise<FactResult<BootMode
   if (!espFs) uefiNote = 'no EFI system partition';
   else if (!espFs.readable) uefiNote = `the EFI system partition holds ${espFs.type}, which cannot be read`;
   else {
-    const tree = await ctx.access.openFilesystem(espFs.id);
+    const tree = createGuestTree([{ mountpoint: '/', fs: await ctx.access.openFilesystem(espFs.id) }]);
     const efi = (await names(tree, '/')).find((e) => e.type === 'dir' && e.name.toUpperCase() === 'EFI');
     if (efi) {
       for (const vendor of (await names(tree, `/${efi.name}`))
@@ -158,19 +149,22 @@ async function collectBootMode(ctx: CollectContext): Promise<FactResult<BootMode
     });
 
   // BIOS.
-  const { kind: bootCode, embedded } = bootCodeOf(layout.disk.details);
-  const bbpDetails = layout.disk.details?.biosBootPartition as
-    | { partition?: unknown; core?: unknown }
-    | undefined;
+  const boot = layout.disk.boot;
+  const mbr = boot.mbrBootCode;
+  const bootCode: BootCodeKind | null = mbr.known ? mbr.kind : null;
+  const embedded = mbr.known ? (mbr.embeddedCore ?? null) : null;
   const bbpPart = layout.disk.partitions.find((p) => p.type.toUpperCase() === BIOS_BOOT_GPT_TYPE);
   const biosBootPartition = bbpPart
-    ? { partition: bbpPart.number, core: typeof bbpDetails?.core === 'string' ? bbpDetails.core : null }
+    ? {
+        partition: bbpPart.number,
+        core: boot.biosBootPartition?.partition === bbpPart.number ? boot.biosBootPartition.core : null,
+      }
     : null;
   let biosNote: string | null = null;
   let biosOk = false;
   const hasCode = bootCode !== null && bootCode !== 'empty' && bootCode !== 'windows';
-  if (bootCode === null) {
-    biosNote = 'the access backend does not report the MBR boot code';
+  if (mbr.known === false) {
+    biosNote = `the MBR boot code is not known: ${mbr.reason}`;
     biosOk = biosBootPartition !== null && biosBootPartition.core !== 'empty';
   } else if (!hasCode) {
     biosNote = bootCode === 'empty' ? 'the MBR holds no boot code' : 'the MBR holds Windows boot code';

@@ -1,5 +1,5 @@
 import type { CollectContext, Collector, Evidence, FactDefinition, FactResult } from '@imagecheck/sdk';
-import { fileEvidence, listDir, NO_GUEST, readOptional, splitLines } from '../os/util.js';
+import { fileEvidence, listDir, NO_GUEST, readOptional, splitLines } from '../guest-files.js';
 import { espFilesystem, FsCache, locateGuestPath, resolveGrubDevice, resolveLinuxDevice } from './devices.js';
 import { type BootTarget, GrubInterpreter, type GrubProblem, type GrubReference } from './grub.js';
 

@@ -1,4 +1,13 @@
-import type { CollectContext, FilesystemInfoV2, GuestTreeV2, ImageLayoutV2 } from '@imagecheck/sdk';
+import {
+  type CollectContext,
+  createGuestTree,
+  type FilesystemInfoV2,
+  filesystemOnPartition,
+  type GuestTreeV2,
+  type ImageLayoutV2,
+  mapperName,
+  resolveDeviceSpec,
+} from '@imagecheck/sdk';
 
 /** GPT type of the EFI system partition (UEFI 2.10 §5.3.3) and its MBR type byte. */
 export const ESP_GPT_TYPE = 'C12A7328-F81F-11D2-BA4B-00A0C93EC93B';
@@ -16,87 +25,29 @@ export interface Resolution {
   readonly note?: string;
 }
 
-function partitionFs(layout: ImageLayoutV2, n: number): FilesystemInfoV2 | undefined {
-  return layout.filesystems.find((f) => f.location.kind === 'partition' && f.location.partition === n);
-}
-
 function found(fs: FilesystemInfoV2 | undefined, what: string): Resolution {
   if (!fs) return { resolved: false, note: `no filesystem with ${what} in the image` };
   return { resolved: true, filesystem: fs.id, type: fs.type };
 }
 
-/** `/dev/mapper` names double a dash inside VG and LV names (`my-vg` → `my--vg`). */
-function mapperName(vg: string, lv: string): string {
-  return `${vg.replaceAll('-', '--')}-${lv.replaceAll('-', '--')}`;
-}
-
-function lvmFs(layout: ImageLayoutV2, vg: string, lv: string): FilesystemInfoV2 | undefined {
-  return layout.filesystems.find(
-    (f) => f.location.kind === 'lvm' && f.location.vg === vg && f.location.lv === lv,
-  );
-}
-
 /**
- * Resolves a Linux device spec as the kernel command line (`root=`) or fstab writes it:
- * `UUID=`, `PARTUUID=`, `LABEL=`, `PARTLABEL=`, `/dev/disk/by-*​/…`, `/dev/mapper/vg-lv`,
- * `/dev/<vg>/<lv>`. Kernel names (`/dev/sda1`) resolve by partition number, with a note: the
- * name the kernel gives a disk depends on the driver (`vda`, `xvda`, `nvme0n1`).
+ * Resolves a Linux device spec as the kernel command line (`root=`) writes it, with the one
+ * device-spec resolver. Kernel names of the first disk (`/dev/sda1`) resolve by partition number,
+ * with a note: the name the kernel gives a disk depends on the driver (`vda`, `xvda`, `nvme0n1`).
  */
 export function resolveLinuxDevice(layout: ImageLayoutV2, spec: string): Resolution {
-  const eq = /^(UUID|PARTUUID|LABEL|PARTLABEL)=(.*)$/i.exec(spec);
-  const byDir = /^\/dev\/disk\/by-(uuid|partuuid|label|partlabel)\/(.+)$/.exec(spec);
-  const kind = (eq?.[1] ?? byDir?.[1])?.toUpperCase();
-  const value = (eq?.[2] ?? byDir?.[2])?.replace(/^"(.*)"$/, '$1');
-  if (kind && value !== undefined) {
-    const v = value.toLowerCase();
-    switch (kind) {
-      case 'UUID':
-        return found(
-          layout.filesystems.find((f) => f.uuid?.toLowerCase() === v),
-          `UUID ${value}`,
-        );
-      case 'LABEL':
-        return found(
-          layout.filesystems.find((f) => f.label === value),
-          `label ${value}`,
-        );
-      case 'PARTUUID': {
-        const p = layout.disk.partitions.find((x) => x.uuid?.toLowerCase() === v);
-        return p
-          ? found(partitionFs(layout, p.number), `PARTUUID ${value}`)
-          : { resolved: false, note: `no partition with PARTUUID ${value}` };
-      }
-      default: {
-        const p = layout.disk.partitions.find((x) => x.label === value);
-        return p
-          ? found(partitionFs(layout, p.number), `PARTLABEL ${value}`)
-          : { resolved: false, note: `no partition named ${value}` };
-      }
-    }
-  }
-  const mapper = /^\/dev\/mapper\/(.+)$/.exec(spec);
-  if (mapper) {
-    const name = mapper[1] as string;
-    const fs = layout.filesystems.find(
-      (f) => f.location.kind === 'lvm' && mapperName(f.location.vg, f.location.lv) === name,
-    );
-    return found(fs, `device-mapper name ${name}`);
-  }
-  const kernel =
-    /^\/dev\/(?:[sv]d[a-z]|xvd[a-z]|hd[a-z])(\d+)$|^\/dev\/(?:nvme\d+n\d+|mmcblk\d+)p(\d+)$/.exec(spec);
-  if (kernel) {
-    const n = Number(kernel[1] ?? kernel[2]);
-    const r = found(partitionFs(layout, n), `partition ${n}`);
-    return {
-      ...r,
-      note: `${spec} is a kernel device name: it changes with the disk driver (vda, xvda, nvme0n1)`,
-    };
-  }
-  const vgLv = /^\/dev\/([^/]+)\/([^/]+)$/.exec(spec);
-  if (vgLv && layout.volumes.some((v) => v.vg === vgLv[1])) {
-    return found(lvmFs(layout, vgLv[1] as string, vgLv[2] as string), `LV ${vgLv[1]}/${vgLv[2]}`);
-  }
-  return { resolved: false, note: `${spec} is not a device reference imagecheck can resolve offline` };
+  const r = resolveDeviceSpec(layout, spec);
+  const note = r.kernelName
+    ? `${spec} is a kernel device name: it changes with the disk driver (vda, xvda, nvme0n1)`
+    : undefined;
+  if (r.filesystem === undefined)
+    return { resolved: false, note: note === undefined ? r.reason : `${r.reason}; ${note}` };
+  return {
+    resolved: true,
+    filesystem: r.filesystem.id,
+    type: r.filesystem.type,
+    ...(note === undefined ? {} : { note }),
+  };
 }
 
 /** GRUB's name of the device holding a filesystem: `hd0,gpt2`, `hd0,msdos1`, `lvm/vg-lv`, `hd0`. */
@@ -112,7 +63,7 @@ export function grubDeviceName(layout: ImageLayoutV2, fs: FilesystemInfoV2): str
 export function resolveGrubDevice(layout: ImageLayoutV2, device: string): Resolution {
   const d = device.replace(/^\((.*)\)$/, '$1');
   const part = /^hd0,(?:gpt|msdos)?(\d+)$/.exec(d);
-  if (part) return found(partitionFs(layout, Number(part[1])), `partition ${part[1]}`);
+  if (part) return found(filesystemOnPartition(layout, Number(part[1])), `partition ${part[1]}`);
   if (d === 'hd0')
     return found(
       layout.filesystems.find((f) => f.location.kind === 'disk'),
@@ -139,10 +90,13 @@ export function espFilesystem(ctx: Pick<CollectContext, 'layout' | 'guest'>): Fi
   const esp = layout.disk.partitions.find(
     (p) => p.type.toUpperCase() === ESP_GPT_TYPE || p.type.toUpperCase() === '0XEF',
   );
-  return esp ? partitionFs(layout, esp.number) : undefined;
+  return esp ? filesystemOnPartition(layout, esp.number) : undefined;
 }
 
-/** Opens filesystems by id once per collector run. */
+/**
+ * Filesystems as GRUB sees them (each on its own, not the guest's mounts), opened once per
+ * collector run. Bounded by the layout's filesystems, so a plain map.
+ */
 export class FsCache {
   readonly #ctx: Pick<CollectContext, 'access'>;
   readonly #trees = new Map<string, Promise<GuestTreeV2>>();
@@ -152,7 +106,7 @@ export class FsCache {
   open(id: string): Promise<GuestTreeV2> {
     let t = this.#trees.get(id);
     if (!t) {
-      t = this.#ctx.access.openFilesystem(id);
+      t = this.#ctx.access.openFilesystem(id).then((fs) => createGuestTree([{ mountpoint: '/', fs }]));
       this.#trees.set(id, t);
     }
     return t;

@@ -1,5 +1,5 @@
 import { FormatError, type GuestTreeV2, type ImageLayoutV2 } from '@imagecheck/sdk';
-import { isAbsent, MAX_CONFIG_BYTES, splitLines } from '../os/util.js';
+import { isAbsent, MAX_CONFIG_BYTES, splitLines } from '../guest-files.js';
 import { type FsCache, grubDeviceName, resolveGrubDevice } from './devices.js';
 import { type Node, parseGrubScript, rawWord, type Word } from './grub-script.js';
 

@@ -6,7 +6,7 @@ import type {
   FactResult,
   GuestTreeV2,
 } from '@imagecheck/sdk';
-import { fileEvidence, listDir, NO_GUEST, pathExists } from '../os/util.js';
+import { fileEvidence, listDir, NO_GUEST, pathExists } from '../guest-files.js';
 import type { Bootloader } from './bootloader.js';
 import { compareKernelVersions } from './grub.js';
 

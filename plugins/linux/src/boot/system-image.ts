@@ -81,7 +81,7 @@ async function collectSystemImage(ctx: CollectContext): Promise<FactResult<Syste
   const encrypted = layout.filesystems
     .filter((f) => f.type === 'luks' || f.type === 'bitlocker')
     .map((f) => `${f.id}:${f.type}`);
-  const root = layout.roots.find((r) => r.primary) ?? layout.roots[0];
+  const root = ctx.root;
   const evidence: Evidence[] = [
     {
       kind: 'image',

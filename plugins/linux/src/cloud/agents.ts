@@ -1,5 +1,5 @@
 import type { Collector, Evidence, FactDefinition, FactResult } from '@imagecheck/sdk';
-import { fileEvidence, globConfig, isExecutable, noGuest, pathExists } from '../network/files.js';
+import { fileEvidence, globConfig, isExecutable, noGuest, pathExists } from '../guest-files.js';
 import { serviceState } from '../network/services.js';
 
 /**

@@ -7,14 +7,7 @@ import {
   type GuestTreeV2,
 } from '@imagecheck/sdk';
 import { isMap, isScalar, LineCounter, parseDocument } from 'yaml';
-import {
-  fileEvidence,
-  globConfig,
-  isExecutable,
-  noGuest,
-  pathExists,
-  readOptional,
-} from '../network/files.js';
+import { fileEvidence, globConfig, isExecutable, noGuest, pathExists, readOptional } from '../guest-files.js';
 import { hasSystemd, serviceState } from '../network/services.js';
 
 /**

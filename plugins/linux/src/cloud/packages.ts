@@ -5,7 +5,7 @@ import {
   FormatError,
   UnsupportedError,
 } from '@imagecheck/sdk';
-import { fileEvidence, noGuest, pathExists, readOptional } from '../network/files.js';
+import { fileEvidence, noGuest, pathExists, readOptional } from '../guest-files.js';
 
 /**
  * `linux.packages`: installed packages from the dpkg status database.

@@ -6,7 +6,7 @@ import {
   type GuestTreeV2,
   isImagecheckError,
 } from '@imagecheck/sdk';
-import { errorCode, fileEvidence, isAbsent, NO_GUEST } from '../os/util.js';
+import { errorCode, fileEvidence, isAbsent, NO_GUEST } from '../guest-files.js';
 import { type InitramfsModules, type RangeInput, readInitramfsModules } from './initramfs/index.js';
 import { DRIVERS, type DriverStatus, driverStatus, readModuleIndex } from './modules.js';
 

@@ -1,5 +1,5 @@
 import { FormatError, type GuestTreeV2 } from '@imagecheck/sdk';
-import { isAbsent, listDir } from '../os/util.js';
+import { isAbsent, listDir } from '../guest-files.js';
 import { moduleName } from './initramfs/index.js';
 
 /**

@@ -1,5 +1,5 @@
 import type { Collector, Evidence, FactDefinition, FactResult, GuestTreeV2 } from '@imagecheck/sdk';
-import { fileEvidence, isExecutable, noGuest } from './files.js';
+import { fileEvidence, isExecutable, noGuest } from '../guest-files.js';
 import { hasInitSystem, serviceState } from './services.js';
 import {
   type IfaceConfig,

@@ -1,6 +1,6 @@
 import { FormatError, type GuestTreeV2 } from '@imagecheck/sdk';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type YAMLMap } from 'yaml';
-import { globConfig, readOptional } from './files.js';
+import { globConfig, readOptional } from '../guest-files.js';
 import { lastByKey, parseIni, parseShellVars } from './syntax.js';
 
 /**

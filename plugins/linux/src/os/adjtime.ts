@@ -1,5 +1,5 @@
 import type { CollectContext, Collector, FactDefinition, FactResult } from '@imagecheck/sdk';
-import { fileEvidence, NO_GUEST, readOptional, splitLines } from './util.js';
+import { fileEvidence, NO_GUEST, readOptional, splitLines } from '../guest-files.js';
 
 /** Value of `linux.adjtime`. */
 export interface Adjtime {

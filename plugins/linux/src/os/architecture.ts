@@ -7,7 +7,7 @@ import type {
   GuestTreeV2,
 } from '@imagecheck/sdk';
 import type { Kernels } from '../boot/kernels.js';
-import { fileEvidence, isAbsent, NO_GUEST, readHead } from './util.js';
+import { fileEvidence, isAbsent, NO_GUEST, readHead } from '../guest-files.js';
 
 /** Value of `linux.architecture`. */
 export interface Architecture {

@@ -1,5 +1,5 @@
 import type { CollectContext, Collector, Evidence, FactDefinition, FactResult } from '@imagecheck/sdk';
-import { fileEvidence, NO_GUEST, parseShellAssignments, readOptional, splitLines } from './util.js';
+import { fileEvidence, NO_GUEST, parseShellAssignments, readOptional, splitLines } from '../guest-files.js';
 
 /** Distribution families the rules reason about (kernel thresholds, defaults of each stack). */
 export type Family = 'debian' | 'rhel' | 'suse' | 'alpine' | 'arch' | 'gentoo' | 'unknown';

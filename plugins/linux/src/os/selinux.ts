@@ -1,6 +1,6 @@
 import type { CollectContext, Collector, Evidence, FactDefinition, FactResult } from '@imagecheck/sdk';
 import type { Bootloader } from '../boot/bootloader.js';
-import { fileEvidence, NO_GUEST, parseShellAssignments, readOptional } from './util.js';
+import { fileEvidence, NO_GUEST, parseShellAssignments, readOptional } from '../guest-files.js';
 
 export type SelinuxMode = 'enforcing' | 'permissive' | 'disabled';
 

@@ -1,15 +1,19 @@
+import { Lru } from '@imagecheck/binary';
 import {
   type Collector,
+  classifyDeviceSpec,
+  type DeviceSpecKind,
   type Evidence,
   type FactDefinition,
   type FactResult,
-  type FilesystemInfoV2,
   FormatError,
   type ImageLayoutV2,
+  isUnresolvable,
   NETWORK_FSTYPES,
   PSEUDO_FSTYPES,
+  resolveDeviceSpec,
 } from '@imagecheck/sdk';
-import { fileEvidence, noGuest, pathExists, readOptional } from '../network/files.js';
+import { fileEvidence, noGuest, pathExists, readOptional } from '../guest-files.js';
 
 /**
  * `linux.fstab`: every entry of the guest's `/etc/fstab` (fstab(5)), classified, and what it
@@ -28,16 +32,9 @@ export const MAX_FSTAB_LINES = 10_000;
 /** An fstab line longer than this is not an fstab line (the kernel's PATH_MAX is 4096). */
 export const MAX_FSTAB_LINE_LENGTH = 16_384;
 
+/** How the source is written: a device spec kind (the one classifier's), or why it is not on the disk. */
 export type SpecKind =
-  | 'uuid'
-  | 'label'
-  | 'partuuid'
-  | 'partlabel'
-  | 'device'
-  | 'mapper'
-  | 'lvm'
-  | 'by-path'
-  | 'by-id'
+  | Exclude<DeviceSpecKind, 'unknown' | 'shorthand'>
   | 'network'
   | 'pseudo'
   | 'bind'
@@ -126,10 +123,6 @@ function unescapeOctal(field: string): string {
   return field.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(Number.parseInt(oct, 8)));
 }
 
-function udevUnescape(s: string): string {
-  return s.replace(/\\x([0-9a-fA-F]{2})/g, (_, h: string) => String.fromCharCode(Number.parseInt(h, 16)));
-}
-
 export interface ParsedLine {
   readonly line: number;
   readonly excerpt: string;
@@ -139,7 +132,29 @@ export interface ParsedLine {
   readonly options: readonly string[];
 }
 
-/** Parses fstab text; throws `FormatError` past the caps (a hostile file, not a real fstab). */
+/** Bytes of /etc/fstab read at most; a real one is a few hundred. */
+export const MAX_FSTAB_BYTES = 1 << 20;
+
+/**
+ * fstab texts parsed recently: root finding, guest assembly and the fstab fact all read the same
+ * file in one check, and parse it once. Keyed by content, so it cannot serve a stale parse.
+ */
+const parsedFstabs = new Lru<string, readonly ParsedLine[]>(8);
+
+/** `parseFstab`, memoised by content; the result is shared, so callers must not modify it. */
+export function parseFstabOnce(text: string): readonly ParsedLine[] {
+  let parsed = parsedFstabs.get(text);
+  if (parsed === undefined) {
+    parsed = parseFstab(text);
+    parsedFstabs.set(text, parsed);
+  }
+  return parsed;
+}
+
+/**
+ * The one fstab(5) parser: assembly, root finding and the Fstab check use it. Throws
+ * `FormatError` past the caps (a hostile file, not a real fstab).
+ */
 export function parseFstab(text: string): ParsedLine[] {
   const lines = text.split('\n');
   if (lines.length > MAX_FSTAB_LINES) {
@@ -195,148 +210,11 @@ function classify(p: ParsedLine): { kind: SpecKind; cls: EntryClass } {
     return { kind: 'pseudo', cls: 'pseudo' };
   }
   const cls: EntryClass = p.fstype === 'swap' ? 'swap' : 'filesystem';
-  const eq = /^(UUID|LABEL|PARTUUID|PARTLABEL)=/i.exec(spec);
-  if (eq?.[1] !== undefined) return { kind: eq[1].toLowerCase() as SpecKind, cls };
-  const disk = /^\/dev\/disk\/by-([a-z]+)\//.exec(spec);
-  if (disk?.[1] !== undefined) {
-    const by = disk[1];
-    if (by === 'uuid' || by === 'label' || by === 'partuuid' || by === 'partlabel') return { kind: by, cls };
-    return { kind: by === 'path' ? 'by-path' : 'by-id', cls };
-  }
-  if (spec.startsWith('/dev/mapper/')) return { kind: 'mapper', cls };
-  if (
-    /^\/dev\/(?:[sv]d|xvd|hd)[a-z]+\d*$|^\/dev\/(?:nvme\d+n\d+(?:p\d+)?|mmcblk\d+(?:p\d+)?|md\d+|dm-\d+)$/.test(
-      spec,
-    )
-  ) {
-    return { kind: 'device', cls };
-  }
-  if (/^\/dev\/[^/]+\/[^/]+$/.test(spec)) return { kind: 'lvm', cls };
+  const kind = classifyDeviceSpec(spec);
+  if (kind !== 'unknown' && kind !== 'shorthand') return { kind, cls };
+  // A swap file (or a loop-mounted image file) lives in the guest's own tree.
   if (spec.startsWith('/')) return { kind: 'path', cls };
   return { kind: 'unknown', cls };
-}
-
-function onPartition(layout: ImageLayoutV2, n: number): FilesystemInfoV2 | undefined {
-  return layout.filesystems.find((f) => f.location.kind === 'partition' && f.location.partition === n);
-}
-
-/** `/dev/mapper/<vg>-<lv>`: device-mapper doubles dashes inside VG and LV names. */
-function splitMapper(name: string): { vg: string; lv: string } | undefined {
-  const m = /^((?:[^-]|--)+)-((?:[^-]|--)+)$/.exec(name);
-  if (m?.[1] === undefined || m[2] === undefined) return undefined;
-  return { vg: m[1].replace(/--/g, '-'), lv: m[2].replace(/--/g, '-') };
-}
-
-interface Resolution {
-  readonly fs?: FilesystemInfoV2;
-  readonly reason: string;
-  readonly crypt?: boolean;
-}
-
-/** Resolves a source the way udev names devices on the booted instance. */
-export function resolveSpec(
-  layout: ImageLayoutV2,
-  spec: string,
-  kind: SpecKind,
-  crypt: Set<string>,
-): Resolution {
-  const fss = layout.filesystems;
-  const eqCase = (a: string | undefined, b: string) => a !== undefined && a.toLowerCase() === b.toLowerCase();
-  const found = (fs: FilesystemInfoV2 | undefined, how: string, what: string): Resolution =>
-    fs === undefined
-      ? { reason: `no filesystem or swap with ${what} in the image` }
-      : { fs, reason: `${how} matches ${fs.id}` };
-  const byKey = (key: string, value: string): Resolution => {
-    const v = value.replace(/^"(.*)"$/, '$1');
-    switch (key) {
-      case 'uuid':
-        return found(
-          fss.find((f) => eqCase(f.uuid, v)),
-          'UUID',
-          `UUID ${v}`,
-        );
-      case 'label':
-        return found(
-          fss.find((f) => f.label === v),
-          'LABEL',
-          `label ${v}`,
-        );
-      case 'partuuid': {
-        const p = layout.disk.partitions.find((q) => eqCase(q.uuid, v));
-        if (p === undefined) return { reason: `no partition with PARTUUID ${v} in the image` };
-        return found(
-          onPartition(layout, p.number),
-          'PARTUUID',
-          `a recognised filesystem on partition ${p.number}`,
-        );
-      }
-      default: {
-        const p = layout.disk.partitions.find((q) => q.label === v);
-        if (p === undefined) return { reason: `no partition named ${v} (PARTLABEL) in the image` };
-        return found(
-          onPartition(layout, p.number),
-          'PARTLABEL',
-          `a recognised filesystem on partition ${p.number}`,
-        );
-      }
-    }
-  };
-  const lv = (vg: string, name: string): Resolution =>
-    found(
-      fss.find((f) => f.location.kind === 'lvm' && f.location.vg === vg && f.location.lv === name),
-      `LV ${vg}/${name}`,
-      `LV ${vg}/${name}`,
-    );
-  switch (kind) {
-    case 'uuid':
-    case 'label':
-    case 'partuuid':
-    case 'partlabel': {
-      const m = /^[A-Za-z]+=(.*)$/.exec(spec) ?? /^\/dev\/disk\/by-[a-z]+\/(.*)$/.exec(spec);
-      const value = m?.[1] ?? '';
-      return byKey(kind, spec.startsWith('/dev/') ? udevUnescape(value) : value);
-    }
-    case 'mapper': {
-      const name = spec.slice('/dev/mapper/'.length);
-      if (crypt.has(name)) return { reason: `${name} is a dm-crypt target of /etc/crypttab`, crypt: true };
-      const n = splitMapper(name);
-      if (n === undefined)
-        return { reason: `${spec} is not a <vg>-<lv> device-mapper name and not in /etc/crypttab` };
-      return lv(n.vg, n.lv);
-    }
-    case 'lvm': {
-      const m = /^\/dev\/([^/]+)\/([^/]+)$/.exec(spec);
-      return lv(m?.[1] ?? '', m?.[2] ?? '');
-    }
-    case 'device': {
-      // The image becomes the instance's first disk, whatever its bus calls it.
-      const first = /^\/dev\/(?:(?:[sv]d|xvd|hd)a(\d*)|(?:nvme0n1|mmcblk0)(?:p(\d+))?)$/.exec(spec);
-      if (first === null)
-        return { reason: `${spec} names another disk; the image is the instance's first disk` };
-      const n = first[1] || first[2];
-      if (n === undefined || n === '') {
-        return found(
-          fss.find((f) => f.location.kind === 'disk'),
-          'whole-disk device',
-          `a filesystem on the whole disk`,
-        );
-      }
-      return found(
-        onPartition(layout, Number(n)),
-        `partition ${n}`,
-        `a recognised filesystem on partition ${n}`,
-      );
-    }
-    case 'by-id': {
-      const m = /^\/dev\/disk\/by-id\/dm-name-(.+)$/.exec(spec);
-      if (m?.[1] !== undefined) return resolveSpec(layout, `/dev/mapper/${m[1]}`, 'mapper', crypt);
-      return { reason: `${spec} names the disk by the serial number of the old hardware` };
-    }
-    case 'by-path':
-      return { reason: `${spec} names the disk by its bus position on the old hardware` };
-    default:
-      return { reason: `${spec} is not a device source imagecheck can resolve` };
-  }
 }
 
 function typeMatches(declared: string, actual: string): boolean {
@@ -404,7 +282,7 @@ export function analyseFstab(
         suggestedSpec: null,
       };
     }
-    const r = resolveSpec(layout, p.spec, kind, crypt);
+    const r = resolveDeviceSpec(layout, p.spec, { cryptTargets: crypt });
     if (r.crypt) {
       return {
         ...base,
@@ -417,11 +295,11 @@ export function analyseFstab(
     }
     // by-id names of device-mapper devices (dm-name-, dm-uuid-) are as stable as /dev/mapper.
     const hardware = kind === 'by-path' || (kind === 'by-id' && !/\/by-id\/dm-(?:name|uuid)-/.test(p.spec));
-    if (r.fs === undefined) {
+    if (r.filesystem === undefined) {
       const verdict: EntryVerdict = hardware ? 'hardwareName' : 'unresolved';
       return { ...base, resolved: null, typeMatches: null, verdict, reason: r.reason, suggestedSpec: null };
     }
-    const fs = r.fs;
+    const fs = r.filesystem;
     const declared = cls === 'swap' ? 'swap' : p.fstype;
     const matches = typeMatches(declared, fs.type);
     const stable = fs.uuid !== undefined ? `UUID=${fs.uuid}` : null;
@@ -549,7 +427,12 @@ export const fstabCollector: Collector<FstabFact> = {
   async collect(ctx): Promise<FactResult<FstabFact>> {
     const guest = ctx.guest;
     if (guest === undefined) return noGuest('linux.fstab');
-    const text = await readOptional(guest, FSTAB_PATH);
+    // A looping /etc/fstab link leads to no file: reported as no fstab (the root is then mounted
+    // from the kernel command line alone), not as damage.
+    const text = await readOptional(guest, FSTAB_PATH).catch((err: unknown) => {
+      if (isUnresolvable(err)) return undefined;
+      throw err;
+    });
     if (text === undefined) {
       return {
         status: 'ok',
@@ -573,7 +456,7 @@ export const fstabCollector: Collector<FstabFact> = {
     }
     const crypttab = await readOptional(guest, CRYPTTAB_PATH);
     const crypt = crypttab === undefined ? new Set<string>() : parseCrypttabNames(crypttab);
-    const parsed = parseFstab(text);
+    const parsed = parseFstabOnce(text);
     const existing = new Set<string>();
     for (const p of parsed) {
       if (p.spec.startsWith('/') && !p.spec.startsWith('/dev/') && (await pathExists(guest, p.spec)))

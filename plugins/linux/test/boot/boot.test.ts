@@ -1,9 +1,10 @@
+import type { BootFactsV2 } from '@imagecheck/sdk';
 import { createMemoryGuest } from '@imagecheck/sdk/testing';
 import { describe, expect, it } from 'vitest';
 import type { BootMode } from '../../src/boot/boot-mode.js';
 import type { Kernels } from '../../src/boot/kernels.js';
 import type { SystemImage } from '../../src/boot/system-image.js';
-import { factValue } from './helpers.js';
+import { bootFacts, factValue } from './helpers.js';
 import {
   DEB_ESP_UUID,
   DEB_KVER,
@@ -17,7 +18,7 @@ function debian(
   opts: {
     esp?: Record<string, string> | null;
     root?: Record<string, unknown>;
-    disk?: Record<string, unknown>;
+    boot?: Partial<BootFactsV2>;
     biosBoot?: boolean;
   } = {},
 ) {
@@ -28,7 +29,7 @@ function debian(
   ];
   const espN = opts.biosBoot ? 2 : 1;
   return createMemoryGuest({
-    ...(opts.disk ? { disk: { details: opts.disk } } : {}),
+    ...(opts.boot ? { boot: opts.boot } : {}),
     partitions: parts,
     filesystems: [
       ...(opts.esp === null
@@ -119,7 +120,7 @@ describe('linux.bootMode', () => {
     const m = await factValue<BootMode>(
       debian({
         biosBoot: true,
-        disk: { bootCode: { loader: 'grub2' }, biosBootPartition: { partition: 1, core: 'grub2' } },
+        boot: bootFacts({ kind: 'grub2' }, { partition: 1, core: 'grub2' }),
       }),
       'linux.bootMode',
     );
@@ -138,17 +139,14 @@ describe('linux.bootMode', () => {
   });
 
   it('GPT with boot.img but no BIOS boot partition: UEFI only', async () => {
-    const m = await factValue<BootMode>(
-      debian({ disk: { bootCode: { loader: 'grub2' } } }),
-      'linux.bootMode',
-    );
+    const m = await factValue<BootMode>(debian({ boot: bootFacts({ kind: 'grub2' }) }), 'linux.bootMode');
     expect(m.mode).toBe('uefi');
     expect(m.bios.note).toContain('no BIOS boot partition');
   });
 
   it('an empty ESP and a zeroed MBR: none', async () => {
     const m = await factValue<BootMode>(
-      debian({ esp: {}, disk: { bootCode: { loader: 'empty' } } }),
+      debian({ esp: {}, boot: bootFacts({ kind: 'empty' }) }),
       'linux.bootMode',
     );
     expect(m).toMatchObject({
@@ -160,7 +158,7 @@ describe('linux.bootMode', () => {
 
   it('MBR disk with syslinux boot code: BIOS', async () => {
     const access = createMemoryGuest({
-      disk: { details: { bootCode: { loader: 'syslinux' } } },
+      boot: bootFacts({ kind: 'syslinux' }),
       partitions: [{ type: '0x83', bootable: true }],
       filesystems: [{ id: 'p1', type: 'ext4', mount: '/', files: { '/etc/alpine-release': '3.20.3\n' } }],
     });

@@ -3,10 +3,12 @@
  * like real distributions: the os/ and boot/ items with their evidence.
  */
 import { fileURLToPath } from 'node:url';
+import type { MbrBootCodeKindV2 } from '@imagecheck/sdk';
 import { loadPack, type Report, type ReportItem, runCheck } from '@imagecheck/sdk';
 import { createMemoryGuest } from '@imagecheck/sdk/testing';
 import { describe, expect, it } from 'vitest';
 import { plugin } from '../../src/index.js';
+import { bootFacts } from './helpers.js';
 import {
   DEB_ESP_UUID,
   DEB_KVER,
@@ -40,12 +42,10 @@ const ELF_X86_64 = (() => {
 
 function debian(opts: { rootUuid?: string; root?: Record<string, unknown>; bootCode?: string } = {}) {
   return createMemoryGuest({
-    disk: {
-      details: {
-        bootCode: { loader: opts.bootCode ?? 'grub2', coreSector: 2048, embeddedCore: 'grub2' },
-        biosBootPartition: { partition: 1, core: 'grub2' },
-      },
-    },
+    boot: bootFacts(
+      { kind: (opts.bootCode ?? 'grub2') as MbrBootCodeKindV2, coreSector: 2048, embeddedCore: 'grub2' },
+      { partition: 1, core: 'grub2' },
+    ),
     partitions: [{ type: 'EF02', size: 1 << 20 }, { type: 'EF00' }, { type: '8300' }],
     filesystems: [
       {
@@ -152,7 +152,8 @@ describe('os/ and boot/ items end to end', () => {
   it('an all-zero disk: SystemImage and BootMode fail saying so, the file items error, never pass', async () => {
     const items = await check(
       createMemoryGuest({
-        disk: { virtualSize: 1 << 30, detected: 'zero', details: { bootCode: { loader: 'empty' } } },
+        disk: { virtualSize: 1 << 30, detected: 'zero' },
+        boot: bootFacts({ kind: 'empty' }),
       }),
     );
     expect(items['GUESTOS.SystemImage']).toMatchObject({ status: 'fail', riskLevel: 'high' });

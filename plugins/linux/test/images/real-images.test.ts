@@ -5,8 +5,9 @@
  * items that fault breaks, with evidence at the file and line holding the fault.
  */
 import { openNative } from '@imagecheck/access-native';
-import { type Evidence, type Report, type ReportItem, readText } from '@imagecheck/sdk';
+import { type Evidence, inspectGuest, type Report, type ReportItem, readText } from '@imagecheck/sdk';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { plugin } from '../../src/index.js';
 import { checkImage } from './check.js';
 import {
   buildDebianImages,
@@ -109,7 +110,8 @@ function describeItem(i: ReportItem): string {
 async function guestLines(path: string, file: string): Promise<string[]> {
   const access = await openNative(path);
   try {
-    const guest = await access.openRoot();
+    const { guest, guestError } = await inspectGuest(access, { plugins: [plugin] });
+    if (guest === undefined) throw new Error(`no guest: ${guestError}`);
     return (await readText(guest, file)).split('\n');
   } finally {
     await access.close();

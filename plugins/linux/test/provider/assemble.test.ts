@@ -1,9 +1,22 @@
-import type { GuestAccessV2, GuestTreeV2 } from '@imagecheck/access';
+import { openNative } from '@imagecheck/access-native';
+import {
+  type AssembledGuest,
+  createGuestTree,
+  type GuestAccessV2,
+  type GuestTreeV2,
+  type InspectedGuest,
+  inspectGuest,
+} from '@imagecheck/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openNative } from '../../src/backend.js';
-import { buildGuestDisk, canBuildGuest, GUEST, type GuestFixture } from '../fixtures/guest.js';
-import { sha256 } from '../helpers/tools.js';
-import { type TreeEntry, walkHostDir } from '../helpers/tree.js';
+import {
+  buildGuestDisk,
+  canBuildGuest,
+  GUEST,
+  type GuestFixture,
+} from '../../../../packages/native/test/fixtures/guest.js';
+import { sha256 } from '../../../../packages/native/test/helpers/tools.js';
+import { type TreeEntry, walkHostDir } from '../../../../packages/native/test/helpers/tree.js';
+import { plugin } from '../../src/index.js';
 
 /** Walks a guest tree through the access contract, never following symlinks. */
 async function walkGuest(tree: GuestTreeV2, dir = '/', out: TreeEntry[] = []): Promise<TreeEntry[]> {
@@ -37,21 +50,25 @@ async function expectedTree(trees: GuestFixture['trees']): Promise<Map<string, T
 }
 
 describe.skipIf(!canBuildGuest())(
-  'guest assembly on a GPT disk with ESP, /boot and LVM root and /var',
+  'the Linux OS provider on a real image: GPT disk with ESP, /boot and LVM root and /var (native backend)',
   () => {
     let fixture: GuestFixture;
     let access: GuestAccessV2;
+    let inspected: InspectedGuest;
+    let guest: AssembledGuest;
     beforeAll(async () => {
       fixture = await buildGuestDisk();
       access = await openNative(fixture.image);
+      inspected = await inspectGuest(access, { plugins: [plugin] });
+      if (inspected.guest === undefined) throw new Error(`no guest: ${inspected.guestError}`);
+      guest = inspected.guest;
     });
     afterAll(async () => {
       await access?.close();
     });
 
     it('finds the LVM root as the one primary root', async () => {
-      const layout = await access.inspect();
-      expect(layout.roots).toEqual([
+      expect(inspected.roots).toEqual([
         expect.objectContaining({
           id: 'lvm/vg0/root',
           filesystem: 'lvm/vg0/root',
@@ -62,7 +79,6 @@ describe.skipIf(!canBuildGuest())(
     });
 
     it('mounts what fstab says by /dev/mapper name, UUID and /dev/VG/LV, and reports what it cannot', async () => {
-      const guest = await access.openRoot();
       const byMount = Object.fromEntries(guest.mounts.map((m) => [m.mountpoint, m]));
       expect(byMount['/']?.filesystem).toBe('lvm/vg0/root');
       expect(byMount['/boot']).toMatchObject({ filesystem: 'p2', line: 3 });
@@ -74,7 +90,6 @@ describe.skipIf(!canBuildGuest())(
     });
 
     it('shows every source tree at its mountpoint: names, types, sizes, owners, modes, targets and hashes', async () => {
-      const guest = await access.openRoot();
       const seen = (await walkGuest(guest)).filter((e) => !e.path.includes('lost+found'));
       const expected = await expectedTree(fixture.trees);
       expect(seen.map((e) => e.path).sort()).toEqual([...expected.keys()].sort());
@@ -93,7 +108,6 @@ describe.skipIf(!canBuildGuest())(
     });
 
     it('reads files across mount points', async () => {
-      const guest = await access.openRoot();
       const text = async (p: string) => new TextDecoder().decode(await guest.readFile(p));
       expect(await text('/boot/efi/EFI/debian/grub.cfg')).toContain(`search.fs_uuid ${GUEST.bootUuid}`);
       expect(await text('/boot/grub/grub.cfg')).toContain('vmlinuz-6.1.0-28-amd64');
@@ -102,7 +116,6 @@ describe.skipIf(!canBuildGuest())(
     });
 
     it('resolves symlinks inside the guest, never on the host', async () => {
-      const guest = await access.openRoot();
       // `..` past the top stays at the guest root, so this is the guest's /etc/hostname.
       expect(await guest.realpath('/usr/bin/escape')).toBe('/etc/hostname');
       expect(new TextDecoder().decode(await guest.readFile('/usr/bin/escape'))).toBe('guest\n');
@@ -110,7 +123,7 @@ describe.skipIf(!canBuildGuest())(
     });
 
     it('opens one filesystem on its own by id', async () => {
-      const tree = await access.openFilesystem('lvm/vg0/var');
+      const tree = createGuestTree([{ mountpoint: '/', fs: await access.openFilesystem('lvm/vg0/var') }]);
       const names = (await tree.readdir('/')).map((d) => d.name).sort();
       expect(names).toEqual(['lib', 'log', 'lost+found']);
     });

@@ -75,21 +75,20 @@ proc /proc proc defaults 0 0
   });
 
   it("carries the guest assembly's own result for the line", async () => {
+    // Described as an image, not a running system: the Linux OS provider assembles the guest from
+    // this very fstab, and the fact carries what the assembly did with each line.
     const d = debian(
-      `UUID=${ROOT} / ext4 defaults 0 1\nUUID=deadbeef-0000-4000-8000-000000000000 /data ext4 defaults 0 2\n`,
+      `UUID=${ROOT} / ext4 defaults 0 1\nUUID=${ESP} /boot/efi vfat umask=0077 0 1\nUUID=deadbeef-0000-4000-8000-000000000000 /data ext4 defaults 0 2\n`,
     );
     const f = await fstabOf({
       ...d,
-      extraMounts: [
-        {
-          mountpoint: '/data',
-          spec: 'UUID=deadbeef-0000-4000-8000-000000000000',
-          line: 2,
-          reason: 'unresolved',
-        },
-      ],
+      filesystems: (d.filesystems ?? []).map(({ mount: _mount, ...fs }) => fs),
     });
-    expect(f.entries[1]?.assembly).toEqual({ mounted: false, reason: 'unresolved' });
+    expect(f.entries[1]?.assembly).toEqual({ mounted: true, reason: null });
+    expect(f.entries[2]?.assembly).toEqual({
+      mounted: false,
+      reason: 'no filesystem or swap with UUID deadbeef-0000-4000-8000-000000000000 in the image',
+    });
   });
 
   it('does not count noauto and nofail entries as boot-critical', async () => {

@@ -2,6 +2,7 @@ import { collectFacts, type FactResult, type Plugin } from '@imagecheck/sdk';
 import { createMemoryGuest, type MemoryGuestDescription } from '@imagecheck/sdk/testing';
 import * as cloud from '../../src/cloud/index.js';
 import * as network from '../../src/network/index.js';
+import { linuxOsProvider } from '../../src/provider/index.js';
 import * as storage from '../../src/storage/index.js';
 
 /** The storage, network and cloud areas of the plugin, on their own. */
@@ -10,6 +11,7 @@ export const areas: Plugin = {
   version: '0.0.0',
   facts: [...storage.facts, ...network.facts, ...cloud.facts],
   collectors: [...storage.collectors, ...network.collectors, ...cloud.collectors],
+  osProviders: [linuxOsProvider],
 };
 
 /** Stands in for the boot area's `linux.kernels` (shape agreed with it) with a given command line. */
