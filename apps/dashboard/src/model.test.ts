@@ -31,7 +31,8 @@ describe('model: the state of a check, event by event (sample image, example pac
     expect(s.phase).toBe('done');
     expect(progressFraction(s, rec.plan)).toBe(1);
     expect(s.header.format).toBe('qcow2');
-    expect(s.guest.os).toBe('linux');
+    // The Linux OS provider describes the root it found: distribution and version, not just the OS.
+    expect(s.guest.os).toBe('debian 12');
   });
 
   it('every planned item is in flight until it finishes, with the facts it waits for', async () => {

@@ -115,6 +115,10 @@ export function applyEvent(s: ImageState, e: ProgressEvent): ImageState {
       }
       return next;
     }
+    case 'roots': {
+      const primary = e.roots.find((r) => r.primary);
+      return primary === undefined || primary.os === 'unknown' ? s : withHeader(s, { os: primary.os });
+    }
     case 'item-start':
       return s;
     case 'item-finish':
@@ -188,9 +192,11 @@ export function progressFraction(s: ImageState, plan: readonly PlannedItem[]): n
   const idx = stageIndex(s.stage);
   if (idx < 0) return 0;
   const early = Math.min(idx, 3) * 0.05;
+  // Only the planned facts count: facts they read in turn (guest.os reads linux.osRelease) start
+  // later and would move the bar back if they grew the total.
   const neededFacts = new Set(plan.flatMap((p) => p.facts));
-  const factsTotal = Math.max(neededFacts.size, s.factsStarted.length, 1);
-  const factsDone = Object.keys(s.factsFinished).length;
+  const factsTotal = Math.max(neededFacts.size, 1);
+  const factsDone = Object.keys(s.factsFinished).filter((id) => neededFacts.has(id)).length;
   const facts = idx >= 4 ? 1 : idx === 3 ? Math.min(factsDone / factsTotal, 1) : 0;
   const items = plan.length === 0 ? (idx >= 4 ? 1 : 0) : Math.min(s.items.length / plan.length, 1);
   return Math.min(0.15 + 0.55 * facts + 0.3 * items, 0.99) * (idx >= 3 ? 1 : 0) + (idx < 3 ? early : 0);

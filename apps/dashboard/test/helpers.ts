@@ -1,6 +1,7 @@
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { nativeBackend } from '@imagecheck/access-native';
+import { plugin as linux } from '@imagecheck/plugin-linux';
 import type { LoadedPack, ProgressEvent, Report } from '@imagecheck/sdk';
 import { loadPack, runCheck, selectRules } from '@imagecheck/sdk';
 import { type PlannedItem, planFromRules } from '../src/model.js';
@@ -20,7 +21,8 @@ export interface RecordedCheck {
 let packs: Promise<LoadedPack[]> | undefined;
 
 /**
- * Checks the bundled sample image with the example pack, as the CLI does, and records every
+ * Checks the bundled sample image with the example pack and the Linux plugin (its OS provider
+ * finds the root), as the CLI does, and records every
  * progress event: the component tests replay them one by one and look at each frame.
  */
 export async function recordSampleCheck(image = sampleImage): Promise<RecordedCheck> {
@@ -30,7 +32,12 @@ export async function recordSampleCheck(image = sampleImage): Promise<RecordedCh
   const access = await nativeBackend.open(image, {});
   try {
     const layout = await access.inspect();
-    const report = await runCheck({ access, packs: loaded, onProgress: (e) => events.push(e) });
+    const report = await runCheck({
+      access,
+      packs: loaded,
+      plugins: [linux],
+      onProgress: (e) => events.push(e),
+    });
     return {
       events,
       report,

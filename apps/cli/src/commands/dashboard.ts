@@ -61,12 +61,7 @@ export async function runDashboardCommand(
           try {
             // The backend memoises its layout, so runCheck's own inspect() reads nothing again.
             const layout = await access.inspect();
-            const root = layout.roots.find((r) => r.primary) ?? layout.roots[0];
-            hooks.onHeader({
-              format: layout.disk.format,
-              virtualSize: layout.disk.virtualSize,
-              ...(root !== undefined && root.os !== 'unknown' ? { os: root.os } : {}),
-            });
+            hooks.onHeader({ format: layout.disk.format, virtualSize: layout.disk.virtualSize });
           } catch {
             // runCheck reports a layout that cannot be read, as the report's error.
           }

@@ -1,4 +1,4 @@
-import type { FactResult, GuestAccessV2, ImageLayoutV2, MountV2, Plugin } from '@imagecheck/sdk';
+import type { FactResult, GuestAccessV2, GuestMount, ImageLayoutV2, OsRoot, Plugin } from '@imagecheck/sdk';
 import { collectFacts, formatBytes as humanSize } from '@imagecheck/sdk';
 import { table } from '../format.js';
 import type { CliIo } from '../io.js';
@@ -17,22 +17,21 @@ interface FactsOutput {
   disk: ImageLayoutV2['disk'];
   volumes: ImageLayoutV2['volumes'];
   filesystems: ImageLayoutV2['filesystems'];
-  roots: ImageLayoutV2['roots'];
-  mounts: readonly MountV2[];
+  roots: readonly OsRoot[];
+  mounts: readonly GuestMount[];
   warnings: ImageLayoutV2['warnings'];
   facts: Record<string, FactResult>;
 }
 
 async function gather(image: string, access: GuestAccessV2, plugins: Plugin[]): Promise<FactsOutput> {
-  const layout = await access.inspect();
-  const { facts, guest } = await collectFacts({ access, plugins });
+  const { layout, roots, facts, guest } = await collectFacts({ access, plugins });
   return {
     image,
     backend: access.backend,
     disk: layout.disk,
     volumes: layout.volumes,
     filesystems: layout.filesystems,
-    roots: layout.roots,
+    roots,
     mounts: guest?.mounts ?? [],
     warnings: layout.warnings,
     facts,

@@ -5,45 +5,33 @@ import type {
   GuestStatV2,
   GuestTreeV2,
   ImageLayoutV2,
+  Plugin,
 } from '@imagecheck/sdk';
-import { GuestPathError, UsageError } from '@imagecheck/sdk';
+import {
+  createGuestTree,
+  GuestPathError,
+  inspectGuest,
+  resolveDeviceSpec,
+  UsageError,
+} from '@imagecheck/sdk';
 
 /**
- * Picks one filesystem from a `--filesystem` spec: `UUID=...`, `LABEL=...`, a partition
- * number, `VG/LV`, or a filesystem id as `imagecheck facts` prints it (`p2`, `lvm/vg/lv`, `disk`).
+ * Picks one filesystem from a `--filesystem` spec with the one device-spec resolver: `UUID=...`,
+ * `LABEL=...`, `PARTUUID=...`, `PARTLABEL=...`, `/dev/disk/by-*` and `/dev/mapper` names, a
+ * partition number, `VG/LV`, or a filesystem id as `imagecheck facts` prints it (`p2`, `lvm/vg/lv`,
+ * `disk`).
  */
 export function resolveFilesystemSpec(layout: ImageLayoutV2, spec: string): FilesystemInfoV2 {
-  const fss = layout.filesystems;
-  let found: FilesystemInfoV2 | undefined;
-  const eq = spec.indexOf('=');
-  if (eq > 0) {
-    const key = spec.slice(0, eq).toUpperCase();
-    const value = spec.slice(eq + 1);
-    if (key === 'UUID')
-      found = fss.find((f) => f.uuid !== undefined && f.uuid.toLowerCase() === value.toLowerCase());
-    else if (key === 'LABEL') found = fss.find((f) => f.label === value);
-    else
-      throw new UsageError(
-        'cli/bad-filesystem-spec',
-        `--filesystem ${spec}: expected UUID=, LABEL=, a partition number or VG/LV`,
-      );
-  } else if (/^\d+$/.test(spec)) {
-    const n = Number(spec);
-    found = fss.find((f) => f.location.kind === 'partition' && f.location.partition === n);
-  } else {
-    found =
-      fss.find((f) => f.id === spec) ??
-      fss.find((f) => f.location.kind === 'lvm' && `${f.location.vg}/${f.location.lv}` === spec);
-  }
-  if (found === undefined) {
-    const known = fss.map((f) => describeFilesystem(f)).join('\n  ');
+  const r = resolveDeviceSpec(layout, spec, { shorthand: true });
+  if (r.filesystem === undefined) {
+    const known = layout.filesystems.map((f) => describeFilesystem(f)).join('\n  ');
     throw new UsageError(
       'cli/filesystem-not-found',
-      `--filesystem ${spec}: no such filesystem on this image. Filesystems found:\n  ${known || '(none)'}`,
+      `--filesystem ${spec}: ${r.reason}. Filesystems found:\n  ${known || '(none)'}`,
       { data: { spec } },
     );
   }
-  return found;
+  return r.filesystem;
 }
 
 export function describeFilesystem(f: FilesystemInfoV2): string {
@@ -59,23 +47,24 @@ export function describeFilesystem(f: FilesystemInfoV2): string {
   return parts.join('  ');
 }
 
-/** The tree `ls` and `cat` read: one filesystem when asked, otherwise the assembled guest. */
+/** The tree `ls` and `cat` read: one filesystem when asked, otherwise the guest a check would see. */
 export async function openTree(
   access: GuestAccessV2,
   filesystemSpec: string | undefined,
+  plugins: readonly Plugin[],
 ): Promise<GuestTreeV2> {
-  const layout = await access.inspect();
   if (filesystemSpec !== undefined) {
-    return access.openFilesystem(resolveFilesystemSpec(layout, filesystemSpec).id);
+    const layout = await access.inspect();
+    const fs = await access.openFilesystem(resolveFilesystemSpec(layout, filesystemSpec).id);
+    return createGuestTree([{ mountpoint: '/', fs }]);
   }
-  if (layout.roots.length === 0) {
-    const known = layout.filesystems.map((f) => describeFilesystem(f)).join('\n  ');
-    throw new UsageError(
-      'cli/no-os-root',
-      `no operating system root was found on this image; pick a filesystem with --filesystem (UUID=..., LABEL=..., a partition number or VG/LV). Filesystems found:\n  ${known || '(none)'}`,
-    );
-  }
-  return access.openRoot();
+  const { layout, guest, guestError } = await inspectGuest(access, { plugins });
+  if (guest !== undefined) return guest;
+  const known = layout.filesystems.map((f) => describeFilesystem(f)).join('\n  ');
+  throw new UsageError(
+    'cli/no-os-root',
+    `${guestError ?? 'no operating system root was found on this image'}; pick a filesystem with --filesystem (UUID=..., LABEL=..., a partition number or VG/LV). Filesystems found:\n  ${known || '(none)'}`,
+  );
 }
 
 export interface LsEntry {
