@@ -1,4 +1,14 @@
-export { ByteView, capped, guidString, latin1, utf16le, uuidString } from './bytes.js';
+export {
+  ByteView,
+  capped,
+  guidString,
+  inRange,
+  isZero,
+  latin1,
+  utf16be,
+  utf16le,
+  uuidString,
+} from './bytes.js';
 export {
   type CodecKind,
   type DecompressOptions,

@@ -3,7 +3,17 @@ import { randomBytes } from 'node:crypto';
 import { FormatError, isImagecheckError } from '@imagecheck/access';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ByteView, capped, guidString, latin1, utf16le, uuidString } from '../src/index.js';
+import {
+  ByteView,
+  capped,
+  guidString,
+  inRange,
+  isZero,
+  latin1,
+  utf16be,
+  utf16le,
+  uuidString,
+} from '../src/index.js';
 import { hasTools } from './tools.js';
 
 function typed(fn: () => unknown): FormatError {
@@ -142,6 +152,30 @@ describe('capped', () => {
   });
 });
 
+describe('inRange and isZero', () => {
+  it("inRange returns the value as a number, or the caller's code with field and bounds", () => {
+    expect(inRange(7, 1, 9, 'qcow2/bad-cluster-bits', 'cluster_bits')).toBe(7);
+    expect(inRange(2n ** 40n, 0, Number.MAX_SAFE_INTEGER, 'x/bad', 'size')).toBe(2 ** 40);
+    for (const bad of [0, 10, 1.5, 2n ** 60n]) {
+      const e = typed(() => inRange(bad, 1, 9, 'x/bad', 'field'));
+      expect(e.code).toBe('x/bad');
+      expect(e.data).toEqual({
+        field: 'field',
+        actual: typeof bad === 'bigint' ? bad.toString() : bad,
+        min: 1,
+        max: 9,
+      });
+    }
+  });
+  it('isZero looks at the window asked for only', () => {
+    const b = new Uint8Array([0, 0, 1, 0]);
+    expect(isZero(b)).toBe(false);
+    expect(isZero(b, 0, 2)).toBe(true);
+    expect(isZero(b, 3)).toBe(true);
+    expect(isZero(b, 2, 100)).toBe(false);
+  });
+});
+
 describe('strings and identifiers', () => {
   it.skipIf(!hasTools('python3'))('guidString and uuidString match Python uuid (bytes_le and bytes)', () => {
     const samples = Array.from({ length: 8 }, () => randomBytes(16));
@@ -165,6 +199,9 @@ describe('strings and identifiers', () => {
     expect(utf16le(wide)).toBe('Wi\0ndows');
     expect(utf16le(wide, true)).toBe('Wi');
     expect(utf16le(Buffer.from([0x41, 0, 0x42]))).toBe('A');
+    const be = Buffer.from('Wi\0nd', 'utf16le').swap16();
+    expect(utf16be(be)).toBe('Wi\0nd');
+    expect(new ByteView(be, 'parent name').utf16be(0, be.length, { nulTerminated: true })).toBe('Wi');
     const v = new ByteView(Buffer.from('héllo\0rest', 'utf8'), 'name');
     expect(v.utf8(0, 11, { nulTerminated: true })).toBe('héllo');
     expect(latin1(new Uint8Array(20000).fill(0x41)).length).toBe(20000);

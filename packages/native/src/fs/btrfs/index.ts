@@ -3,6 +3,7 @@ import { BtrfsFileSystem, type BtrfsOpenOptions } from './reader.js';
 
 export { btrfsNameHash, crc32c } from './crc32c.js';
 export { btrfsLzoDecompress, lzo1xDecompress } from './lzo.js';
+export { BTRFS_SUPER_OFFSET, probeBtrfs } from './probe.js';
 export {
   BtrfsFileSystem,
   type BtrfsOpenOptions,

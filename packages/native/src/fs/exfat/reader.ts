@@ -1,7 +1,7 @@
 import { FormatError, GuestPathError, UnsupportedError } from '@imagecheck/access';
 import type { ByteSource } from '../../block/types.js';
+import { formatVolumeId } from '../fat/bpb.js';
 import type { FileSystemInfo, FileSystemReader, FsDirEntry, FsNode } from '../types.js';
-import { formatVolumeId } from './bpb.js';
 
 /**
  * exFAT (Microsoft "exFAT File System Specification", section numbers below).

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { isImagecheckError } from '@imagecheck/access';
 import { describe, expect, it } from 'vitest';
 import { MemorySource } from '../../../src/block/slice.js';
-import { ExfatFileSystem, openExfat, openFat } from '../../../src/fs/fat/index.js';
+import { ExfatFileSystem, openExfat } from '../../../src/fs/exfat/index.js';
+import { openFat } from '../../../src/fs/fat/index.js';
 import { hasTools } from '../../helpers/tools.js';
 import { walkNodeFs } from '../../helpers/tree.js';
 

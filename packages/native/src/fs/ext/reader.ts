@@ -9,9 +9,9 @@ import {
   UnsupportedError,
   UsageError,
 } from '@imagecheck/access';
+import { ByteView, Lru } from '@imagecheck/binary';
 import type { ByteSource } from '../../block/types.js';
 import { crc32cUpdate as crc32cRaw } from '../../checksum/crc32c.js';
-import { u16le } from './bytes.js';
 import { parseDirBlock, type RawDirEntry, typeFromDirent } from './dir.js';
 import { BG_INODE_UNINIT, decodeGroupDesc, descriptorLocation, type GroupDesc } from './groups.js';
 import {
@@ -91,9 +91,8 @@ export class ExtFileSystem implements NodeFileSystem {
   readonly superblock: Superblock;
 
   private readonly inodes = new WeakMap<FsNode, Inode>();
-  /** LRU of decoded directories (insertion order), bounded by `MAX_CACHED_DIR_ENTRIES` entries in total. */
-  private readonly dirs = new Map<number, Map<string, RawDirEntry>>();
-  private cachedEntries = 0;
+  /** Decoded directories, bounded by `MAX_CACHED_DIR_ENTRIES` entries in total (each costs its size). */
+  private readonly dirs = new Lru<number, Map<string, RawDirEntry>>(MAX_CACHED_DIR_ENTRIES);
   private readonly mapCtx: MapContext;
 
   private constructor(
@@ -346,13 +345,14 @@ export class ExtFileSystem implements NodeFileSystem {
     const copy = raw.slice();
     copy[0x7c] = 0;
     copy[0x7d] = 0;
-    const hasHi = raw.length > 128 && u16le(raw, 0x80) >= 4;
+    const rv = new ByteView(raw, `ext inode ${ino}`, offset);
+    const hasHi = raw.length > 128 && rv.u16le(0x80) >= 4;
     if (hasHi) {
       copy[0x82] = 0;
       copy[0x83] = 0;
     }
     const crc = crc32cRaw(seed, copy);
-    const stored = hasHi ? (u16le(raw, 0x7c) | (u16le(raw, 0x82) << 16)) >>> 0 : u16le(raw, 0x7c);
+    const stored = hasHi ? (rv.u16le(0x7c) | (rv.u16le(0x82) << 16)) >>> 0 : rv.u16le(0x7c);
     const actual = hasHi ? crc : crc & 0xffff;
     if (stored !== actual) {
       throw new FormatError('ext/bad-inode-checksum', `inode ${ino}: checksum mismatch`, {
@@ -411,23 +411,12 @@ export class ExtFileSystem implements NodeFileSystem {
       });
     }
     const cached = this.dirs.get(inode.ino);
-    if (cached !== undefined) {
-      this.dirs.delete(inode.ino);
-      this.dirs.set(inode.ino, cached);
-      return cached;
-    }
+    if (cached !== undefined) return cached;
     const list = await this.scanDirectory(inode);
     const map = new Map<string, RawDirEntry>();
     for (const e of list) if (!map.has(e.name)) map.set(e.name, e);
-    if (map.size <= MAX_CACHED_DIR_ENTRIES) {
-      this.dirs.set(inode.ino, map);
-      this.cachedEntries += map.size;
-      for (const [ino, m] of this.dirs) {
-        if (this.cachedEntries <= MAX_CACHED_DIR_ENTRIES) break;
-        this.dirs.delete(ino);
-        this.cachedEntries -= m.size;
-      }
-    }
+    // A directory larger than the whole budget is not kept (Lru drops it).
+    this.dirs.set(inode.ino, map, Math.max(1, map.size));
     return map;
   }
 
