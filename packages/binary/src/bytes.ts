@@ -112,6 +112,15 @@ export class ByteView {
     this.check(o, 8, field);
     return this.view.getBigInt64(o, true);
   }
+  /**
+   * A u64 as a number for fields a range check follows (btrfs, exFAT sizes and offsets): a value
+   * above 2^53 - 1, never a valid size or offset, becomes Infinity, so that check fails with the
+   * structure's own code rather than this reader's.
+   */
+  u64leNumber(o: number, field?: string): number {
+    const v = this.u64le(o, field);
+    return v > BigInt(Number.MAX_SAFE_INTEGER) ? Number.POSITIVE_INFINITY : Number(v);
+  }
   /** A u64 as a number; a value above 2^53 - 1 is `binary/u64-too-large` naming the field. */
   u64leSafe(o: number, field: string): number {
     return this.safe(this.u64le(o, field), o, field);

@@ -36,7 +36,6 @@ import {
   SUPERBLOCK_SIZE,
   type Superblock,
   type TreeNode,
-  u64,
 } from './structs.js';
 
 /** Tree nodes visited by one range query before it is declared a loop or a bomb. */
@@ -217,7 +216,7 @@ export class BtrfsFileSystem implements FileSystemReader {
         });
       parents.set(Number(it.key.objectid), {
         parent: Number(it.key.offset),
-        dirid: u64(dv, 0),
+        dirid: dv.u64leNumber(0),
         name: dv.utf8(18, nameLen),
       });
     }
@@ -524,7 +523,7 @@ export class BtrfsFileSystem implements FileSystemReader {
       const fileOffset = Number(it.key.offset);
       const compression = dv.u8(16);
       const type = dv.u8(20);
-      const ramBytes = u64(dv, 8);
+      const ramBytes = dv.u64leNumber(8);
       if (dv.u8(17) !== 0 || dv.u16le(18) !== 0) {
         throw new UnsupportedError('btrfs/encrypted-extent', 'encrypted or otherwise encoded file extent', {
           data: where,
@@ -565,13 +564,13 @@ export class BtrfsFileSystem implements FileSystemReader {
         });
       const ext: FileExtent = {
         fileOffset,
-        length: u64(dv, 45),
+        length: dv.u64leNumber(45),
         compression,
         type,
         ramBytes,
-        diskBytenr: u64(dv, 21),
-        diskNumBytes: u64(dv, 29),
-        extentOffset: u64(dv, 37),
+        diskBytenr: dv.u64leNumber(21),
+        diskNumBytes: dv.u64leNumber(29),
+        extentOffset: dv.u64leNumber(37),
       };
       if (
         ![ext.fileOffset, ext.length, ext.diskBytenr, ext.diskNumBytes, ext.extentOffset, ext.ramBytes].every(
@@ -730,7 +729,7 @@ export class BtrfsFileSystem implements FileSystemReader {
         throw new FormatError('btrfs/bad-root-item', 'root level is out of range', {
           data: { subvolume: id, actual: level },
         });
-      return { bytenr: u64(iv, 176), level };
+      return { bytenr: iv.u64leNumber(176), level };
     })();
     this.rootCache.set(id, pending);
     pending.catch(() => this.rootCache.delete(id));

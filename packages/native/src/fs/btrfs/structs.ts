@@ -51,15 +51,6 @@ export const NODE_HEADER_SIZE = 0x65;
 const ITEM_SIZE = 25;
 const KEY_PTR_SIZE = 33;
 
-/**
- * A u64 field as a number; a value above 2^53 (never a valid offset or size here) becomes
- * Infinity, so the range check that follows fails with the structure's own code.
- */
-export function u64(v: ByteView, o: number): number {
-  const x = v.u64le(o);
-  return x > BigInt(Number.MAX_SAFE_INTEGER) ? Number.POSITIVE_INFINITY : Number(x);
-}
-
 export interface Key {
   readonly objectid: bigint;
   readonly type: number;
@@ -140,9 +131,9 @@ export function parseChunk(
   const stripes: Stripe[] = [];
   for (let i = 0; i < numStripes; i++) {
     const s = o + 48 + i * 32;
-    stripes.push({ devid: u64(v, s), offset: u64(v, s + 8) });
+    stripes.push({ devid: v.u64leNumber(s), offset: v.u64leNumber(s + 8) });
   }
-  const length = u64(v, o);
+  const length = v.u64leNumber(o);
   if (!Number.isSafeInteger(logical) || !Number.isSafeInteger(length) || length === 0) {
     throw new FormatError('btrfs/bad-chunk', 'chunk logical range is out of range', {
       data: { offset: o, logical, length },
@@ -256,17 +247,17 @@ export function parseSuperblock(b: Uint8Array): Superblock | undefined {
   return {
     fsid: v.uuid(0x20),
     metadataUuid: (incompatFlags & INCOMPAT_METADATA_UUID) !== 0n ? v.uuid(0x23b) : v.uuid(0x20),
-    generation: u64(v, 0x48),
-    root: u64(v, 0x50),
+    generation: v.u64leNumber(0x48),
+    root: v.u64leNumber(0x50),
     rootLevel,
-    chunkRoot: u64(v, 0x58),
+    chunkRoot: v.u64leNumber(0x58),
     chunkRootLevel,
-    logRoot: u64(v, 0x60),
-    totalBytes: u64(v, 0x70),
+    logRoot: v.u64leNumber(0x60),
+    totalBytes: v.u64leNumber(0x70),
     sectorSize,
     nodeSize,
-    numDevices: u64(v, 0x88),
-    devid: u64(v, 0xc9),
+    numDevices: v.u64leNumber(0x88),
+    devid: v.u64leNumber(0xc9),
     label,
     csumType,
     incompatFlags,
@@ -311,7 +302,7 @@ export function parseNode(
       });
     }
   }
-  const bytenr = u64(v, 0x30);
+  const bytenr = v.u64leNumber(0x30);
   if (bytenr !== logical) {
     throw new FormatError('btrfs/bad-node', `tree node at ${logical} says it is at ${bytenr}`, {
       data: { offset: logical, expected: logical, actual: bytenr },
@@ -319,7 +310,7 @@ export function parseNode(
   }
   const nritems = v.u32le(0x60);
   const level = v.u8(0x64);
-  const owner = u64(v, 0x58);
+  const owner = v.u64leNumber(0x58);
   if (level >= MAX_TREE_LEVEL) {
     throw new FormatError('btrfs/bad-node', `tree node at ${logical} has level ${level}`, {
       data: { offset: logical, expected: `< ${MAX_TREE_LEVEL}`, actual: level },
@@ -357,7 +348,7 @@ export function parseNode(
   const ptrs: KeyPtr[] = [];
   for (let i = 0; i < nritems; i++) {
     const p = NODE_HEADER_SIZE + i * KEY_PTR_SIZE;
-    ptrs.push({ key: readKey(v, p), blockptr: u64(v, p + 17) });
+    ptrs.push({ key: readKey(v, p), blockptr: v.u64leNumber(p + 17) });
   }
   return { level, owner, ptrs };
 }
@@ -379,7 +370,7 @@ export function parseInode(d: Uint8Array, where: number): InodeItem {
       data: { offset: where, actual: d.length },
     });
   const v = new ByteView(d, `btrfs inode item in the leaf at ${where}`);
-  const size = u64(v, 16);
+  const size = v.u64leNumber(16);
   if (!Number.isSafeInteger(size))
     throw new FormatError('btrfs/bad-inode', 'inode size is out of range', { data: { offset: where } });
   return {
@@ -388,7 +379,7 @@ export function parseInode(d: Uint8Array, where: number): InodeItem {
     uid: v.u32le(44),
     gid: v.u32le(48),
     mode: v.u32le(52),
-    mtimeMs: u64(v, 136) * 1000 + Math.floor(v.u32le(144) / 1e6),
+    mtimeMs: v.u64leNumber(136) * 1000 + Math.floor(v.u32le(144) / 1e6),
   };
 }
 

@@ -1,4 +1,5 @@
 import { FormatError, GuestPathError } from '@imagecheck/access';
+import { ByteView } from '@imagecheck/binary';
 import type { ByteSource } from '../../block/types.js';
 import type { FileSystemInfo, FileSystemReader, FsDirEntry, FsNode } from '../types.js';
 import { type FatBpb, formatVolumeId, parseBpb } from './bpb.js';
@@ -169,8 +170,9 @@ export class FatFileSystem implements FileSystemReader {
       throw new GuestPathError('guest/ENOENT', `no FAT node ${id}`, { data: { id } });
     }
     const e = await this.source.read(offset, DIRENT_SIZE);
-    const first = e[0] ?? 0;
-    const attr = e[11] ?? 0;
+    const ev = new ByteView(e, 'FAT directory entry', offset);
+    const first = ev.u8(0);
+    const attr = ev.u8(11);
     if (first === 0 || first === 0xe5 || (attr & 0x3f) === ATTR_LFN || (attr & ATTR_VOLUME_ID) !== 0) {
       throw new GuestPathError('guest/ENOENT', `no FAT node ${id}`, { data: { id } });
     }
@@ -439,17 +441,14 @@ export class FatFileSystem implements FileSystemReader {
     const t = this.bpb.fatType;
     if (t === 32) {
       const o = cluster * 4;
-      const b = await this.fatSlice(o, 4);
-      return ((b[0] ?? 0) | ((b[1] ?? 0) << 8) | ((b[2] ?? 0) << 16) | ((b[3] ?? 0) << 24)) & 0x0fffffff;
+      return new ByteView(await this.fatSlice(o, 4), 'FAT32 entry').u32le(0) & 0x0fffffff;
     }
     if (t === 16) {
-      const b = await this.fatSlice(cluster * 2, 2);
-      return (b[0] ?? 0) | ((b[1] ?? 0) << 8);
+      return new ByteView(await this.fatSlice(cluster * 2, 2), 'FAT16 entry').u16le(0);
     }
     // FAT12: 1.5 bytes per entry; odd clusters use the high 12 bits of the 16-bit word.
     const o = cluster + (cluster >> 1);
-    const b = await this.fatSlice(o, 2);
-    const v = (b[0] ?? 0) | ((b[1] ?? 0) << 8);
+    const v = new ByteView(await this.fatSlice(o, 2), 'FAT12 entry').u16le(0);
     return (cluster & 1) === 1 ? v >> 4 : v & 0x0fff;
   }
 
