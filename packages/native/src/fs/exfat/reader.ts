@@ -1,5 +1,5 @@
 import { FormatError, GuestPathError, UnsupportedError } from '@imagecheck/access';
-import { ByteView } from '@imagecheck/binary';
+import { ByteView, Lru } from '@imagecheck/binary';
 import type { ByteSource } from '../../block/types.js';
 import { formatVolumeId } from '../fat/bpb.js';
 import type { FileSystemInfo, FileSystemReader, FsDirEntry, FsNode } from '../types.js';
@@ -157,10 +157,10 @@ export class ExfatFileSystem implements FileSystemReader {
   readonly caseSensitive = false;
   readonly posixMetadata = false;
   readonly info: FileSystemInfo;
-  private readonly dirCache = new Map<
+  private readonly dirCache = new Lru<
     string,
     Promise<{ entries: ExfatEntry[]; byName: Map<string, ExfatEntry>; label?: string }>
-  >();
+  >(DIR_CACHE_ENTRIES);
 
   private constructor(
     private readonly source: ByteSource,
@@ -400,10 +400,6 @@ export class ExfatFileSystem implements FileSystemReader {
     const pending = this.loadListing(dir);
     this.dirCache.set(dir.id, pending);
     pending.catch(() => this.dirCache.delete(dir.id));
-    if (this.dirCache.size > DIR_CACHE_ENTRIES) {
-      const oldest = this.dirCache.keys().next().value;
-      if (oldest !== undefined && oldest !== ROOT_ID) this.dirCache.delete(oldest);
-    }
     return pending;
   }
 

@@ -1,5 +1,5 @@
 import { FormatError, GuestPathError } from '@imagecheck/access';
-import { ByteView } from '@imagecheck/binary';
+import { ByteView, Lru } from '@imagecheck/binary';
 import type { ByteSource } from '../../block/types.js';
 import type { FileSystemInfo, FileSystemReader, FsDirEntry, FsNode } from '../types.js';
 import { type FatBpb, formatVolumeId, parseBpb } from './bpb.js';
@@ -96,9 +96,9 @@ export class FatFileSystem implements FileSystemReader {
   readonly caseSensitive = false;
   readonly posixMetadata = false;
   readonly info: FileSystemInfo;
-  private readonly dirCache = new Map<string, Promise<DirListing>>();
-  private readonly chainCache = new Map<number, Run[]>();
-  private readonly fatChunks = new Map<number, Promise<Uint8Array>>();
+  private readonly dirCache = new Lru<string, Promise<DirListing>>(DIR_CACHE_ENTRIES);
+  private readonly chainCache = new Lru<number, Run[]>(CHAIN_CACHE_ENTRIES);
+  private readonly fatChunks = new Lru<number, Promise<Uint8Array>>(FAT_CHUNK_CACHE);
   private readonly fatBytes: number;
 
   private constructor(
@@ -259,18 +259,10 @@ export class FatFileSystem implements FileSystemReader {
 
   private listing(id: string, firstCluster: number): Promise<DirListing> {
     const hit = this.dirCache.get(id);
-    if (hit !== undefined) {
-      this.dirCache.delete(id);
-      this.dirCache.set(id, hit);
-      return hit;
-    }
+    if (hit !== undefined) return hit;
     const pending = this.loadListing(id, firstCluster);
     this.dirCache.set(id, pending);
     pending.catch(() => this.dirCache.delete(id));
-    if (this.dirCache.size > DIR_CACHE_ENTRIES) {
-      const oldest = this.dirCache.keys().next().value;
-      if (oldest !== undefined) this.dirCache.delete(oldest);
-    }
     return pending;
   }
 
@@ -350,10 +342,6 @@ export class FatFileSystem implements FileSystemReader {
     if (hit !== undefined && hit.reduce((n, r) => n + r.count, 0) >= needed) return hit;
     const runs = await this.chain(f.firstCluster, needed, f.id, false);
     this.chainCache.set(f.firstCluster, runs);
-    if (this.chainCache.size > CHAIN_CACHE_ENTRIES) {
-      const oldest = this.chainCache.keys().next().value;
-      if (oldest !== undefined) this.chainCache.delete(oldest);
-    }
     return runs;
   }
 
@@ -479,10 +467,6 @@ export class FatFileSystem implements FileSystemReader {
     const pending = this.source.read(this.bpb.fatOffset + start, len);
     this.fatChunks.set(index, pending);
     pending.catch(() => this.fatChunks.delete(index));
-    if (this.fatChunks.size > FAT_CHUNK_CACHE) {
-      const oldest = this.fatChunks.keys().next().value;
-      if (oldest !== undefined) this.fatChunks.delete(oldest);
-    }
     return pending;
   }
 }
