@@ -1,4 +1,4 @@
-import { FormatError, GuestPathError, UnsupportedError } from '@imagecheck/access';
+import { FormatError, GuestPathError, InternalError, UnsupportedError } from '@imagecheck/access';
 import { ByteView, Lru } from '@imagecheck/binary';
 import type { ByteSource } from '../../block/types.js';
 import type { FileSystemInfo, FileSystemReader, FsDirEntry, FsNode } from '../types.js';
@@ -311,17 +311,18 @@ export class BtrfsFileSystem implements FileSystemReader {
 
   async node(id: string): Promise<FsNode> {
     const m = /^(\d{1,19}):(\d{1,19})$/.exec(id);
-    if (m === null) throw new GuestPathError('guest/ENOENT', `no btrfs node ${id}`, { data: { id } });
+    if (m === null)
+      throw new InternalError('btrfs/bad-node-id', `not a btrfs node id: ${id}`, { data: { id } });
     return this.inodeNode(Number(m[1]), Number(m[2]));
   }
 
   async read(file: FsNode, offset: number, length: number): Promise<Uint8Array> {
     if (file.type === 'dir')
-      throw new GuestPathError('guest/EISDIR', `btrfs node ${file.id} is a directory`, {
+      throw new InternalError('btrfs/is-a-directory', `btrfs node ${file.id} is a directory`, {
         data: { id: file.id },
       });
     if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
-      throw new GuestPathError('guest/EINVAL', 'bad read range', { data: { offset, length } });
+      throw new InternalError('btrfs/bad-read', 'bad read range', { data: { offset, length } });
     }
     const f = file as BtrfsNode;
     const end = Math.min(f.size, offset + length);
@@ -341,7 +342,7 @@ export class BtrfsFileSystem implements FileSystemReader {
 
   async readlink(link: FsNode): Promise<string> {
     if (link.type !== 'symlink')
-      throw new GuestPathError('guest/EINVAL', `btrfs node ${link.id} is not a symlink`, {
+      throw new InternalError('btrfs/not-a-symlink', `btrfs node ${link.id} is not a symlink`, {
         data: { id: link.id },
       });
     // PATH_MAX: a longer target is corruption.
@@ -356,7 +357,7 @@ export class BtrfsFileSystem implements FileSystemReader {
 
   private asDir(dir: FsNode): BtrfsNode {
     if (dir.type !== 'dir')
-      throw new GuestPathError('guest/ENOTDIR', `btrfs node ${dir.id} is not a directory`, {
+      throw new InternalError('btrfs/not-a-directory', `btrfs node ${dir.id} is not a directory`, {
         data: { id: dir.id },
       });
     return dir as BtrfsNode;

@@ -1,4 +1,4 @@
-import { FormatError, GuestPathError, UnsupportedError } from '@imagecheck/access';
+import { FormatError, InternalError, UnsupportedError } from '@imagecheck/access';
 import { ByteView, Lru } from '@imagecheck/binary';
 import type { ByteSource } from '../../block/types.js';
 import { formatVolumeId } from '../fat/bpb.js';
@@ -219,24 +219,28 @@ export class ExfatFileSystem implements FileSystemReader {
       o >= this.geometry.heapOffset &&
       o + 32 <= this.geometry.volumeBytes;
     if (m === null || !ok(f) || !ok(s))
-      throw new GuestPathError('guest/ENOENT', `no exFAT node ${id}`, { data: { id } });
+      throw new InternalError('exfat/bad-node-id', `not a exFAT node id this reader handed out: ${id}`, {
+        data: { id },
+      });
     const fe = await this.source.read(f, 32);
     const se = await this.source.read(s, 32);
     if (
       new ByteView(fe, 'exFAT file entry', f).u8(0) !== 0x85 ||
       new ByteView(se, 'exFAT stream extension', s).u8(0) !== 0xc0
     )
-      throw new GuestPathError('guest/ENOENT', `no exFAT node ${id}`, { data: { id } });
+      throw new InternalError('exfat/bad-node-id', `not a exFAT node id this reader handed out: ${id}`, {
+        data: { id },
+      });
     return this.toNode(this.entryFrom(fe, se, '', id));
   }
 
   async read(file: FsNode, offset: number, length: number): Promise<Uint8Array> {
     if (file.type !== 'file')
-      throw new GuestPathError('guest/EISDIR', `exFAT node ${file.id} is not a file`, {
+      throw new InternalError('exfat/is-a-directory', `exFAT node ${file.id} is not a file`, {
         data: { id: file.id },
       });
     if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
-      throw new GuestPathError('guest/EINVAL', 'bad read range', { data: { offset, length } });
+      throw new InternalError('exfat/bad-read', 'bad read range', { data: { offset, length } });
     }
     const e = (file as ExfatNode).entry;
     const end = Math.min(e.size, offset + length);
@@ -260,7 +264,7 @@ export class ExfatFileSystem implements FileSystemReader {
   }
 
   async readlink(link: FsNode): Promise<string> {
-    throw new GuestPathError('guest/EINVAL', `exFAT has no symbolic links (node ${link.id})`, {
+    throw new InternalError('exfat/not-a-symlink', `exFAT has no symbolic links (node ${link.id})`, {
       data: { id: link.id },
     });
   }
@@ -295,7 +299,7 @@ export class ExfatFileSystem implements FileSystemReader {
 
   private asDir(dir: FsNode): ExfatNode {
     if (dir.type !== 'dir')
-      throw new GuestPathError('guest/ENOTDIR', `exFAT node ${dir.id} is not a directory`, {
+      throw new InternalError('exfat/not-a-directory', `exFAT node ${dir.id} is not a directory`, {
         data: { id: dir.id },
       });
     return dir as ExfatNode;

@@ -4,7 +4,7 @@ import {
   type FsDirEntry,
   type FsNode,
   type GuestFileTypeV2,
-  GuestPathError,
+  InternalError,
   type NodeFileSystem,
   UnsupportedError,
   UsageError,
@@ -157,7 +157,7 @@ export class ExtFileSystem implements NodeFileSystem {
 
   async node(id: string): Promise<FsNode> {
     if (!/^[0-9]{1,10}$/.test(id))
-      throw new UsageError('ext/bad-node-id', `not an ext node id: ${id}`, { data: { id } });
+      throw new InternalError('ext/bad-node-id', `not an ext node id: ${id}`, { data: { id } });
     const inode = await this.readInode(Number(id));
     const type = typeOfMode(inode.mode);
     if (type === undefined) {
@@ -204,11 +204,11 @@ export class ExtFileSystem implements NodeFileSystem {
   async read(file: FsNode, offset: number, length: number): Promise<Uint8Array> {
     const inode = await this.inodeOf(file);
     if ((inode.mode & S_IFMT) === S_IFDIR)
-      throw new GuestPathError('guest/EISDIR', `inode ${inode.ino} is a directory`, {
+      throw new InternalError('ext/is-a-directory', `inode ${inode.ino} is a directory`, {
         data: { inode: inode.ino },
       });
     if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
-      throw new UsageError('ext/bad-read', `bad read range ${offset}+${length}`, {
+      throw new InternalError('ext/bad-read', `bad read range ${offset}+${length}`, {
         data: { offset, length },
       });
     }
@@ -227,7 +227,7 @@ export class ExtFileSystem implements NodeFileSystem {
   async readlink(link: FsNode): Promise<string> {
     const inode = await this.inodeOf(link);
     if ((inode.mode & S_IFMT) !== S_IFLNK) {
-      throw new GuestPathError('guest/EINVAL', `inode ${inode.ino} is not a symlink`, {
+      throw new InternalError('ext/not-a-symlink', `inode ${inode.ino} is not a symlink`, {
         data: { inode: inode.ino },
       });
     }
@@ -259,7 +259,7 @@ export class ExtFileSystem implements NodeFileSystem {
     const known = this.inodes.get(node);
     if (known !== undefined) return known;
     if (!/^[0-9]{1,10}$/.test(node.id))
-      throw new UsageError('ext/bad-node-id', `not an ext node id: ${node.id}`, { data: { id: node.id } });
+      throw new InternalError('ext/bad-node-id', `not an ext node id: ${node.id}`, { data: { id: node.id } });
     return this.readInode(Number(node.id));
   }
 
@@ -406,7 +406,7 @@ export class ExtFileSystem implements NodeFileSystem {
   private async dirEntries(dir: FsNode): Promise<Map<string, RawDirEntry>> {
     const inode = await this.inodeOf(dir);
     if ((inode.mode & S_IFMT) !== S_IFDIR) {
-      throw new GuestPathError('guest/ENOTDIR', `inode ${inode.ino} is not a directory`, {
+      throw new InternalError('ext/not-a-directory', `inode ${inode.ino} is not a directory`, {
         data: { inode: inode.ino },
       });
     }

@@ -1,4 +1,4 @@
-import { FormatError, GuestPathError } from '@imagecheck/access';
+import { FormatError, InternalError } from '@imagecheck/access';
 import { ByteView, Lru } from '@imagecheck/binary';
 import type { ByteSource } from '../../block/types.js';
 import type { FileSystemInfo, FileSystemReader, FsDirEntry, FsNode } from '../types.js';
@@ -167,14 +167,18 @@ export class FatFileSystem implements FileSystemReader {
       offset < this.bpb.rootDirOffset ||
       offset + DIRENT_SIZE > end
     ) {
-      throw new GuestPathError('guest/ENOENT', `no FAT node ${id}`, { data: { id } });
+      throw new InternalError('fat/bad-node-id', `not a FAT node id this reader handed out: ${id}`, {
+        data: { id },
+      });
     }
     const e = await this.source.read(offset, DIRENT_SIZE);
     const ev = new ByteView(e, 'FAT directory entry', offset);
     const first = ev.u8(0);
     const attr = ev.u8(11);
     if (first === 0 || first === 0xe5 || (attr & 0x3f) === ATTR_LFN || (attr & ATTR_VOLUME_ID) !== 0) {
-      throw new GuestPathError('guest/ENOENT', `no FAT node ${id}`, { data: { id } });
+      throw new InternalError('fat/bad-node-id', `not a FAT node id this reader handed out: ${id}`, {
+        data: { id },
+      });
     }
     const s = decodeShort(e, offset, this.bpb.fatType === 32);
     return this.toNode({ ...s, name: s.caseName });
@@ -182,13 +186,13 @@ export class FatFileSystem implements FileSystemReader {
 
   async read(file: FsNode, offset: number, length: number): Promise<Uint8Array> {
     if (file.type !== 'file') {
-      throw new GuestPathError('guest/EISDIR', `FAT node ${file.id} is not a file`, {
+      throw new InternalError('fat/is-a-directory', `FAT node ${file.id} is not a file`, {
         data: { id: file.id },
       });
     }
     const f = file as FatNode;
     if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
-      throw new GuestPathError('guest/EINVAL', 'bad read range', { data: { offset, length } });
+      throw new InternalError('fat/bad-read', 'bad read range', { data: { offset, length } });
     }
     const end = Math.min(f.size, offset + length);
     if (end <= offset) return new Uint8Array(0);
@@ -211,7 +215,7 @@ export class FatFileSystem implements FileSystemReader {
   }
 
   async readlink(link: FsNode): Promise<string> {
-    throw new GuestPathError('guest/EINVAL', `FAT has no symbolic links (node ${link.id})`, {
+    throw new InternalError('fat/not-a-symlink', `FAT has no symbolic links (node ${link.id})`, {
       data: { id: link.id },
     });
   }
@@ -246,7 +250,7 @@ export class FatFileSystem implements FileSystemReader {
 
   private asDir(dir: FsNode): FatNode {
     if (dir.type !== 'dir') {
-      throw new GuestPathError('guest/ENOTDIR', `FAT node ${dir.id} is not a directory`, {
+      throw new InternalError('fat/not-a-directory', `FAT node ${dir.id} is not a directory`, {
         data: { id: dir.id },
       });
     }

@@ -1,4 +1,4 @@
-import { FormatError, GuestPathError, isImagecheckError, UsageError } from '@imagecheck/access';
+import { FormatError, InternalError, isImagecheckError, UsageError } from '@imagecheck/access';
 import { ByteView, Lru } from '@imagecheck/binary';
 import type { ByteSource } from '../../block/types.js';
 import type { FileSystemInfo, FileSystemOpener, FileSystemReader, FsDirEntry, FsNode } from '../types.js';
@@ -301,7 +301,7 @@ export class XfsFileSystem implements FileSystemReader, BlockReader {
   private async dirInode(dir: FsNode): Promise<Inode> {
     const inode = await this.inode(this.parseId(dir.id));
     if (typeOfMode(inode.mode) !== 'dir') {
-      throw new GuestPathError('guest/ENOTDIR', `xfs: inode ${dir.id} is not a directory`, {
+      throw new InternalError('xfs/not-a-directory', `xfs: inode ${dir.id} is not a directory`, {
         data: { inode: dir.id },
       });
     }
@@ -313,7 +313,7 @@ export class XfsFileSystem implements FileSystemReader, BlockReader {
 
   private parseId(id: string): bigint {
     if (!/^[0-9]{1,20}$/.test(id))
-      throw new UsageError('xfs/bad-node-id', `xfs: "${id}" is not an inode number`, { data: { id } });
+      throw new InternalError('xfs/bad-node-id', `xfs: "${id}" is not an inode number`, { data: { id } });
     return BigInt(id);
   }
 
@@ -355,14 +355,14 @@ export class XfsFileSystem implements FileSystemReader, BlockReader {
 
   async read(file: FsNode, offset: number, length: number): Promise<Uint8Array> {
     if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
-      throw new UsageError('xfs/bad-read', `xfs: bad read range ${offset}+${length}`, {
+      throw new InternalError('xfs/bad-read', `xfs: bad read range ${offset}+${length}`, {
         data: { offset, length },
       });
     }
     const inode = await this.inode(this.parseId(file.id));
     const type = typeOfMode(inode.mode);
     if (type === 'dir')
-      throw new GuestPathError('guest/EISDIR', `xfs: inode ${file.id} is a directory`, {
+      throw new InternalError('xfs/is-a-directory', `xfs: inode ${file.id} is a directory`, {
         data: { inode: file.id },
       });
     const end = Math.min(inode.size, offset + length);
@@ -393,7 +393,7 @@ export class XfsFileSystem implements FileSystemReader, BlockReader {
   async readlink(link: FsNode): Promise<string> {
     const inode = await this.inode(this.parseId(link.id));
     if (typeOfMode(inode.mode) !== 'symlink') {
-      throw new GuestPathError('guest/EINVAL', `xfs: inode ${link.id} is not a symlink`, {
+      throw new InternalError('xfs/not-a-symlink', `xfs: inode ${link.id} is not a symlink`, {
         data: { inode: link.id },
       });
     }
