@@ -12,6 +12,7 @@ import { lzo1xDecompress } from './lzo.js';
 import {
   type CodecKind,
   checkMaxOutput,
+  concat,
   corrupt,
   type DecompressOptions,
   outputTooLarge,
@@ -205,19 +206,6 @@ function inputTooLarge(maxInput: number, held: number): UnsupportedError {
     `bzip2: more than the ${maxInput} bytes of input decoded from memory`,
     { data: { structure: 'bzip2', expected: maxInput, actual: held } },
   );
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0] as Uint8Array;
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 /** Wraps an input so that an error it throws can be told apart from the decoder's own. */

@@ -1,6 +1,6 @@
 import { FormatError } from '@imagecheck/access';
 import { ByteView } from '../bytes.js';
-import { corrupt, outputTooLarge, truncated } from './types.js';
+import { concat, corrupt, outputTooLarge, truncated } from './types.js';
 
 /**
  * LZ4, written from the LZ4 project's format documents (doc/lz4_Block_format.md,
@@ -143,13 +143,7 @@ export function lz4LegacyOneShot(input: Uint8Array, maxOutput: number): Uint8Arr
     parts.push(block.slice(0, n));
     pos += step.size;
   }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concat(parts);
 }
 
 /** One-shot block: `input` is one LZ4 block decoding to at most `maxOutput` bytes. */

@@ -94,3 +94,17 @@ export function checkMaxOutput(maxOutput: number): void {
     );
   }
 }
+
+/** The parts in order, as one array (the one part itself when there is one). */
+export function concat(parts: readonly Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0] as Uint8Array;
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
