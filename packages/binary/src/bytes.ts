@@ -112,6 +112,15 @@ export class ByteView {
     this.check(o, 8, field);
     return this.view.getBigInt64(o, true);
   }
+  /**
+   * A u64 as a number for fields a range check follows (btrfs, exFAT sizes and offsets): a value
+   * above 2^53 - 1, never a valid size or offset, becomes Infinity, so that check fails with the
+   * structure's own code rather than this reader's.
+   */
+  u64leNumber(o: number, field?: string): number {
+    const v = this.u64le(o, field);
+    return v > BigInt(Number.MAX_SAFE_INTEGER) ? Number.POSITIVE_INFINITY : Number(v);
+  }
   /** A u64 as a number; a value above 2^53 - 1 is `binary/u64-too-large` naming the field. */
   u64leSafe(o: number, field: string): number {
     return this.safe(this.u64le(o, field), o, field);
@@ -151,6 +160,11 @@ export class ByteView {
   /** UTF-16LE text; stops at the first NUL code unit when `nulTerminated`. An odd byte is dropped. */
   utf16le(o: number, size: number, options: { nulTerminated?: boolean; field?: string } = {}): string {
     return utf16le(this.bytesAt(o, size, options.field), options.nulTerminated ?? false);
+  }
+
+  /** UTF-16BE text (VHD parent names); stops at the first NUL code unit when `nulTerminated`. */
+  utf16be(o: number, size: number, options: { nulTerminated?: boolean; field?: string } = {}): string {
+    return utf16be(this.bytesAt(o, size, options.field), options.nulTerminated ?? false);
   }
 
   /** UTF-8 text, invalid sequences as U+FFFD; stops at the first NUL when `nulTerminated`. */
@@ -204,6 +218,16 @@ export function utf16le(b: Uint8Array, nulTerminated = false): string {
   return UTF16LE.decode(b.subarray(0, end));
 }
 
+/** UTF-16BE: the bytes of each code unit swapped, then decoded as UTF-16LE. */
+export function utf16be(b: Uint8Array, nulTerminated = false): string {
+  const swapped = new Uint8Array(b.length & ~1);
+  for (let i = 0; i + 1 < b.length; i += 2) {
+    swapped[i] = b[i + 1] as number;
+    swapped[i + 1] = b[i] as number;
+  }
+  return utf16le(swapped, nulTerminated);
+}
+
 function hex(b: Uint8Array, order: readonly number[]): string {
   let s = '';
   for (const i of order) s += (b[i] ?? 0).toString(16).padStart(2, '0');
@@ -231,4 +255,36 @@ export function capped(value: number, cap: number, field: string, structure: str
     });
   }
   return value;
+}
+
+/** True when `n` bytes of `b` from `o` are all zero (an unused slot, an empty sector). */
+export function isZero(b: Uint8Array, o = 0, n = b.length - o): boolean {
+  const end = Math.min(b.length, o + n);
+  for (let i = Math.max(0, o); i < end; i++) if (b[i] !== 0) return false;
+  return true;
+}
+
+/**
+ * Checks a value read from an image against `[min, max]` and returns it as a number; otherwise a
+ * `FormatError` with the caller's format-specific `code` (`qcow2/bad-cluster-bits`), naming the
+ * field, the value and the bounds. A 64-bit field may be passed as a bigint: a value beyond 2^53
+ * fails here instead of losing precision.
+ */
+export function inRange(
+  value: number | bigint,
+  min: number,
+  max: number,
+  code: string,
+  field: string,
+): number {
+  const ok =
+    typeof value === 'bigint'
+      ? value >= BigInt(min) && value <= BigInt(max)
+      : Number.isSafeInteger(value) && value >= min && value <= max;
+  if (!ok) {
+    throw new FormatError(code, `${field} = ${value} is outside [${min}, ${max}]`, {
+      data: { field, actual: typeof value === 'bigint' ? value.toString() : value, min, max },
+    });
+  }
+  return Number(value);
 }

@@ -10,6 +10,7 @@ export {
 export * from './block/index.js';
 export * from './container/index.js';
 export * from './fs/btrfs/index.js';
+export * from './fs/exfat/index.js';
 export * from './fs/ext/index.js';
 export * from './fs/fat/index.js';
 export {

@@ -1,5 +1,6 @@
 import { type FileHandle, open } from 'node:fs/promises';
 import { ImagecheckError } from '@imagecheck/access';
+import { Lru } from '@imagecheck/binary';
 import { clampRead, SliceSource } from './slice.js';
 import type { ByteSource, SourceStats } from './types.js';
 
@@ -14,16 +15,18 @@ export const DEFAULT_CACHE_BLOCKS = 1024;
  */
 export class FileSource implements ByteSource {
   readonly stats: SourceStats = { reads: 0, bytesRead: 0, cacheHits: 0, cacheMisses: 0 };
-  /** Insertion-ordered: re-inserting on hit makes the Map an LRU. */
-  private readonly cache = new Map<number, Promise<Uint8Array>>();
+  /** The one block cache of an opened file, in blocks. */
+  private readonly cache: Lru<number, Promise<Uint8Array>>;
 
   private constructor(
     private readonly handle: FileHandle,
     readonly size: number,
     readonly path: string,
     private readonly blockSize: number,
-    private readonly maxBlocks: number,
-  ) {}
+    maxBlocks: number,
+  ) {
+    this.cache = new Lru(maxBlocks);
+  }
 
   static async open(
     path: string,
@@ -84,18 +87,12 @@ export class FileSource implements ByteSource {
     const hit = this.cache.get(index);
     if (hit !== undefined) {
       this.stats.cacheHits++;
-      this.cache.delete(index);
-      this.cache.set(index, hit);
       return hit;
     }
     this.stats.cacheMisses++;
     const pending = this.load(index);
     this.cache.set(index, pending);
     pending.catch(() => this.cache.delete(index));
-    if (this.cache.size > this.maxBlocks) {
-      const oldest = this.cache.keys().next().value;
-      if (oldest !== undefined) this.cache.delete(oldest);
-    }
     return pending;
   }
 

@@ -3,7 +3,6 @@
  * returns the virtual disk as a `ByteSource`.
  */
 
-export { hasZstd } from './compress.js';
 export { MAX_CHAIN_DEPTH, MAX_HOST_FILES, openContainer } from './open.js';
 export { CONTAINER_DRIVERS, probeContainer } from './probe.js';
 export type {

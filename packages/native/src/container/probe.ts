@@ -1,6 +1,6 @@
 import { UnsupportedError } from '@imagecheck/access';
+import { latin1 } from '@imagecheck/binary';
 import type { ByteSource } from '../block/index.js';
-import { ascii } from './bytes.js';
 import { qcow2Driver } from './qcow2/index.js';
 import { rawDriver } from './raw/index.js';
 import type { ContainerDriver, ContainerFormat } from './types.js';
@@ -41,7 +41,7 @@ export function driverFor(format: ContainerFormat): ContainerDriver {
 export async function probeContainer(file: ByteSource): Promise<ContainerDriver> {
   const head = await file.read(0, Math.min(64, file.size));
   for (const f of FOREIGN) {
-    if (ascii(head, f.offset, f.magic.length) === f.magic) {
+    if (latin1(head.subarray(f.offset, f.offset + f.magic.length)) === f.magic) {
       throw new UnsupportedError('container/unsupported-format', `${f.name} images are not supported`, {
         data: { format: f.name },
       });

@@ -1,7 +1,8 @@
 import type { ByteSource } from '../block/types.js';
 import { openBtrfs } from './btrfs/index.js';
+import { openExfat } from './exfat/index.js';
 import { openExt } from './ext/index.js';
-import { openExfat, openFat } from './fat/index.js';
+import { openFat } from './fat/index.js';
 import type { FileSystemReader } from './types.js';
 import { openXfs } from './xfs/index.js';
 

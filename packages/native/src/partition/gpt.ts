@@ -1,6 +1,6 @@
 import { FormatError, type LayoutWarningV2, type PartitionInfoV2 } from '@imagecheck/access';
+import { ByteView, isZero } from '@imagecheck/binary';
 import type { ByteSource } from '../block/types.js';
-import { ascii, guidLE, isZero, u32le, u64le, u64leBig, utf16leZ } from './bytes.js';
 import { crc32 } from './crc32.js';
 import { gptTypeName } from './names.js';
 import type { PartitionTable } from './types.js';
@@ -39,7 +39,7 @@ export interface GptHeader {
 
 /** True when the sector at LBA 1 starts with the GPT signature. */
 export function hasGptSignature(bytes: Uint8Array): boolean {
-  return ascii(bytes, 0, 8) === GPT_SIGNATURE;
+  return bytes.length >= 8 && new ByteView(bytes, 'GPT header').latin1(0, 8) === GPT_SIGNATURE;
 }
 
 /** Decodes and validates a header; throws `FormatError` naming what failed. */
@@ -49,11 +49,12 @@ export function parseGptHeader(bytes: Uint8Array, sectorSize: number, expectedLb
       data: { lba: expectedLba, ...data },
     });
   if (!hasGptSignature(bytes)) throw fail('bad-signature', 'no "EFI PART" signature');
-  const headerSize = u32le(bytes, 12);
+  const h = new ByteView(bytes, 'GPT header', expectedLba * sectorSize);
+  const headerSize = h.u32le(12);
   if (headerSize < 92 || headerSize > sectorSize) {
     throw fail('bad-header-size', `header size ${headerSize} is outside 92..${sectorSize}`, { headerSize });
   }
-  const stored = u32le(bytes, 16);
+  const stored = h.u32le(16);
   const copy = bytes.slice(0, headerSize);
   copy.fill(0, 16, 20);
   const actual = crc32(copy);
@@ -67,10 +68,10 @@ export function parseGptHeader(bytes: Uint8Array, sectorSize: number, expectedLb
       },
     );
   }
-  const myLba = u64le(bytes, 24, 'gpt.myLba');
+  const myLba = h.u64leSafe(24, 'gpt.myLba');
   if (myLba !== expectedLba) throw fail('bad-my-lba', `header says it is at LBA ${myLba}`, { myLba });
-  const entrySize = u32le(bytes, 84);
-  const entryCount = u32le(bytes, 80);
+  const entrySize = h.u32le(84);
+  const entryCount = h.u32le(80);
   if (entrySize < 128 || entrySize > MAX_GPT_ENTRY_SIZE || entrySize % 128 !== 0) {
     throw fail(
       'bad-entry-size',
@@ -93,14 +94,14 @@ export function parseGptHeader(bytes: Uint8Array, sectorSize: number, expectedLb
   }
   return {
     myLba,
-    alternateLba: u64le(bytes, 32, 'gpt.alternateLba'),
-    firstUsable: u64le(bytes, 40, 'gpt.firstUsable'),
-    lastUsable: u64le(bytes, 48, 'gpt.lastUsable'),
-    diskGuid: guidLE(bytes, 56),
-    entriesLba: u64le(bytes, 72, 'gpt.entriesLba'),
+    alternateLba: h.u64leSafe(32, 'gpt.alternateLba'),
+    firstUsable: h.u64leSafe(40, 'gpt.firstUsable'),
+    lastUsable: h.u64leSafe(48, 'gpt.lastUsable'),
+    diskGuid: h.guid(56).toUpperCase(),
+    entriesLba: h.u64leSafe(72, 'gpt.entriesLba'),
     entryCount,
     entrySize,
-    entriesCrc: u32le(bytes, 88),
+    entriesCrc: h.u32le(88),
   };
 }
 
@@ -180,12 +181,13 @@ export async function readGpt(
   }
   const { header, entries } = found;
   const partitions: PartitionInfoV2[] = [];
+  const ev = new ByteView(entries, 'GPT entry array', header.entriesLba * sectorSize);
   for (let i = 0; i < header.entryCount; i++) {
     const o = i * header.entrySize;
-    if (isZero(entries, o, 16)) continue;
-    const type = guidLE(entries, o);
-    const first = u64le(entries, o + 32, 'gpt.entry.firstLba');
-    const last = u64le(entries, o + 40, 'gpt.entry.lastLba');
+    if (isZero(ev.bytesAt(o, 16))) continue;
+    const type = ev.guid(o).toUpperCase();
+    const first = ev.u64leSafe(o + 32, 'gpt.entry.firstLba');
+    const last = ev.u64leSafe(o + 40, 'gpt.entry.lastLba');
     const number = i + 1;
     if (last < first) {
       warnings.push({
@@ -207,15 +209,15 @@ export async function readGpt(
       });
     }
     const typeName = gptTypeName(type);
-    const label = utf16leZ(entries, o + 56, Math.min(72, header.entrySize - 56));
-    const attrs = u64leBig(entries, o + 48);
+    const label = ev.utf16le(o + 56, Math.min(72, header.entrySize - 56), { nulTerminated: true });
+    const attrs = ev.u64le(o + 48);
     partitions.push({
       number,
       start,
       size,
       type,
       ...(typeName === undefined ? {} : { typeName }),
-      uuid: guidLE(entries, o + 16).toLowerCase(),
+      uuid: ev.guid(o + 16),
       ...(label === '' ? {} : { label }),
       bootable: (attrs & 4n) !== 0n,
       kind: 'gpt',

@@ -1,6 +1,6 @@
 import type { LayoutWarningV2, PartitionInfoV2 } from '@imagecheck/access';
+import { ByteView } from '@imagecheck/binary';
 import type { ByteSource } from '../block/types.js';
-import { u32le } from './bytes.js';
 import { MBR_EXTENDED_TYPES, mbrTypeName, mbrTypeString } from './names.js';
 import type { PartitionTable } from './types.js';
 
@@ -41,23 +41,25 @@ export function looksLikeMbr(sector: Uint8Array): boolean {
   return true;
 }
 
-export function mbrEntries(sector: Uint8Array): MbrEntry[] {
+/** The four entries of an MBR or EBR sector; `base` is the sector's byte offset on the disk, for messages. */
+export function mbrEntries(sector: Uint8Array, base = 0): MbrEntry[] {
+  const v = new ByteView(sector, base === 0 ? 'MBR' : 'EBR', base);
   const out: MbrEntry[] = [];
   for (let i = 0; i < 4; i++) {
     const o = MBR_ENTRY_OFFSET + i * 16;
     out.push({
       slot: i,
-      bootIndicator: sector[o] ?? 0,
-      type: sector[o + 4] ?? 0,
-      startLba: u32le(sector, o + 8),
-      sectors: u32le(sector, o + 12),
+      bootIndicator: v.u8(o),
+      type: v.u8(o + 4),
+      startLba: v.u32le(o + 8),
+      sectors: v.u32le(o + 12),
     });
   }
   return out;
 }
 
 export function mbrSignature(sector: Uint8Array): string {
-  return u32le(sector, 440).toString(16).padStart(8, '0');
+  return new ByteView(sector, 'MBR').u32le(440).toString(16).padStart(8, '0');
 }
 
 /** The PARTUUID blkid gives an MBR partition: `<signature>-<NN>`. */
@@ -177,7 +179,7 @@ async function walkEbrChain(
       stop('mbr/ebr-bad-signature', `EBR at LBA ${ebr} has no 0x55AA signature`, { lba: ebr });
       return;
     }
-    const entries = mbrEntries(sector);
+    const entries = mbrEntries(sector, ebr * sectorSize);
     let next: number | undefined;
     for (const e of entries) {
       if (e.type === 0 || e.sectors === 0) continue;

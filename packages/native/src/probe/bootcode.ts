@@ -1,3 +1,4 @@
+import { ByteView } from '@imagecheck/binary';
 import type { ByteSource } from '../block/types.js';
 import type { PartitionTable } from '../partition/types.js';
 
@@ -78,12 +79,6 @@ export function isGrubCoreSector(sector: Uint8Array): boolean {
   );
 }
 
-function u64leAsNumber(b: Uint8Array, off: number): number {
-  let v = 0;
-  for (let i = 7; i >= 0; i--) v = v * 256 + (b[off + i] as number);
-  return v;
-}
-
 /**
  * Reads sector 0 (and the sectors GRUB points at) and reports the boot code, and on GPT disks the
  * BIOS boot partition's content. Never throws for content: unreadable or short sectors are `unknown`.
@@ -102,7 +97,8 @@ export async function probeBootCode(
   const loader = s0 ? identifyBootCode(s0) : 'unknown';
   let bootCode: BootCodeInfo = { loader };
   if (loader === 'grub2' && s0) {
-    const lba = u64leAsNumber(s0, GRUB_KERNEL_SECTOR_OFFSET);
+    // A sector number past 2^53 becomes an unsafe number that readSector refuses: `missing`.
+    const lba = Number(new ByteView(s0, 'MBR boot code').u64le(GRUB_KERNEL_SECTOR_OFFSET));
     const core = lba > 0 ? await readSector(lba) : undefined;
     bootCode = {
       loader,

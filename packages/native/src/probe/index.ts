@@ -1,14 +1,15 @@
 import { type ImagecheckError, isImagecheckError } from '@imagecheck/access';
+import { isZero } from '@imagecheck/binary';
 import type { ByteSource } from '../block/types.js';
-import { isZero } from '../partition/bytes.js';
-import { probeBtrfs } from './btrfs.js';
-import { probeExt } from './ext.js';
-import { probeExfat, probeVfat } from './fat.js';
-import { probeNtfs } from './ntfs.js';
+import { probeBtrfs } from '../fs/btrfs/probe.js';
+import { probeExfat } from '../fs/exfat/probe.js';
+import { probeExt } from '../fs/ext/probe.js';
+import { probeVfat } from '../fs/fat/probe.js';
+import { probeNtfs } from '../fs/ntfs/probe.js';
+import { probeXfs } from '../fs/xfs/probe.js';
 import { probeBitlocker, probeIso9660, probeLuks, probeSquashfs } from './other.js';
 import { probeSwap } from './swap.js';
 import type { Probe, ProbeResult } from './types.js';
-import { probeXfs } from './xfs.js';
 
 export type { Probe, ProbeResult } from './types.js';
 export {
@@ -26,7 +27,9 @@ export {
 };
 
 /**
- * The order probes are tried in. Containers that hide everything else come first (LUKS,
+ * The order probes are tried in. Filesystem probes live beside their readers (`fs/<type>/probe.ts`);
+ * the probes of what the native backend does not read as a filesystem (LUKS, BitLocker, squashfs,
+ * ISO 9660, swap) live here. Containers that hide everything else come first (LUKS,
  * BitLocker), then boot-sector filesystems with an OEM name (NTFS, exFAT) before the FAT
  * heuristics, then superblock filesystems, then swap (whose magic sits at the end of page 0 and
  * may survive on a reformatted partition). ISO 9660 comes after filesystems that live in its

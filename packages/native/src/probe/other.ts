@@ -1,5 +1,5 @@
+import { ByteView } from '@imagecheck/binary';
 import type { ByteSource } from '../block/types.js';
-import { ascii, u16be, u16le } from '../partition/bytes.js';
 import { readIf, trimLabel, utf8Label } from './read.js';
 import type { ProbeResult } from './types.js';
 
@@ -11,9 +11,11 @@ import type { ProbeResult } from './types.js';
  * `YYYY-MM-DD-HH-MM-SS-CC`.
  */
 export async function probeIso9660(source: ByteSource): Promise<ProbeResult | undefined> {
-  const pvd = await readIf(source, 32768, 2048);
-  if (pvd === undefined || ascii(pvd, 1, 5) !== 'CD001' || pvd[0] !== 1) return undefined;
-  const label = trimLabel(pvd.subarray(40, 72));
+  const raw = await readIf(source, 32768, 2048);
+  if (raw === undefined) return undefined;
+  const pvd = new ByteView(raw, 'ISO 9660 primary volume descriptor', 32768);
+  if (pvd.latin1(1, 5) !== 'CD001' || pvd.u8(0) !== 1) return undefined;
+  const label = trimLabel(pvd.bytesAt(40, 32));
   const uuid = isoDate(pvd, 830) ?? isoDate(pvd, 813);
   return {
     type: 'iso9660',
@@ -22,21 +24,20 @@ export async function probeIso9660(source: ByteSource): Promise<ProbeResult | un
   };
 }
 
-function isoDate(b: Uint8Array, o: number): string | undefined {
-  const s = ascii(b, o, 16);
+function isoDate(b: ByteView, o: number): string | undefined {
+  const s = b.latin1(o, 16);
   if (!/^\d{16}$/.test(s) || /^0+$/.test(s)) return undefined;
   return `${s.slice(0, 4)}-${s.slice(4, 6)}-${s.slice(6, 8)}-${s.slice(8, 10)}-${s.slice(10, 12)}-${s.slice(12, 14)}-${s.slice(14, 16)}`;
 }
 
 /** squashfs superblock (fs/squashfs/squashfs_fs.h): 0 magic "hsqs" (LE 0x73717368), 28 u16 major, 30 u16 minor. No UUID. */
 export async function probeSquashfs(source: ByteSource): Promise<ProbeResult | undefined> {
-  const sb = await readIf(source, 0, 96);
-  if (sb === undefined) return undefined;
-  const magic = ascii(sb, 0, 4);
-  if (magic === 'hsqs')
-    return { type: 'squashfs', details: { version: `${u16le(sb, 28)}.${u16le(sb, 30)}` } };
-  if (magic === 'sqsh')
-    return { type: 'squashfs', details: { version: `${u16be(sb, 28)}.${u16be(sb, 30)}` } };
+  const raw = await readIf(source, 0, 96);
+  if (raw === undefined) return undefined;
+  const sb = new ByteView(raw, 'squashfs superblock');
+  const magic = sb.latin1(0, 4);
+  if (magic === 'hsqs') return { type: 'squashfs', details: { version: `${sb.u16le(28)}.${sb.u16le(30)}` } };
+  if (magic === 'sqsh') return { type: 'squashfs', details: { version: `${sb.u16be(28)}.${sb.u16be(30)}` } };
   return undefined;
 }
 
@@ -46,11 +47,13 @@ export async function probeSquashfs(source: ByteSource): Promise<ProbeResult | u
  * LUKS2 binary header: 24 label[48], 168 uuid[40]. Encrypted contents are never read.
  */
 export async function probeLuks(source: ByteSource): Promise<ProbeResult | undefined> {
-  const h = await readIf(source, 0, 512);
-  if (h === undefined || h[4] !== 0xba || h[5] !== 0xbe || ascii(h, 0, 4) !== 'LUKS') return undefined;
-  const version = u16be(h, 6);
-  const uuid = utf8Label(h.subarray(168, 208));
-  const label = version === 2 ? utf8Label(h.subarray(24, 72)) : '';
+  const raw = await readIf(source, 0, 512);
+  if (raw === undefined) return undefined;
+  const h = new ByteView(raw, 'LUKS header');
+  if (h.u16be(4) !== 0xbabe || h.latin1(0, 4) !== 'LUKS') return undefined;
+  const version = h.u16be(6);
+  const uuid = utf8Label(h.bytesAt(168, 40));
+  const label = version === 2 ? utf8Label(h.bytesAt(24, 48)) : '';
   return {
     type: 'luks',
     ...(uuid === '' ? {} : { uuid }),
@@ -62,6 +65,7 @@ export async function probeLuks(source: ByteSource): Promise<ProbeResult | undef
 /** BitLocker (Windows Vista and later): the boot sector's OEM name at byte 3 is "-FVE-FS-". Contents are never read. */
 export async function probeBitlocker(source: ByteSource): Promise<ProbeResult | undefined> {
   const bs = await readIf(source, 0, 512);
-  if (bs === undefined || ascii(bs, 3, 8) !== '-FVE-FS-') return undefined;
+  if (bs === undefined || new ByteView(bs, 'BitLocker boot sector').latin1(3, 8) !== '-FVE-FS-')
+    return undefined;
   return { type: 'bitlocker' };
 }

@@ -1,3 +1,4 @@
+import { ByteView, latin1 } from '@imagecheck/binary';
 import type { ByteSource } from '../block/types.js';
 
 /** Reads a signature window, or `undefined` when the source is too small to hold it. */
@@ -10,17 +11,12 @@ export async function readIf(
   return source.read(offset, length);
 }
 
-const latin1 = new TextDecoder('latin1');
-/** Fixed-width label: NULs and trailing spaces removed, as blkid does. */
+/** Fixed-width Latin-1 label: up to the first NUL, trailing spaces removed, as blkid does. */
 export function trimLabel(bytes: Uint8Array): string {
-  let end = bytes.indexOf(0);
-  if (end < 0) end = bytes.length;
-  return latin1.decode(bytes.subarray(0, end)).replace(/ +$/, '');
+  return latin1(bytes, true).replace(/ +$/, '');
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: false });
+/** Fixed-width UTF-8 label up to the first NUL (invalid sequences as U+FFFD, as blkid prints them). */
 export function utf8Label(bytes: Uint8Array): string {
-  let end = bytes.indexOf(0);
-  if (end < 0) end = bytes.length;
-  return utf8.decode(bytes.subarray(0, end));
+  return new ByteView(bytes, 'label').utf8(0, bytes.length, { nulTerminated: true });
 }

@@ -1,5 +1,5 @@
+import { ByteView, isZero } from '@imagecheck/binary';
 import type { ByteSource } from '../block/types.js';
-import { ascii, isZero, u32le, uuidBE } from '../partition/bytes.js';
 import { readIf, utf8Label } from './read.js';
 import type { ProbeResult } from './types.js';
 
@@ -16,18 +16,19 @@ export async function probeSwap(source: ByteSource): Promise<ProbeResult | undef
   for (const page of PAGE_SIZES) {
     const m = await readIf(source, page - 10, 10);
     if (m === undefined) return undefined;
-    const magic = ascii(m, 0, 10);
+    const mv = new ByteView(m, 'swap signature', page - 10);
+    const magic = mv.latin1(0, 10);
     if (magic === 'SWAP-SPACE') return { type: 'swap', details: { version: 0, pageSize: page } };
-    const suspend = SUSPEND.has(magic) || SUSPEND.has(`${ascii(m, 1, 9)}\0`);
+    const suspend = SUSPEND.has(magic) || SUSPEND.has(`${mv.latin1(1, 9)}\0`);
     if (magic !== 'SWAPSPACE2' && !suspend) continue;
-    const h = await source.read(1024, 44);
-    const version = u32le(h, 0);
-    const label = utf8Label(h.subarray(28, 44));
+    const h = new ByteView(await source.read(1024, 44), 'swap header', 1024);
+    const version = h.u32le(0);
+    const label = utf8Label(h.bytesAt(28, 16));
     return {
       type: suspend ? 'swsuspend' : 'swap',
-      ...(isZero(h, 12, 16) ? {} : { uuid: uuidBE(h, 12) }),
+      ...(isZero(h.bytesAt(12, 16)) ? {} : { uuid: h.uuid(12) }),
       ...(label === '' ? {} : { label }),
-      details: { version, pageSize: page, lastPage: u32le(h, 4) },
+      details: { version, pageSize: page, lastPage: h.u32le(4) },
     };
   }
   return undefined;

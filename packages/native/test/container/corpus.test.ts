@@ -4,8 +4,9 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { isImagecheckError } from '@imagecheck/access';
+import { hasZstd } from '@imagecheck/binary';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasZstd, openContainer } from '../../src/index.js';
+import { openContainer } from '../../src/index.js';
 import { hashSource } from './compare.js';
 
 /*

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { isImagecheckError } from '@imagecheck/sdk';
+import { isImagecheckError } from '@imagecheck/access';
 import { describe, expect, it } from 'vitest';
 import { hasTools } from '../../../../packages/native/test/helpers/tools.js';
 import {

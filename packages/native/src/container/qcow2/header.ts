@@ -1,6 +1,6 @@
 import { FormatError, UnsupportedError } from '@imagecheck/access';
+import { ByteView, inRange } from '@imagecheck/binary';
 import type { ByteSource } from '../../block/index.js';
-import { ascii, checkRange, safe, u8, u16be, u32be, u64be } from '../bytes.js';
 
 /*
  * qcow2 header, all fields big-endian (qemu docs/interop/qcow2.txt, "Header"):
@@ -83,7 +83,8 @@ export async function parseQcow2Header(file: ByteSource): Promise<Qcow2Header> {
   if (file.size < 72)
     throw bad('qcow2/truncated', `file of ${file.size} bytes is shorter than a qcow2 header`);
   const h = await file.read(0, Math.min(file.size, 512));
-  const version = u32be(h, 4);
+  const hv = new ByteView(h, 'qcow2 header');
+  const version = hv.u32be(4);
   if (version === 1)
     throw new UnsupportedError('qcow2/version', 'qcow (version 1) images are not supported', {
       data: { version },
@@ -93,22 +94,22 @@ export async function parseQcow2Header(file: ByteSource): Promise<Qcow2Header> {
       data: { version },
     });
   }
-  const clusterBits = checkRange(
-    u32be(h, 20),
+  const clusterBits = inRange(
+    hv.u32be(20),
     MIN_CLUSTER_BITS,
     MAX_CLUSTER_BITS,
     'qcow2/bad-cluster-bits',
     'cluster_bits',
   );
   const clusterSize = 2 ** clusterBits;
-  const virtualSize = checkRange(
-    safe(u64be(h, 24), 'qcow2/bad-size', 'size'),
+  const virtualSize = inRange(
+    inRange(hv.u64be(24), 0, Number.MAX_SAFE_INTEGER, 'qcow2/bad-size', 'size'),
     0,
     MAX_VIRTUAL_SIZE,
     'qcow2/bad-size',
     'size',
   );
-  const crypt = u32be(h, 32);
+  const crypt = hv.u32be(32);
   if (crypt !== 0) {
     const method = crypt === 1 ? 'AES' : crypt === 2 ? 'LUKS' : `method ${crypt}`;
     throw new UnsupportedError(
@@ -119,8 +120,14 @@ export async function parseQcow2Header(file: ByteSource): Promise<Qcow2Header> {
       },
     );
   }
-  const l1Size = checkRange(u32be(h, 36), 0, MAX_L1_ENTRIES, 'qcow2/bad-l1-size', 'l1_size');
-  const l1Offset = safe(u64be(h, 40), 'qcow2/bad-l1-offset', 'l1_table_offset');
+  const l1Size = inRange(hv.u32be(36), 0, MAX_L1_ENTRIES, 'qcow2/bad-l1-size', 'l1_size');
+  const l1Offset = inRange(
+    hv.u64be(40),
+    0,
+    Number.MAX_SAFE_INTEGER,
+    'qcow2/bad-l1-offset',
+    'l1_table_offset',
+  );
 
   let incompatible = 0n;
   let compatible = 0n;
@@ -129,11 +136,11 @@ export async function parseQcow2Header(file: ByteSource): Promise<Qcow2Header> {
   let compression: 'zlib' | 'zstd' = 'zlib';
   if (version === 3) {
     if (h.length < 104) throw bad('qcow2/truncated', 'v3 header is truncated');
-    incompatible = u64be(h, 72);
-    compatible = u64be(h, 80);
-    refcountOrder = checkRange(u32be(h, 96), 0, 6, 'qcow2/bad-refcount-order', 'refcount_order');
-    headerLength = checkRange(
-      u32be(h, 100),
+    incompatible = hv.u64be(72);
+    compatible = hv.u64be(80);
+    refcountOrder = inRange(hv.u32be(96), 0, 6, 'qcow2/bad-refcount-order', 'refcount_order');
+    headerLength = inRange(
+      hv.u32be(100),
       104,
       Math.min(clusterSize, h.length),
       'qcow2/bad-header-length',
@@ -150,7 +157,7 @@ export async function parseQcow2Header(file: ByteSource): Promise<Qcow2Header> {
       );
     }
     if (headerLength > 104) {
-      const type = u8(h, 104);
+      const type = hv.u8(104);
       if (type === 1) compression = 'zstd';
       else if (type !== 0) {
         throw new UnsupportedError(
@@ -177,6 +184,7 @@ export async function parseQcow2Header(file: ByteSource): Promise<Qcow2Header> {
 
   // Header extensions live in the first cluster.
   const first = await file.read(0, Math.min(file.size, clusterSize));
+  const fv = new ByteView(first, 'qcow2 header cluster');
   let backingFormat: string | undefined;
   let dataFile: string | undefined;
   let hasBitmaps = false;
@@ -185,16 +193,16 @@ export async function parseQcow2Header(file: ByteSource): Promise<Qcow2Header> {
     if (i >= MAX_HEADER_EXTENSIONS)
       throw bad('qcow2/too-many-extensions', `more than ${MAX_HEADER_EXTENSIONS} header extensions`);
     if (pos + 8 > first.length) break;
-    const type = u32be(first, pos);
-    const len = u32be(first, pos + 4);
+    const type = fv.u32be(pos);
+    const len = fv.u32be(pos + 4);
     if (type === 0) break;
     if (pos + 8 + len > first.length)
       throw bad('qcow2/bad-extension', `header extension 0x${type.toString(16)} overruns the first cluster`, {
         offset: pos,
       });
-    const data = first.subarray(pos + 8, pos + 8 + len);
-    if (type === EXT_BACKING_FORMAT) backingFormat = ascii(data, 0, len);
-    else if (type === EXT_DATA_FILE) dataFile = ascii(data, 0, len);
+    const data = fv.sub(pos + 8, len, 'qcow2 header extension');
+    if (type === EXT_BACKING_FORMAT) backingFormat = data.latin1(0, len);
+    else if (type === EXT_DATA_FILE) dataFile = data.latin1(0, len);
     else if (type === EXT_BITMAPS) hasBitmaps = true;
     else if (type === EXT_CRYPTO || type === EXT_FEATURE_NAMES) {
       // Feature names only label bits we already decode; the crypto header is moot (crypt_method is 0).
@@ -210,26 +218,32 @@ export async function parseQcow2Header(file: ByteSource): Promise<Qcow2Header> {
   }
 
   let backingFile: string | undefined;
-  const backingOffset = safe(u64be(h, 8), 'qcow2/bad-backing-name', 'backing_file_offset');
-  const backingSize = u32be(h, 16);
+  const backingOffset = inRange(
+    hv.u64be(8),
+    0,
+    Number.MAX_SAFE_INTEGER,
+    'qcow2/bad-backing-name',
+    'backing_file_offset',
+  );
+  const backingSize = hv.u32be(16);
   if (backingOffset !== 0 && backingSize !== 0) {
-    checkRange(backingSize, 1, MAX_BACKING_NAME, 'qcow2/bad-backing-name', 'backing_file_size');
+    inRange(backingSize, 1, MAX_BACKING_NAME, 'qcow2/bad-backing-name', 'backing_file_size');
     if (backingOffset + backingSize > first.length) {
       throw bad('qcow2/bad-backing-name', 'backing file name lies outside the first cluster', {
         offset: backingOffset,
       });
     }
-    backingFile = new TextDecoder().decode(first.subarray(backingOffset, backingOffset + backingSize));
+    backingFile = fv.utf8(backingOffset, backingSize, { field: 'backing file name' });
   }
 
-  const snapshotCount = checkRange(
-    u32be(h, 60),
+  const snapshotCount = inRange(hv.u32be(60), 0, MAX_SNAPSHOTS, 'qcow2/bad-snapshot-count', 'nb_snapshots');
+  const snapshotsOffset = inRange(
+    hv.u64be(64),
     0,
-    MAX_SNAPSHOTS,
-    'qcow2/bad-snapshot-count',
-    'nb_snapshots',
+    Number.MAX_SAFE_INTEGER,
+    'qcow2/bad-snapshot-offset',
+    'snapshots_offset',
   );
-  const snapshotsOffset = safe(u64be(h, 64), 'qcow2/bad-snapshot-offset', 'snapshots_offset');
 
   return {
     version,
@@ -249,8 +263,14 @@ export async function parseQcow2Header(file: ByteSource): Promise<Qcow2Header> {
     hasBitmaps,
     snapshotCount,
     snapshotsOffset,
-    refcountTableOffset: safe(u64be(h, 48), 'qcow2/bad-refcount-table', 'refcount_table_offset'),
-    refcountTableBytes: u32be(h, 56) * clusterSize,
+    refcountTableOffset: inRange(
+      hv.u64be(48),
+      0,
+      Number.MAX_SAFE_INTEGER,
+      'qcow2/bad-refcount-table',
+      'refcount_table_offset',
+    ),
+    refcountTableBytes: hv.u32be(56) * clusterSize,
   };
 }
 
@@ -270,21 +290,28 @@ export async function readSnapshots(file: ByteSource, hdr: Qcow2Header): Promise
       throw bad('qcow2/bad-snapshot-table', `snapshot ${i} header is past the end of the file`, {
         offset: pos,
       });
-    const e = await file.read(pos, 40);
-    const idLen = u16be(e, 12);
-    const nameLen = u16be(e, 14);
-    const extraLen = checkRange(u32be(e, 36), 0, 1024, 'qcow2/bad-snapshot-table', 'extra_data_size');
+    const ev = new ByteView(await file.read(pos, 40), 'qcow2 snapshot entry', pos);
+    const idLen = ev.u16be(12);
+    const nameLen = ev.u16be(14);
+    const extraLen = inRange(ev.u32be(36), 0, 1024, 'qcow2/bad-snapshot-table', 'extra_data_size');
     const total = 40 + extraLen + idLen + nameLen;
     if (pos + total > file.size)
       throw bad('qcow2/bad-snapshot-table', `snapshot ${i} is past the end of the file`, { offset: pos });
     const body = await file.read(pos, total);
-    const dec = new TextDecoder();
+    const bv = new ByteView(body, 'qcow2 snapshot entry', pos);
     const snap: Qcow2Snapshot = {
-      id: dec.decode(body.subarray(40 + extraLen, 40 + extraLen + idLen)),
-      name: dec.decode(body.subarray(40 + extraLen + idLen, total)),
-      date: new Date(u32be(e, 16) * 1000).toISOString(),
+      id: bv.utf8(40 + extraLen, idLen, { field: 'id' }),
+      name: bv.utf8(40 + extraLen + idLen, nameLen, { field: 'name' }),
+      date: new Date(ev.u32be(16) * 1000).toISOString(),
     };
-    if (extraLen >= 16) snap.virtualSize = safe(u64be(body, 48), 'qcow2/bad-snapshot-table', 'disk_size');
+    if (extraLen >= 16)
+      snap.virtualSize = inRange(
+        bv.u64be(48),
+        0,
+        Number.MAX_SAFE_INTEGER,
+        'qcow2/bad-snapshot-table',
+        'disk_size',
+      );
     out.push(snap);
     pos += Math.ceil(total / 8) * 8;
   }

@@ -1,7 +1,7 @@
 import { FormatError } from '@imagecheck/access';
+import { ByteView, Lru } from '@imagecheck/binary';
 import type { ByteSource } from '../../block/index.js';
-import { ChunkedSource, DecodedCache, readMapped, readParent, u32be, u64be } from '../bytes.js';
-import { decompress } from '../compress.js';
+import { ChunkedSource, decompressUnit, readMapped, readParent } from '../chunked.js';
 import type { ContainerDriver, ContainerFormat, HostFile, OpenContext, OpenedLayer } from '../types.js';
 import { parseQcow2Header, QCOW2_MAGIC, type Qcow2Header, readSnapshots } from './header.js';
 
@@ -21,7 +21,10 @@ export { MAX_L1_ENTRIES, MAX_VIRTUAL_SIZE, type Qcow2Header } from './header.js'
 
 const OFFSET_MASK = 0x00ff_ffff_ffff_fe00n;
 const COMPRESSED = 1n << 62n;
-/** Decompressed clusters kept (see DecodedCache). */
+/**
+ * Decompressed clusters kept: decompression is the one costly decode here, and sequential small
+ * reads hit the same cluster many times, so a handful is enough.
+ */
 const COMPRESSED_CACHE = 16;
 
 const QEMU_FORMATS: Record<string, ContainerFormat> = {
@@ -37,7 +40,7 @@ class Qcow2Source extends ChunkedSource {
   private readonly entrySize: number;
   private readonly l2Entries: number;
   private readonly subSize: number;
-  private readonly compressed = new DecodedCache(COMPRESSED_CACHE);
+  private readonly compressed = new Lru<number, Uint8Array>(COMPRESSED_CACHE);
 
   constructor(
     private readonly file: ByteSource,
@@ -103,7 +106,8 @@ class Qcow2Source extends ChunkedSource {
     const l2Index = index % this.l2Entries;
     const clusterStart = index * this.h.clusterSize;
     if (l1Index >= this.h.l1Size) return this.fromBacking(clusterStart + within, length, out, at);
-    const l1 = u64be(await this.file.read(this.h.l1Offset + l1Index * 8, 8), 0);
+    const l1At = this.h.l1Offset + l1Index * 8;
+    const l1 = new ByteView(await this.file.read(l1At, 8), 'qcow2 L1 entry', l1At).u64be(0);
     const l2Offset = Number(l1 & OFFSET_MASK);
     if (l2Offset === 0) return this.fromBacking(clusterStart + within, length, out, at);
     this.checkHostCluster(l2Offset, `L2 table ${l1Index}`, 'qcow2/bad-l2-offset');
@@ -115,7 +119,8 @@ class Qcow2Source extends ChunkedSource {
       'qcow2/bad-l2-offset',
       `L2 table ${l1Index}`,
     );
-    const entry = u64be(entryBytes, 0);
+    const ev = new ByteView(entryBytes, 'qcow2 L2 entry', l2Offset + l2Index * this.entrySize);
+    const entry = ev.u64be(0);
 
     if ((entry & COMPRESSED) !== 0n) {
       const cluster = await this.decompressCluster(entry, index);
@@ -134,7 +139,7 @@ class Qcow2Source extends ChunkedSource {
       return;
     }
     // Extended L2: walk the subclusters the request touches.
-    const bitmap = u64be(entryBytes, 8);
+    const bitmap = ev.u64be(8);
     const alloc = Number(bitmap & 0xffff_ffffn);
     const zero = Number(bitmap >> 32n);
     if ((alloc & zero) !== 0) {
@@ -195,7 +200,7 @@ class Qcow2Source extends ChunkedSource {
     const stored = sectors * 512 - (offset % 512);
     const input = await this.file.read(offset, stored, { allowShort: true });
     const codec = this.h.compression === 'zstd' ? 'zstd' : 'deflate-raw';
-    const cluster = decompress(
+    const cluster = decompressUnit(
       codec,
       input,
       this.h.clusterSize,
@@ -217,7 +222,7 @@ export const qcow2Driver: ContainerDriver = {
   async probe(file) {
     if (file.size < 8) return undefined;
     const head = await file.read(0, 8);
-    if (u32be(head, 0) !== QCOW2_MAGIC) return undefined;
+    if (new ByteView(head, 'qcow2 header').u32be(0) !== QCOW2_MAGIC) return undefined;
     return { format: 'qcow2' };
   },
 

@@ -1,6 +1,7 @@
 import { FormatError, UnsupportedError } from '@imagecheck/access';
+import { ByteView, inRange } from '@imagecheck/binary';
 import type { ByteSource } from '../../block/index.js';
-import { ascii, ChunkedSource, checkRange, guid, readMapped, safe, u32le, u64le } from '../bytes.js';
+import { ChunkedSource, readMapped } from '../chunked.js';
 import type { ContainerDriver, HostFile, OpenedLayer } from '../types.js';
 
 /*
@@ -49,7 +50,8 @@ class VdiSource extends ChunkedSource {
     at: number,
   ): Promise<void> {
     if (index >= this.blocks) return;
-    const entry = u32le(await this.file.read(this.mapOffset + index * 4, 4), 0);
+    const mapAt = this.mapOffset + index * 4;
+    const entry = new ByteView(await this.file.read(mapAt, 4), 'VDI block map entry', mapAt).u32le(0);
     if (entry === FREE || entry === ZERO) return;
     if (entry >= this.blocks) {
       throw bad(
@@ -70,9 +72,9 @@ export const vdiDriver: ContainerDriver = {
   format: 'vdi',
   async probe(file) {
     if (file.size < 0x48) return undefined;
-    const h = await file.read(0, 0x48);
-    if (u32le(h, 0x40) !== SIGNATURE) return undefined;
-    const version = u32le(h, 0x44);
+    const v = new ByteView(await file.read(0, 0x48), 'VDI pre-header');
+    if (v.u32le(0x40) !== SIGNATURE) return undefined;
+    const version = v.u32le(0x44);
     if (version !== 0x00010001) {
       throw new UnsupportedError(
         'vdi/version',
@@ -88,29 +90,29 @@ export const vdiDriver: ContainerDriver = {
   async open(file: HostFile): Promise<OpenedLayer> {
     if (file.source.size < 0x200)
       throw bad('vdi/truncated', `file of ${file.source.size} bytes is shorter than a VDI header`);
-    const h = await file.source.read(0, 0x200);
-    const type = u32le(h, 0x4c);
+    const v = new ByteView(await file.source.read(0, 0x200), 'VDI header');
+    const type = v.u32le(0x4c);
     if (type !== 1 && type !== 2) {
       const what = type === 3 ? 'undo' : type === 4 ? 'differencing' : `type ${type}`;
       throw new UnsupportedError('vdi/image-type', `VDI ${what} images are not supported`, {
         data: { format: 'vdi', type },
       });
     }
-    const mapOffset = u32le(h, 0x154);
-    const dataOffset = u32le(h, 0x158);
-    const sectorSize = u32le(h, 0x168);
+    const mapOffset = v.u32le(0x154);
+    const dataOffset = v.u32le(0x158);
+    const sectorSize = v.u32le(0x168);
     if (sectorSize !== 512)
       throw new UnsupportedError('vdi/sector-size', `VDI sector size ${sectorSize} is not supported`, {
         data: { sectorSize },
       });
-    const size = checkRange(
-      safe(u64le(h, 0x170), 'vdi/bad-size', 'disk size'),
+    const size = inRange(
+      inRange(v.u64le(0x170), 0, Number.MAX_SAFE_INTEGER, 'vdi/bad-size', 'disk size'),
       0,
       MAX_VDI_SIZE,
       'vdi/bad-size',
       'disk size',
     );
-    const blockSize = u32le(h, 0x178);
+    const blockSize = v.u32le(0x178);
     if (blockSize < 512 || blockSize > MAX_VDI_BLOCK || (blockSize & (blockSize - 1)) !== 0) {
       throw bad(
         'vdi/bad-block-size',
@@ -118,14 +120,14 @@ export const vdiDriver: ContainerDriver = {
         { blockSize },
       );
     }
-    if (u32le(h, 0x17c) !== 0) {
+    if (v.u32le(0x17c) !== 0) {
       throw new UnsupportedError(
         'vdi/block-extra',
         'VDI images with per-block extra data are not supported',
-        { data: { blockExtra: u32le(h, 0x17c) } },
+        { data: { blockExtra: v.u32le(0x17c) } },
       );
     }
-    const blocks = checkRange(u32le(h, 0x180), 0, MAX_VDI_BLOCKS, 'vdi/bad-block-count', 'blocks in image');
+    const blocks = inRange(v.u32le(0x180), 0, MAX_VDI_BLOCKS, 'vdi/bad-block-count', 'blocks in image');
     if (blocks * blockSize < size) {
       throw bad(
         'vdi/bad-block-count',
@@ -150,13 +152,13 @@ export const vdiDriver: ContainerDriver = {
       source: new VdiSource(size, file.source, blockSize, mapOffset, blocks, dataOffset),
       details: {
         subformat: type === 1 ? 'dynamic' : 'static',
-        description: ascii(h, 0x54, 256).replace(/\0.*$/s, ''),
+        description: v.latin1(0x54, 256).replace(/\0.*$/s, ''),
         virtualSize: size,
         blockSize,
         blocks,
-        blocksAllocated: u32le(h, 0x184),
-        uuid: guid(h, 0x188),
-        creator: ascii(h, 0, 64).replace(/\0.*$/s, '').trim(),
+        blocksAllocated: v.u32le(0x184),
+        uuid: v.guid(0x188),
+        creator: v.latin1(0, 64).replace(/\0.*$/s, '').trim(),
       },
     };
   },

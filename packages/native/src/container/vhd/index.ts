@@ -1,20 +1,7 @@
 import { FormatError, UnsupportedError } from '@imagecheck/access';
+import { ByteView, inRange, utf16le } from '@imagecheck/binary';
 import type { ByteSource } from '../../block/index.js';
-import {
-  ascii,
-  ChunkedSource,
-  checkRange,
-  readMapped,
-  readParent,
-  safe,
-  u8,
-  u16be,
-  u32be,
-  u64be,
-  utf16be,
-  utf16le,
-  uuidBE,
-} from '../bytes.js';
+import { ChunkedSource, readMapped, readParent } from '../chunked.js';
 import type { ContainerDriver, HostFile, OpenContext, OpenedLayer } from '../types.js';
 
 /*
@@ -51,12 +38,14 @@ function bad(code: string, message: string, data: Record<string, unknown> = {}):
 async function findFooter(file: ByteSource): Promise<{ footer: Uint8Array; at: number } | undefined> {
   if (file.size >= FOOTER) {
     const tail = await file.read(file.size - FOOTER, FOOTER);
-    if (ascii(tail, 0, 8) === 'conectix') return { footer: tail, at: file.size - FOOTER };
+    if (new ByteView(tail, 'VHD footer', file.size - FOOTER).latin1(0, 8) === 'conectix')
+      return { footer: tail, at: file.size - FOOTER };
   }
   // A dynamic disk whose trailing footer was lost still has its copy at 0 (the spec's reason for it).
   if (file.size >= FOOTER) {
     const head = await file.read(0, FOOTER);
-    if (ascii(head, 0, 8) === 'conectix' && u32be(head, 60) !== 2) return { footer: head, at: 0 };
+    const hv = new ByteView(head, 'VHD footer copy');
+    if (hv.latin1(0, 8) === 'conectix' && hv.u32be(60) !== 2) return { footer: head, at: 0 };
   }
   return undefined;
 }
@@ -87,7 +76,13 @@ class VhdSource extends ChunkedSource {
     at: number,
   ): Promise<void> {
     const sector =
-      index < this.entries ? u32be(await this.file.read(this.batOffset + index * 4, 4), 0) : UNALLOCATED;
+      index < this.entries
+        ? new ByteView(
+            await this.file.read(this.batOffset + index * 4, 4),
+            'VHD BAT entry',
+            this.batOffset + index * 4,
+          ).u32be(0)
+        : UNALLOCATED;
     const virtual = index * this.blockSize + within;
     if (sector === UNALLOCATED) {
       if (this.parent !== undefined) await readParent(this.parent, virtual, length, out, at);
@@ -158,7 +153,7 @@ class FixedSource extends ChunkedSource {
 }
 
 function parentLocatorName(code: string, data: Uint8Array): string | undefined {
-  if (code === 'W2ru' || code === 'W2ku') return utf16le(data, 0, data.length);
+  if (code === 'W2ru' || code === 'W2ku') return utf16le(data, true);
   if (code === 'MacX')
     return decodeURIComponent(
       new TextDecoder()
@@ -179,16 +174,17 @@ export const vhdDriver: ContainerDriver = {
     const found = await findFooter(file.source);
     if (found === undefined) throw bad('vhd/bad-footer', 'no VHD footer');
     const f = found.footer;
-    const diskType = u32be(f, 60);
-    const creator = ascii(f, 28, 4);
-    const currentSize = checkRange(
-      safe(u64be(f, 48), 'vhd/bad-size', 'current size'),
+    const fv = new ByteView(f, 'VHD footer', found.at);
+    const diskType = fv.u32be(60);
+    const creator = fv.latin1(28, 4);
+    const currentSize = inRange(
+      inRange(fv.u64be(48), 0, Number.MAX_SAFE_INTEGER, 'vhd/bad-size', 'current size'),
       0,
       MAX_VHD_SIZE,
       'vhd/bad-size',
       'current size',
     );
-    const chsSectors = u16be(f, 56) * u8(f, 58) * u8(f, 59);
+    const chsSectors = fv.u16be(56) * fv.u8(58) * fv.u8(59);
     // qemu's rule (block/vpc.c): geometry unless the creator sizes by current size or CHS is maxed.
     const useCurrent = CURRENT_SIZE_CREATORS.has(creator) || chsSectors === MAX_GEOMETRY_SECTORS;
     const virtualSize = useCurrent ? currentSize : chsSectors * 512;
@@ -206,7 +202,7 @@ export const vhdDriver: ContainerDriver = {
       geometrySize: chsSectors * 512,
       sizeFrom: useCurrent ? 'current size' : 'CHS geometry',
       creator,
-      uniqueId: uuidBE(f, 68),
+      uniqueId: fv.uuid(68),
       footerAt: found.at,
     };
     if (diskType === 2) {
@@ -218,7 +214,13 @@ export const vhdDriver: ContainerDriver = {
         data: { diskType },
       });
     }
-    const headerOffset = safe(u64be(f, 16), 'vhd/bad-header-offset', 'data offset');
+    const headerOffset = inRange(
+      fv.u64be(16),
+      0,
+      Number.MAX_SAFE_INTEGER,
+      'vhd/bad-header-offset',
+      'data offset',
+    );
     const dh = await readMapped(
       file.source,
       headerOffset,
@@ -226,11 +228,12 @@ export const vhdDriver: ContainerDriver = {
       'vhd/bad-header-offset',
       'dynamic disk header',
     );
-    if (ascii(dh, 0, 8) !== 'cxsparse')
+    const dv = new ByteView(dh, 'VHD dynamic disk header', headerOffset);
+    if (dv.latin1(0, 8) !== 'cxsparse')
       throw bad('vhd/bad-dynamic-header', `no 'cxsparse' at ${headerOffset}`, { offset: headerOffset });
-    const batOffset = safe(u64be(dh, 16), 'vhd/bad-bat', 'table offset');
-    const entries = u32be(dh, 28);
-    const blockSize = u32be(dh, 32);
+    const batOffset = inRange(dv.u64be(16), 0, Number.MAX_SAFE_INTEGER, 'vhd/bad-bat', 'table offset');
+    const entries = dv.u32be(28);
+    const blockSize = dv.u32be(32);
     if (blockSize < 512 || blockSize > MAX_VHD_BLOCK || blockSize % 512 !== 0) {
       throw bad(
         'vhd/bad-block-size',
@@ -239,7 +242,7 @@ export const vhdDriver: ContainerDriver = {
       );
     }
     const needed = Math.ceil(virtualSize / blockSize);
-    checkRange(entries, 0, 2 ** 32 - 1, 'vhd/bad-bat', 'max table entries');
+    inRange(entries, 0, 2 ** 32 - 1, 'vhd/bad-bat', 'max table entries');
     // Entries beyond the disk are never read; the BAT itself is read lazily through the block cache.
     const used = Math.min(entries, needed);
     if (batOffset + used * 4 > file.source.size) {
@@ -261,15 +264,21 @@ export const vhdDriver: ContainerDriver = {
 
     let parent: ByteSource | undefined;
     if (diskType === 4) {
-      const parentName = utf16be(dh, 64, 512);
+      const parentName = dv.utf16be(64, 512, { nulTerminated: true });
       const locators: { code: string; name: string }[] = [];
       for (let i = 0; i < 8; i++) {
         const o = 576 + i * 24;
-        const code = ascii(dh, o, 4);
-        const len = u32be(dh, o + 8);
-        if (u32be(dh, o) === 0 || len === 0) continue;
-        checkRange(len, 1, 64 * 1024, 'vhd/bad-parent-locator', 'parent locator length');
-        const at = safe(u64be(dh, o + 16), 'vhd/bad-parent-locator', 'parent locator offset');
+        const code = dv.latin1(o, 4);
+        const len = dv.u32be(o + 8);
+        if (dv.u32be(o) === 0 || len === 0) continue;
+        inRange(len, 1, 64 * 1024, 'vhd/bad-parent-locator', 'parent locator length');
+        const at = inRange(
+          dv.u64be(o + 16),
+          0,
+          Number.MAX_SAFE_INTEGER,
+          'vhd/bad-parent-locator',
+          'parent locator offset',
+        );
         const bytes = await readMapped(
           file.source,
           at,
@@ -282,7 +291,7 @@ export const vhdDriver: ContainerDriver = {
       }
       details.parentName = parentName;
       details.parentLocators = locators;
-      details.parentUniqueId = uuidBE(dh, 40);
+      details.parentUniqueId = dv.uuid(40);
       // Prefer the relative locator (it survives copying the pair elsewhere), then absolute ones.
       const order = ['W2ru', 'W2ku', 'MacX'];
       locators.sort((a, b) => order.indexOf(a.code) - order.indexOf(b.code));

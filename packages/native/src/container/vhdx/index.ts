@@ -1,19 +1,8 @@
 import { FormatError, UnsupportedError } from '@imagecheck/access';
+import { ByteView, inRange } from '@imagecheck/binary';
 import type { ByteSource } from '../../block/index.js';
 import { crc32c } from '../../checksum/crc32c.js';
-import {
-  ascii,
-  ChunkedSource,
-  checkRange,
-  guid,
-  readMapped,
-  readParent,
-  safe,
-  u16le,
-  u32le,
-  u64le,
-  utf16le,
-} from '../bytes.js';
+import { ChunkedSource, readMapped, readParent } from '../chunked.js';
 import type { ContainerDriver, HostFile, OpenContext, OpenedLayer } from '../types.js';
 import { ReplayedSource, replayLog } from './log.js';
 
@@ -74,19 +63,20 @@ interface VhdxHeader {
 async function readHeader(file: ByteSource, at: number): Promise<VhdxHeader | undefined> {
   if (at + 4096 > file.size) return undefined;
   const h = await file.read(at, 4096);
-  if (ascii(h, 0, 4) !== 'head' || crc32c(h, 4) !== u32le(h, 4)) return undefined;
-  if (u16le(h, 66) !== 1) {
-    throw new UnsupportedError('vhdx/version', `VHDX header version ${u16le(h, 66)} is not supported`, {
-      data: { version: u16le(h, 66) },
+  const hv = new ByteView(h, 'VHDX header', at);
+  if (hv.latin1(0, 4) !== 'head' || crc32c(h, 4) !== hv.u32le(4)) return undefined;
+  if (hv.u16le(66) !== 1) {
+    throw new UnsupportedError('vhdx/version', `VHDX header version ${hv.u16le(66)} is not supported`, {
+      data: { version: hv.u16le(66) },
     });
   }
   return {
-    seq: u64le(h, 8),
-    fileWriteGuid: guid(h, 16),
-    dataWriteGuid: guid(h, 32),
-    logGuid: guid(h, 48),
-    logLength: u32le(h, 68),
-    logOffset: safe(u64le(h, 72), 'vhdx/bad-header', 'log offset'),
+    seq: hv.u64le(8),
+    fileWriteGuid: hv.guid(16),
+    dataWriteGuid: hv.guid(32),
+    logGuid: hv.guid(48),
+    logLength: hv.u32le(68),
+    logOffset: inRange(hv.u64le(72), 0, Number.MAX_SAFE_INTEGER, 'vhdx/bad-header', 'log offset'),
   };
 }
 
@@ -94,15 +84,22 @@ async function readRegions(file: ByteSource): Promise<Map<string, { offset: numb
   for (const at of [192 * 1024, 256 * 1024]) {
     if (at + 65536 > file.size) continue;
     const t = await file.read(at, 65536);
-    if (ascii(t, 0, 4) !== 'regi' || crc32c(t, 4) !== u32le(t, 4)) continue;
-    const count = checkRange(u32le(t, 8), 0, MAX_VHDX_ENTRIES, 'vhdx/bad-region-table', 'region entry count');
+    const tv = new ByteView(t, 'VHDX region table', at);
+    if (tv.latin1(0, 4) !== 'regi' || crc32c(t, 4) !== tv.u32le(4)) continue;
+    const count = inRange(tv.u32le(8), 0, MAX_VHDX_ENTRIES, 'vhdx/bad-region-table', 'region entry count');
     const regions = new Map<string, { offset: number; length: number }>();
     for (let i = 0; i < count; i++) {
       const o = 16 + i * 32;
-      const id = guid(t, o);
-      const offset = safe(u64le(t, o + 16), 'vhdx/bad-region-table', 'region offset');
-      const length = u32le(t, o + 24);
-      const required = (u32le(t, o + 28) & 1) !== 0;
+      const id = tv.guid(o);
+      const offset = inRange(
+        tv.u64le(o + 16),
+        0,
+        Number.MAX_SAFE_INTEGER,
+        'vhdx/bad-region-table',
+        'region offset',
+      );
+      const length = tv.u32le(o + 24);
+      const required = (tv.u32le(o + 28) & 1) !== 0;
       if (id !== REGION_BAT && id !== REGION_METADATA) {
         if (required)
           throw new UnsupportedError('vhdx/unknown-region', `VHDX has an unknown required region ${id}`, {
@@ -137,21 +134,22 @@ interface Metadata {
 
 async function readMetadata(file: ByteSource, region: { offset: number; length: number }): Promise<Metadata> {
   const t = await file.read(region.offset, 65536);
-  if (ascii(t, 0, 8) !== 'metadata') throw bad('vhdx/bad-metadata', `no metadata table at ${region.offset}`);
-  const count = checkRange(u16le(t, 10), 0, MAX_VHDX_ENTRIES, 'vhdx/bad-metadata', 'metadata entry count');
+  const tv = new ByteView(t, 'VHDX metadata table', region.offset);
+  if (tv.latin1(0, 8) !== 'metadata') throw bad('vhdx/bad-metadata', `no metadata table at ${region.offset}`);
+  const count = inRange(tv.u16le(10), 0, MAX_VHDX_ENTRIES, 'vhdx/bad-metadata', 'metadata entry count');
   const items = new Map<string, Uint8Array>();
   for (let i = 0; i < count; i++) {
     const o = 32 + i * 32;
-    const id = guid(t, o);
-    const offset = u32le(t, o + 16);
-    const length = checkRange(
-      u32le(t, o + 20),
+    const id = tv.guid(o);
+    const offset = tv.u32le(o + 16);
+    const length = inRange(
+      tv.u32le(o + 20),
       0,
       MAX_METADATA_ITEM,
       'vhdx/bad-metadata',
       `metadata item ${id} length`,
     );
-    const required = (u32le(t, o + 24) & 4) !== 0;
+    const required = (tv.u32le(o + 24) & 4) !== 0;
     const known = [
       META_FILE_PARAMETERS,
       META_VIRTUAL_DISK_SIZE,
@@ -185,56 +183,59 @@ async function readMetadata(file: ByteSource, region: { offset: number; length: 
       throw bad('vhdx/missing-metadata', `required metadata item ${name} is missing`, { item: id });
     return b;
   };
-  const fp = need(META_FILE_PARAMETERS, 8, 'File Parameters');
-  const blockSize = u32le(fp, 0);
+  const fpv = new ByteView(need(META_FILE_PARAMETERS, 8, 'File Parameters'), 'VHDX File Parameters');
+  const blockSize = fpv.u32le(0);
   if (blockSize < MIB || blockSize > MAX_VHDX_BLOCK || (blockSize & (blockSize - 1)) !== 0) {
     throw bad('vhdx/bad-block-size', `block size ${blockSize} is not a power of two in [1 MiB, 256 MiB]`, {
       blockSize,
     });
   }
-  const virtualSize = checkRange(
-    safe(
-      u64le(need(META_VIRTUAL_DISK_SIZE, 8, 'Virtual Disk Size'), 0),
-      'vhdx/bad-size',
-      'virtual disk size',
-    ),
+  const virtualSize = inRange(
+    new ByteView(need(META_VIRTUAL_DISK_SIZE, 8, 'Virtual Disk Size'), 'VHDX Virtual Disk Size').u64le(0),
     0,
     MAX_VHDX_SIZE,
     'vhdx/bad-size',
     'virtual disk size',
   );
-  const logicalSector = u32le(need(META_LOGICAL_SECTOR, 4, 'Logical Sector Size'), 0);
-  const physicalSector = u32le(need(META_PHYSICAL_SECTOR, 4, 'Physical Sector Size'), 0);
+  const logicalSector = new ByteView(
+    need(META_LOGICAL_SECTOR, 4, 'Logical Sector Size'),
+    'VHDX Logical Sector Size',
+  ).u32le(0);
+  const physicalSector = new ByteView(
+    need(META_PHYSICAL_SECTOR, 4, 'Physical Sector Size'),
+    'VHDX Physical Sector Size',
+  ).u32le(0);
   if (logicalSector !== 512 && logicalSector !== 4096)
     throw bad('vhdx/bad-sector-size', `logical sector size ${logicalSector}`, { logicalSector });
   const meta: Metadata = {
     blockSize,
-    leaveBlocksAllocated: (u32le(fp, 4) & 1) !== 0,
-    hasParent: (u32le(fp, 4) & 2) !== 0,
+    leaveBlocksAllocated: (fpv.u32le(4) & 1) !== 0,
+    hasParent: (fpv.u32le(4) & 2) !== 0,
     virtualSize,
     logicalSector,
     physicalSector,
   };
   const p83 = items.get(META_PAGE83);
-  if (p83 !== undefined && p83.length >= 16) meta.diskId = guid(p83, 0);
+  if (p83 !== undefined && p83.length >= 16) meta.diskId = new ByteView(p83, 'VHDX Page 83 Data').guid(0);
   const pl = items.get(META_PARENT_LOCATOR);
   if (pl !== undefined && pl.length >= 20) {
+    const plv = new ByteView(pl, 'VHDX Parent Locator');
     // Parent locator: 0 locator type GUID, 18 key-value count u16; entries of 12 bytes at 20:
     // key offset u32, value offset u32, key length u16, value length u16 (UTF-16LE, item-relative).
-    const n = checkRange(u16le(pl, 18), 0, MAX_LOCATOR_KEYS, 'vhdx/bad-parent-locator', 'key-value count');
+    const n = inRange(plv.u16le(18), 0, MAX_LOCATOR_KEYS, 'vhdx/bad-parent-locator', 'key-value count');
     const entries: Record<string, string> = {};
     for (let i = 0; i < n; i++) {
       const o = 20 + i * 12;
       if (o + 12 > pl.length) throw bad('vhdx/bad-parent-locator', 'parent locator entries overrun the item');
-      const ko = u32le(pl, o);
-      const vo = u32le(pl, o + 4);
-      const kl = u16le(pl, o + 8);
-      const vl = u16le(pl, o + 10);
+      const ko = plv.u32le(o);
+      const vo = plv.u32le(o + 4);
+      const kl = plv.u16le(o + 8);
+      const vl = plv.u16le(o + 10);
       if (ko + kl > pl.length || vo + vl > pl.length)
         throw bad('vhdx/bad-parent-locator', 'parent locator key or value overruns the item');
-      entries[utf16le(pl, ko, kl)] = utf16le(pl, vo, vl);
+      entries[plv.utf16le(ko, kl, { nulTerminated: true })] = plv.utf16le(vo, vl, { nulTerminated: true });
     }
-    meta.parentLocator = { type: guid(pl, 0), entries };
+    meta.parentLocator = { type: plv.guid(0), entries };
   }
   return meta;
 }
@@ -252,7 +253,8 @@ class VhdxSource extends ChunkedSource {
   }
 
   private async entry(index: number): Promise<{ state: number; offset: number }> {
-    const e = u64le(await this.file.read(this.batOffset + index * 8, 8), 0);
+    const at = this.batOffset + index * 8;
+    const e = new ByteView(await this.file.read(at, 8), 'VHDX BAT entry', at).u64le(0);
     return { state: Number(e & 7n), offset: Number(e >> 20n) * MIB };
   }
 
@@ -348,14 +350,18 @@ export const vhdxDriver: ContainerDriver = {
   format: 'vhdx',
   async probe(file) {
     if (file.size < 8) return undefined;
-    return ascii(await file.read(0, 8), 0, 8) === 'vhdxfile' ? { format: 'vhdx' } : undefined;
+    return new ByteView(await file.read(0, 8), 'VHDX file identifier').latin1(0, 8) === 'vhdxfile'
+      ? { format: 'vhdx' }
+      : undefined;
   },
 
   async open(file: HostFile, ctx: OpenContext): Promise<OpenedLayer> {
     let src: ByteSource = file.source;
     if (src.size < MIB)
       throw bad('vhdx/truncated', `file of ${src.size} bytes is shorter than the VHDX header area`);
-    const creator = utf16le(await src.read(8, 512), 0, 512);
+    const creator = new ByteView(await src.read(8, 512), 'VHDX file identifier', 8).utf16le(0, 512, {
+      nulTerminated: true,
+    });
     const h1 = await readHeader(src, 64 * 1024);
     const h2 = await readHeader(src, 128 * 1024);
     const header = h1 === undefined ? h2 : h2 === undefined ? h1 : h2.seq > h1.seq ? h2 : h1;

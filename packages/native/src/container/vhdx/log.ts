@@ -1,7 +1,7 @@
 import { FormatError } from '@imagecheck/access';
+import { ByteView, inRange } from '@imagecheck/binary';
 import { type ByteSource, clampRead, SliceSource } from '../../block/index.js';
 import { crc32c } from '../../checksum/crc32c.js';
-import { ascii, guid, safe, u32le, u64le } from '../bytes.js';
 
 /*
  * VHDX log replay, in memory and read-only (MS-VHDX §2.3 "Log"). The log is a circular buffer of
@@ -63,21 +63,21 @@ async function readEntry(
   at: number,
   logGuid: string,
 ): Promise<Entry | undefined> {
-  const h = await file.read(logOffset + at, 64);
-  if (ascii(h, 0, 4) !== 'loge') return undefined;
-  const length = u32le(h, 8);
+  const hv = new ByteView(await file.read(logOffset + at, 64), 'VHDX log entry header', logOffset + at);
+  if (hv.latin1(0, 4) !== 'loge') return undefined;
+  const length = hv.u32le(8);
   if (length < 4096 || length % 4096 !== 0 || length > logLength) return undefined;
-  if (guid(h, 32) !== logGuid) return undefined;
+  if (hv.guid(32) !== logGuid) return undefined;
   const bytes = await readCircular(file, logOffset, logLength, at, length);
-  if (crc32c(bytes, 4) !== u32le(h, 4)) return undefined;
-  const count = u32le(h, 24);
+  if (crc32c(bytes, 4) !== hv.u32le(4)) return undefined;
+  const count = hv.u32le(24);
   if (64 + count * 32 > length) return undefined;
   return {
     offset: at,
     length,
-    tail: u32le(h, 12),
-    seq: u64le(h, 16),
-    lastFileOffset: safe(u64le(h, 56), 'vhdx/bad-log', 'last file offset'),
+    tail: hv.u32le(12),
+    seq: hv.u64le(16),
+    lastFileOffset: inRange(hv.u64le(56), 0, Number.MAX_SAFE_INTEGER, 'vhdx/bad-log', 'last file offset'),
     bytes,
   };
 }
@@ -126,27 +126,35 @@ export async function replayLog(
 
   const writes: Write[] = [];
   for (const e of best) {
-    const count = u32le(e.bytes, 24);
+    const ev = new ByteView(e.bytes, 'VHDX log entry', logOffset + e.offset);
+    const count = ev.u32le(24);
     let dataSector = Math.ceil((64 + count * 32) / 4096) * 4096;
     for (let i = 0; i < count; i++) {
-      const d = e.bytes.subarray(64 + i * 32, 96 + i * 32);
-      const kind = ascii(d, 0, 4);
-      const fileOffset = safe(u64le(d, 16), 'vhdx/bad-log', 'descriptor file offset');
+      const dv = ev.sub(64 + i * 32, 32, 'VHDX log descriptor');
+      const kind = dv.latin1(0, 4);
+      const fileOffset = inRange(
+        dv.u64le(16),
+        0,
+        Number.MAX_SAFE_INTEGER,
+        'vhdx/bad-log',
+        'descriptor file offset',
+      );
       if (fileOffset % 4096 !== 0)
         throw bad('vhdx/bad-log', `log descriptor writes at unaligned offset ${fileOffset}`);
       if (kind === 'zero') {
-        const length = safe(u64le(d, 8), 'vhdx/bad-log', 'zero length');
+        const length = inRange(dv.u64le(8), 0, Number.MAX_SAFE_INTEGER, 'vhdx/bad-log', 'zero length');
         if (length % 4096 !== 0)
           throw bad('vhdx/bad-log', `zero descriptor length ${length} is not 4 KiB aligned`);
         writes.push({ offset: fileOffset, length, data: undefined });
       } else if (kind === 'desc') {
         if (dataSector + 4096 > e.length) throw bad('vhdx/bad-log', 'data descriptor has no data sector');
-        const s = e.bytes.subarray(dataSector, dataSector + 4096);
-        const seq = u64le(d, 24);
+        const sv = ev.sub(dataSector, 4096, 'VHDX log data sector');
+        const s = sv.bytes;
+        const seq = dv.u64le(24);
         if (
-          ascii(s, 0, 4) !== 'data' ||
-          BigInt(u32le(s, 4)) !== seq >> 32n ||
-          BigInt(u32le(s, 4092)) !== (seq & 0xffffffffn)
+          sv.latin1(0, 4) !== 'data' ||
+          BigInt(sv.u32le(4)) !== seq >> 32n ||
+          BigInt(sv.u32le(4092)) !== (seq & 0xffffffffn)
         ) {
           throw bad(
             'vhdx/bad-log',
@@ -154,9 +162,9 @@ export async function replayLog(
           );
         }
         const page = new Uint8Array(4096);
-        page.set(d.subarray(8, 16), 0); // leading bytes
+        page.set(dv.bytesAt(8, 8), 0); // leading bytes
         page.set(s.subarray(8, 4092), 8);
-        page.set(d.subarray(4, 8), 4092); // trailing bytes
+        page.set(dv.bytesAt(4, 4), 4092); // trailing bytes
         writes.push({ offset: fileOffset, length: 4096, data: page });
         dataSector += 4096;
       } else {

@@ -1,6 +1,7 @@
 import { FormatError, UnsupportedError } from '@imagecheck/access';
+import { ByteView, inRange } from '@imagecheck/binary';
 import { type ByteSource, clampRead, SliceSource } from '../../block/index.js';
-import { checkRange, readParent, u32le } from '../bytes.js';
+import { readParent } from '../chunked.js';
 import type { ContainerDriver, HostFile, OpenContext, OpenedLayer } from '../types.js';
 import {
   looksLikeDescriptor,
@@ -95,14 +96,15 @@ export const vmdkDriver: ContainerDriver = {
   async probe(file) {
     if (file.size < 4) return undefined;
     const head = await file.read(0, Math.min(file.size, 512));
-    const magic = u32le(head, 0);
+    const hv = new ByteView(head, 'VMDK header');
+    const magic = hv.u32le(0);
     if (magic === SPARSE_MAGIC) return { format: 'vmdk' };
     if (magic === COWD_MAGIC) {
       throw new UnsupportedError('vmdk/cowd', 'VMware COWD (vmfsSparse) extents are not supported', {
         data: { format: 'vmdk' },
       });
     }
-    if (magic === SESPARSE_MAGIC && head.length >= 8 && u32le(head, 4) === 0) {
+    if (magic === SESPARSE_MAGIC && head.length >= 8 && hv.u32le(4) === 0) {
       throw new UnsupportedError(
         'vmdk/sesparse',
         'VMware seSparse extents (ESXi snapshots) are not supported',
@@ -114,7 +116,7 @@ export const vmdkDriver: ContainerDriver = {
 
   async open(file: HostFile, ctx: OpenContext): Promise<OpenedLayer> {
     const head = await file.source.read(0, Math.min(file.source.size, 512));
-    if (u32le(head, 0) === SPARSE_MAGIC) {
+    if (head.length >= 4 && new ByteView(head, 'VMDK header').u32le(0) === SPARSE_MAGIC) {
       // monolithicSparse / streamOptimized: one sparse extent, its descriptor embedded.
       const h = await readSparseHeader(file.source);
       const desc = await embeddedDescriptor(file.source, h.descriptorOffset, h.descriptorSectors);
@@ -155,7 +157,7 @@ export const vmdkDriver: ContainerDriver = {
     let sparseInfo: { grainSize: number; compressed: boolean } | undefined;
     for (const e of desc.extents) {
       const size = e.sectors * 512;
-      checkRange(start + size, 0, MAX_VMDK_SIZE, 'vmdk/bad-capacity', 'sum of extent sizes');
+      inRange(start + size, 0, MAX_VMDK_SIZE, 'vmdk/bad-capacity', 'sum of extent sizes');
       if (e.access === 'NOACCESS')
         throw new UnsupportedError('vmdk/noaccess-extent', 'NOACCESS extents are not supported', {
           data: { extent: e },
@@ -186,7 +188,8 @@ export const vmdkDriver: ContainerDriver = {
         // Unallocated is meaningless in a flat extent, so the parent never shows through it.
         parts.push({ start, size, source: window });
       } else if (e.type === 'SPARSE' || e.type === 'VMFSSPARSE') {
-        const magic = ext.source.size >= 4 ? u32le(await ext.source.read(0, 4), 0) : 0;
+        const magic =
+          ext.source.size >= 4 ? new ByteView(await ext.source.read(0, 4), 'VMDK extent header').u32le(0) : 0;
         if (magic !== SPARSE_MAGIC) {
           throw new UnsupportedError(
             'vmdk/extent-kind',

@@ -1,17 +1,7 @@
 import { FormatError, UnsupportedError } from '@imagecheck/access';
+import { ByteView, inRange, Lru } from '@imagecheck/binary';
 import type { ByteSource } from '../../block/index.js';
-import {
-  ChunkedSource,
-  checkRange,
-  DecodedCache,
-  readMapped,
-  readParent,
-  safe,
-  u16le,
-  u32le,
-  u64le,
-} from '../bytes.js';
-import { decompress } from '../compress.js';
+import { ChunkedSource, decompressUnit, readMapped, readParent } from '../chunked.js';
 
 /*
  * Hosted sparse extent header (VMware "Virtual Disk Format 5.0", §"Hosted Sparse Extent Header"),
@@ -40,6 +30,7 @@ const GD_AT_END = 0xffff_ffff_ffff_ffffn;
 const FLAG_ZERO_GTE = 1 << 2;
 const FLAG_COMPRESSED = 1 << 16;
 const FLAG_MARKERS = 1 << 17;
+/** Decompressed grains kept: sequential small reads hit the same grain many times. */
 const GRAIN_CACHE = 16;
 
 export interface SparseHeader {
@@ -61,18 +52,19 @@ function bad(code: string, message: string, data: Record<string, unknown> = {}):
   return new FormatError(code, message, { data: { format: 'vmdk', ...data } });
 }
 
-function decodeHeader(h: Uint8Array): Omit<SparseHeader, 'streamOptimized'> & { gdRaw: bigint } {
-  const version = u32le(h, 4);
+function decodeHeader(h: Uint8Array, at: number): Omit<SparseHeader, 'streamOptimized'> & { gdRaw: bigint } {
+  const v = new ByteView(h, 'VMDK sparse extent header', at);
+  const version = v.u32le(4);
   if (version < 1 || version > 3) {
     throw new UnsupportedError('vmdk/version', `sparse extent version ${version} is not supported`, {
       data: { version },
     });
   }
-  const flags = u32le(h, 8);
-  const capacitySectors = safe(u64le(h, 12), 'vmdk/bad-capacity', 'capacity');
-  checkRange(capacitySectors * 512, 0, MAX_VMDK_SIZE, 'vmdk/bad-capacity', 'capacity × 512');
-  const grainSectors = checkRange(
-    safe(u64le(h, 20), 'vmdk/bad-grain-size', 'grainSize'),
+  const flags = v.u32le(8);
+  const capacitySectors = inRange(v.u64le(12), 0, Number.MAX_SAFE_INTEGER, 'vmdk/bad-capacity', 'capacity');
+  inRange(capacitySectors * 512, 0, MAX_VMDK_SIZE, 'vmdk/bad-capacity', 'capacity × 512');
+  const grainSectors = inRange(
+    inRange(v.u64le(20), 0, Number.MAX_SAFE_INTEGER, 'vmdk/bad-grain-size', 'grainSize'),
     1,
     MAX_GRAIN_SECTORS,
     'vmdk/bad-grain-size',
@@ -80,25 +72,38 @@ function decodeHeader(h: Uint8Array): Omit<SparseHeader, 'streamOptimized'> & { 
   );
   if ((grainSectors & (grainSectors - 1)) !== 0)
     throw bad('vmdk/bad-grain-size', `grain size ${grainSectors} is not a power of two`);
-  const gtesPerGt = checkRange(u32le(h, 44), 1, MAX_GTES_PER_GT, 'vmdk/bad-gt-size', 'numGTEsPerGT');
+  const gtesPerGt = inRange(v.u32le(44), 1, MAX_GTES_PER_GT, 'vmdk/bad-gt-size', 'numGTEsPerGT');
   const compressed = (flags & FLAG_COMPRESSED) !== 0;
-  if (compressed && u16le(h, 77) !== 1) {
-    throw new UnsupportedError('vmdk/compression', `compression algorithm ${u16le(h, 77)} is not supported`, {
-      data: { algorithm: u16le(h, 77) },
+  if (compressed && v.u16le(77) !== 1) {
+    throw new UnsupportedError('vmdk/compression', `compression algorithm ${v.u16le(77)} is not supported`, {
+      data: { algorithm: v.u16le(77) },
     });
   }
-  const gdRaw = u64le(h, 56);
+  const gdRaw = v.u64le(56);
   return {
     version,
     flags,
     capacitySectors,
     grainSectors,
-    descriptorOffset: safe(u64le(h, 28), 'vmdk/bad-descriptor', 'descriptorOffset'),
-    descriptorSectors: safe(u64le(h, 36), 'vmdk/bad-descriptor', 'descriptorSize'),
+    descriptorOffset: inRange(
+      v.u64le(28),
+      0,
+      Number.MAX_SAFE_INTEGER,
+      'vmdk/bad-descriptor',
+      'descriptorOffset',
+    ),
+    descriptorSectors: inRange(
+      v.u64le(36),
+      0,
+      Number.MAX_SAFE_INTEGER,
+      'vmdk/bad-descriptor',
+      'descriptorSize',
+    ),
     gtesPerGt,
     gdRaw,
-    gdOffset: gdRaw === GD_AT_END ? 0 : safe(gdRaw, 'vmdk/bad-gd-offset', 'gdOffset'),
-    overheadSectors: safe(u64le(h, 64), 'vmdk/bad-overhead', 'overHead'),
+    gdOffset:
+      gdRaw === GD_AT_END ? 0 : inRange(gdRaw, 0, Number.MAX_SAFE_INTEGER, 'vmdk/bad-gd-offset', 'gdOffset'),
+    overheadSectors: inRange(v.u64le(64), 0, Number.MAX_SAFE_INTEGER, 'vmdk/bad-overhead', 'overHead'),
     compressed,
     markers: (flags & FLAG_MARKERS) !== 0,
   };
@@ -107,17 +112,17 @@ function decodeHeader(h: Uint8Array): Omit<SparseHeader, 'streamOptimized'> & { 
 export async function readSparseHeader(file: ByteSource): Promise<SparseHeader> {
   if (file.size < 512)
     throw bad('vmdk/truncated', `file of ${file.size} bytes is shorter than a sparse extent header`);
-  const first = decodeHeader(await file.read(0, 512));
+  const first = decodeHeader(await file.read(0, 512), 0);
   if (first.gdRaw !== GD_AT_END) return { ...first, streamOptimized: first.compressed && first.markers };
   // Stream-optimized: the footer (a copy of the header with the real gdOffset) sits 1024 bytes before EOF.
   if (file.size < 512 * 4)
     throw bad('vmdk/truncated', 'stream-optimized extent is too short to hold its footer');
   const footerBytes = await file.read(file.size - 1024, 512);
-  if (u32le(footerBytes, 0) !== SPARSE_MAGIC)
+  if (new ByteView(footerBytes, 'VMDK footer', file.size - 1024).u32le(0) !== SPARSE_MAGIC)
     throw bad('vmdk/bad-footer', `no footer at ${file.size - 1024} (truncated stream-optimized extent?)`, {
       offset: file.size - 1024,
     });
-  const footer = decodeHeader(footerBytes);
+  const footer = decodeHeader(footerBytes, file.size - 1024);
   if (footer.gdRaw === GD_AT_END) throw bad('vmdk/bad-footer', 'footer does not locate the grain directory');
   return { ...footer, streamOptimized: true };
 }
@@ -126,7 +131,7 @@ export async function readSparseHeader(file: ByteSource): Promise<SparseHeader> 
 export class SparseExtentSource extends ChunkedSource {
   private readonly grainBytes: number;
   private readonly gdEntries: number;
-  private readonly grains = new DecodedCache(GRAIN_CACHE);
+  private readonly grains = new Lru<number, Uint8Array>(GRAIN_CACHE);
 
   constructor(
     private readonly file: ByteSource,
@@ -137,7 +142,7 @@ export class SparseExtentSource extends ChunkedSource {
     super(h.capacitySectors * 512, h.grainSectors * 512, 'vmdk');
     this.grainBytes = h.grainSectors * 512;
     this.gdEntries = Math.ceil(h.capacitySectors / (h.grainSectors * h.gtesPerGt));
-    checkRange(this.gdEntries, 0, MAX_GD_ENTRIES, 'vmdk/bad-gd-size', 'grain directory entries');
+    inRange(this.gdEntries, 0, MAX_GD_ENTRIES, 'vmdk/bad-gd-size', 'grain directory entries');
     if (h.gdOffset === 0 || h.gdOffset * 512 + this.gdEntries * 4 > file.size) {
       throw bad(
         'vmdk/bad-gd-offset',
@@ -159,7 +164,8 @@ export class SparseExtentSource extends ChunkedSource {
   ): Promise<void> {
     const gdIndex = Math.floor(index / this.h.gtesPerGt);
     const gtIndex = index % this.h.gtesPerGt;
-    const gtSector = u32le(await this.file.read(this.h.gdOffset * 512 + gdIndex * 4, 4), 0);
+    const gdAt = this.h.gdOffset * 512 + gdIndex * 4;
+    const gtSector = new ByteView(await this.file.read(gdAt, 4), 'VMDK grain directory entry', gdAt).u32le(0);
     if (gtSector === 0) return this.fromParent(index, within, length, out, at);
     if (gtSector < 1 || gtSector * 512 + this.h.gtesPerGt * 4 > this.file.size) {
       throw bad('vmdk/bad-gt-offset', `grain table ${gdIndex} at sector ${gtSector} is outside the file`, {
@@ -167,7 +173,8 @@ export class SparseExtentSource extends ChunkedSource {
         sector: gtSector,
       });
     }
-    const gte = u32le(await this.file.read(gtSector * 512 + gtIndex * 4, 4), 0);
+    const gtAt = gtSector * 512 + gtIndex * 4;
+    const gte = new ByteView(await this.file.read(gtAt, 4), 'VMDK grain table entry', gtAt).u32le(0);
     if (gte === 0) return this.fromParent(index, within, length, out, at);
     if (gte === 1 && (this.h.flags & FLAG_ZERO_GTE) !== 0) return;
     // Grains live after the metadata: one pointing into the header or tables is self-referencing.
@@ -201,15 +208,9 @@ export class SparseExtentSource extends ChunkedSource {
     let data: Uint8Array;
     if (this.h.markers) {
       const m = await readMapped(this.file, offset, 12, 'vmdk/grain-past-end', `grain marker ${index}`);
-      const size = u32le(m, 8);
+      const size = new ByteView(m, 'VMDK grain marker', offset).u32le(8);
       // deflate never grows data by more than a small fraction; a bigger claim is hostile.
-      checkRange(
-        size,
-        1,
-        this.grainBytes * 2 + 1024,
-        'vmdk/bad-grain-marker',
-        `grain ${index} compressed size`,
-      );
+      inRange(size, 1, this.grainBytes * 2 + 1024, 'vmdk/bad-grain-marker', `grain ${index} compressed size`);
       data = await readMapped(this.file, offset + 12, size, 'vmdk/grain-past-end', `grain ${index}`);
     } else {
       data = await this.file.read(offset, this.grainBytes * 2 + 1024, { allowShort: true });
@@ -217,7 +218,7 @@ export class SparseExtentSource extends ChunkedSource {
     const grain = new Uint8Array(this.grainBytes);
     // The last grain of a disk whose size is not a grain multiple may decompress short.
     grain.set(
-      decompress(
+      decompressUnit(
         'zlib',
         data,
         this.grainBytes,

@@ -1,8 +1,9 @@
 import type { ByteSource } from '../../block/types.js';
 import { BtrfsFileSystem, type BtrfsOpenOptions } from './reader.js';
 
+export { btrfsLzoDecompress, decompressExtent } from './compress.js';
 export { btrfsNameHash, crc32c } from './crc32c.js';
-export { btrfsLzoDecompress, lzo1xDecompress } from './lzo.js';
+export { BTRFS_SUPER_OFFSET, probeBtrfs } from './probe.js';
 export {
   BtrfsFileSystem,
   type BtrfsOpenOptions,

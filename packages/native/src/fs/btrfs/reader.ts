@@ -1,9 +1,9 @@
-import { inflateSync, zstdDecompressSync } from 'node:zlib';
-import { FormatError, GuestPathError, UnsupportedError } from '@imagecheck/access';
+import { FormatError, GuestPathError, InternalError, UnsupportedError } from '@imagecheck/access';
+import { ByteView, Lru } from '@imagecheck/binary';
 import type { ByteSource } from '../../block/types.js';
 import type { FileSystemInfo, FileSystemReader, FsDirEntry, FsNode } from '../types.js';
+import { decompressExtent } from './compress.js';
 import { btrfsNameHash } from './crc32c.js';
-import { btrfsLzoDecompress } from './lzo.js';
 import {
   BG_RAID0,
   BG_RAID5,
@@ -36,8 +36,6 @@ import {
   SUPERBLOCK_SIZE,
   type Superblock,
   type TreeNode,
-  u16,
-  u64,
 } from './structs.js';
 
 /** Tree nodes visited by one range query before it is declared a loop or a bomb. */
@@ -56,6 +54,8 @@ export const MAX_DECOMPRESSED_EXTENT = 512 * 1024;
 const NODE_CACHE_ENTRIES = 1024;
 /** Per-inode extent lists kept, so 1 MiB reads of one big file do not rescan its extents. */
 const EXTENT_CACHE_ENTRIES = 64;
+/** Subvolume tree roots kept. */
+const ROOT_CACHE_ENTRIES = 4096;
 /** Decompressed extents kept, for reads that cut one extent in several pieces. */
 const DECOMPRESSED_CACHE_ENTRIES = 16;
 
@@ -122,50 +122,6 @@ function typeOfFt(ft: number): FsNode['type'] {
 const utf8 = new TextDecoder();
 const utf8e = new TextEncoder();
 
-const ZSTD_MAGIC = 0xfd2fb528;
-/** Blocks in one zstd frame: a frame of 128 KiB of data has at most a few; this only stops garbage. */
-const MAX_ZSTD_BLOCKS = 4096;
-
-/**
- * Length of the zstd frame at the start of `b` (RFC 8878 section 3.1.1). btrfs pads a compressed
- * extent to whole sectors with whatever was in memory, which the one-shot decoder would read as
- * another frame; the kernel's streaming decoder stops at the frame end, and so do we.
- */
-export function zstdFrameLength(b: Uint8Array): number {
-  const bad = (why: string): never => {
-    throw new FormatError('btrfs/bad-zstd', `zstd frame: ${why}`, { data: { actual: b.length } });
-  };
-  if (b.length < 6 || u32le(b, 0) !== ZSTD_MAGIC) bad('bad magic');
-  const fhd = b[4] as number;
-  const singleSegment = (fhd & 0x20) !== 0;
-  const fcsSize = [singleSegment ? 1 : 0, 2, 4, 8][fhd >> 6] as number;
-  const dictSize = [0, 1, 2, 4][fhd & 3] as number;
-  let p = 5 + (singleSegment ? 0 : 1) + dictSize + fcsSize;
-  for (let n = 0; ; n++) {
-    if (n > MAX_ZSTD_BLOCKS || p + 3 > b.length) bad('block header past the extent');
-    const h = (b[p] as number) | ((b[p + 1] as number) << 8) | ((b[p + 2] as number) << 16);
-    const type = (h >> 1) & 3;
-    if (type === 3) bad('reserved block type');
-    p += 3 + (type === 1 ? 1 : h >>> 3);
-    if ((h & 1) !== 0) break;
-  }
-  if ((fhd & 0x04) !== 0) p += 4;
-  if (p > b.length) bad('frame longer than the extent');
-  return p;
-}
-
-function u32le(b: Uint8Array, o: number): number {
-  return ((b[o] ?? 0) | ((b[o + 1] ?? 0) << 8) | ((b[o + 2] ?? 0) << 16) | ((b[o + 3] ?? 0) << 24)) >>> 0;
-}
-
-function lruSet<K, V>(m: Map<K, V>, k: K, v: V, cap: number): void {
-  m.set(k, v);
-  if (m.size > cap) {
-    const oldest = m.keys().next().value;
-    if (oldest !== undefined) m.delete(oldest);
-  }
-}
-
 /**
  * A read-only btrfs reader over one device (single, DUP and RAID1-family chunks are read from the
  * stripe on this device; striped and parity profiles throw `UnsupportedError`).
@@ -182,10 +138,10 @@ export class BtrfsFileSystem implements FileSystemReader {
   /** The subvolume this reader is rooted at. */
   readonly subvolumeId: number;
   private readonly chunks: Chunk[];
-  private readonly nodeCache = new Map<number, Promise<TreeNode>>();
-  private readonly rootCache = new Map<number, Promise<TreeRoot>>();
-  private readonly extentCache = new Map<string, Promise<FileExtent[]>>();
-  private readonly decompressedCache = new Map<string, Uint8Array>();
+  private readonly nodeCache = new Lru<number, Promise<TreeNode>>(NODE_CACHE_ENTRIES);
+  private readonly rootCache = new Lru<number, Promise<TreeRoot>>(ROOT_CACHE_ENTRIES);
+  private readonly extentCache = new Lru<string, Promise<FileExtent[]>>(EXTENT_CACHE_ENTRIES);
+  private readonly decompressedCache = new Lru<string, Uint8Array>(DECOMPRESSED_CACHE_ENTRIES);
   private readonly fsidBytes: Uint8Array;
 
   private constructor(
@@ -252,15 +208,16 @@ export class BtrfsFileSystem implements FileSystemReader {
       }
       // struct btrfs_root_ref: dirid u64 @0, sequence u64 @8, name_len u16 @16, name @18.
       const d = it.data;
-      const nameLen = u16(d, 16);
+      const dv = new ByteView(d, `btrfs root ref of subvolume ${it.key.objectid}`);
+      const nameLen = dv.u16le(16);
       if (d.length < 18 + nameLen)
         throw new FormatError('btrfs/bad-root-ref', 'root backref is truncated', {
           data: { subvolume: String(it.key.objectid) },
         });
       parents.set(Number(it.key.objectid), {
         parent: Number(it.key.offset),
-        dirid: u64(d, 0),
-        name: utf8.decode(d.subarray(18, 18 + nameLen)),
+        dirid: dv.u64leNumber(0),
+        name: dv.utf8(18, nameLen),
       });
     }
     const paths = new Map<number, string>([[FS_TREE_OBJECTID, '']]);
@@ -354,17 +311,18 @@ export class BtrfsFileSystem implements FileSystemReader {
 
   async node(id: string): Promise<FsNode> {
     const m = /^(\d{1,19}):(\d{1,19})$/.exec(id);
-    if (m === null) throw new GuestPathError('guest/ENOENT', `no btrfs node ${id}`, { data: { id } });
+    if (m === null)
+      throw new InternalError('btrfs/bad-node-id', `not a btrfs node id: ${id}`, { data: { id } });
     return this.inodeNode(Number(m[1]), Number(m[2]));
   }
 
   async read(file: FsNode, offset: number, length: number): Promise<Uint8Array> {
     if (file.type === 'dir')
-      throw new GuestPathError('guest/EISDIR', `btrfs node ${file.id} is a directory`, {
+      throw new InternalError('btrfs/is-a-directory', `btrfs node ${file.id} is a directory`, {
         data: { id: file.id },
       });
     if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
-      throw new GuestPathError('guest/EINVAL', 'bad read range', { data: { offset, length } });
+      throw new InternalError('btrfs/bad-read', 'bad read range', { data: { offset, length } });
     }
     const f = file as BtrfsNode;
     const end = Math.min(f.size, offset + length);
@@ -384,7 +342,7 @@ export class BtrfsFileSystem implements FileSystemReader {
 
   async readlink(link: FsNode): Promise<string> {
     if (link.type !== 'symlink')
-      throw new GuestPathError('guest/EINVAL', `btrfs node ${link.id} is not a symlink`, {
+      throw new InternalError('btrfs/not-a-symlink', `btrfs node ${link.id} is not a symlink`, {
         data: { id: link.id },
       });
     // PATH_MAX: a longer target is corruption.
@@ -399,7 +357,7 @@ export class BtrfsFileSystem implements FileSystemReader {
 
   private asDir(dir: FsNode): BtrfsNode {
     if (dir.type !== 'dir')
-      throw new GuestPathError('guest/ENOTDIR', `btrfs node ${dir.id} is not a directory`, {
+      throw new InternalError('btrfs/not-a-directory', `btrfs node ${dir.id} is not a directory`, {
         data: { id: dir.id },
       });
     return dir as BtrfsNode;
@@ -500,8 +458,9 @@ export class BtrfsFileSystem implements FileSystemReader {
           data: { tree, inode: cur },
         });
       }
-      const nameLen = u16(ref.data, 8);
-      parts.unshift(utf8.decode(ref.data.subarray(10, 10 + nameLen)));
+      const rv = new ByteView(ref.data, `btrfs inode ref of inode ${cur}`);
+      const nameLen = rv.u16le(8);
+      parts.unshift(rv.utf8(10, nameLen));
       cur = Number(ref.key.offset);
     }
     return parts.join('/');
@@ -536,7 +495,7 @@ export class BtrfsFileSystem implements FileSystemReader {
     const hit = this.extentCache.get(f.id);
     if (hit !== undefined) return hit;
     const pending = this.loadExtents(f);
-    lruSet(this.extentCache, f.id, pending, EXTENT_CACHE_ENTRIES);
+    this.extentCache.set(f.id, pending);
     pending.catch(() => this.extentCache.delete(f.id));
     return pending;
   }
@@ -556,16 +515,17 @@ export class BtrfsFileSystem implements FileSystemReader {
     const out: FileExtent[] = [];
     for (const it of items) {
       const d = it.data;
+      const dv = new ByteView(d, `btrfs file extent item of inode ${f.ino}`);
       const where = { inode: f.ino, tree: f.tree, fileOffset: String(it.key.offset) };
       if (d.length < 21)
         throw new FormatError('btrfs/bad-extent', 'file extent item is truncated', {
           data: { ...where, actual: d.length },
         });
       const fileOffset = Number(it.key.offset);
-      const compression = d[16] ?? 0;
-      const type = d[20] ?? 0;
-      const ramBytes = u64(d, 8);
-      if ((d[17] ?? 0) !== 0 || u16(d, 18) !== 0) {
+      const compression = dv.u8(16);
+      const type = dv.u8(20);
+      const ramBytes = dv.u64leNumber(8);
+      if (dv.u8(17) !== 0 || dv.u16le(18) !== 0) {
         throw new UnsupportedError('btrfs/encrypted-extent', 'encrypted or otherwise encoded file extent', {
           data: where,
         });
@@ -605,13 +565,13 @@ export class BtrfsFileSystem implements FileSystemReader {
         });
       const ext: FileExtent = {
         fileOffset,
-        length: u64(d, 45),
+        length: dv.u64leNumber(45),
         compression,
         type,
         ramBytes,
-        diskBytenr: u64(d, 21),
-        diskNumBytes: u64(d, 29),
-        extentOffset: u64(d, 37),
+        diskBytenr: dv.u64leNumber(21),
+        diskNumBytes: dv.u64leNumber(29),
+        extentOffset: dv.u64leNumber(37),
       };
       if (
         ![ext.fileOffset, ext.length, ext.diskBytenr, ext.diskNumBytes, ext.extentOffset, ext.ramBytes].every(
@@ -653,7 +613,7 @@ export class BtrfsFileSystem implements FileSystemReader {
     if (data === undefined) {
       const raw = await this.readLogical(ext.diskBytenr, ext.diskNumBytes);
       data = this.decompress(raw, ext.compression, ext.ramBytes, f);
-      lruSet(this.decompressedCache, cacheKey, data, DECOMPRESSED_CACHE_ENTRIES);
+      this.decompressedCache.set(cacheKey, data);
     }
     const out = new Uint8Array(length);
     const from = ext.extentOffset + rel;
@@ -662,25 +622,11 @@ export class BtrfsFileSystem implements FileSystemReader {
   }
 
   private decompress(raw: Uint8Array, compression: number, ramBytes: number, f: BtrfsNode): Uint8Array {
-    const where = { inode: f.ino, tree: f.tree, compression };
-    try {
-      if (compression === 1) return inflateSync(raw, { maxOutputLength: Math.max(ramBytes, 1) });
-      if (compression === 2) return btrfsLzoDecompress(raw, ramBytes, this.superblock.sectorSize);
-      if (typeof zstdDecompressSync !== 'function') {
-        throw new UnsupportedError('btrfs/zstd-unavailable', 'this Node.js has no zstd decompressor', {
-          data: where,
-        });
-      }
-      return zstdDecompressSync(raw.subarray(0, zstdFrameLength(raw)), {
-        maxOutputLength: Math.max(ramBytes, 1),
-      });
-    } catch (cause) {
-      if (cause instanceof FormatError || cause instanceof UnsupportedError) throw cause;
-      throw new FormatError('btrfs/bad-compressed-extent', `cannot decompress an extent of inode ${f.ino}`, {
-        data: where,
-        cause,
-      });
-    }
+    return decompressExtent(raw, compression, ramBytes, this.superblock.sectorSize, {
+      inode: f.ino,
+      tree: f.tree,
+      compression,
+    });
   }
 
   // ---- address translation and trees ----
@@ -778,14 +724,15 @@ export class BtrfsFileSystem implements FileSystemReader {
         throw new FormatError('btrfs/bad-root-item', 'root item is truncated', {
           data: { subvolume: id, actual: it.data.length },
         });
-      const level = it.data[238] ?? 0;
+      const iv = new ByteView(it.data, `btrfs root item of subvolume ${id}`);
+      const level = iv.u8(238);
       if (level >= MAX_TREE_LEVEL)
         throw new FormatError('btrfs/bad-root-item', 'root level is out of range', {
           data: { subvolume: id, actual: level },
         });
-      return { bytenr: u64(it.data, 176), level };
+      return { bytenr: iv.u64leNumber(176), level };
     })();
-    lruSet(this.rootCache, id, pending, 4096);
+    this.rootCache.set(id, pending);
     pending.catch(() => this.rootCache.delete(id));
     return pending;
   }
@@ -802,7 +749,7 @@ export class BtrfsFileSystem implements FileSystemReader {
       const bytes = await this.readLogical(logical, this.superblock.nodeSize);
       return parseNode(bytes, logical, this.fsidBytes, this.superblock.csumType);
     })();
-    lruSet(this.nodeCache, logical, pending, NODE_CACHE_ENTRIES);
+    this.nodeCache.set(logical, pending);
     pending.catch(() => this.nodeCache.delete(logical));
     return pending;
   }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { FormatError, UnsupportedError } from '@imagecheck/access';
+import { ByteView } from '@imagecheck/binary';
 import { crc32c } from './crc32c.js';
 
 /**
@@ -50,29 +51,6 @@ export const NODE_HEADER_SIZE = 0x65;
 const ITEM_SIZE = 25;
 const KEY_PTR_SIZE = 33;
 
-export function u16(b: Uint8Array, o: number): number {
-  return (b[o] ?? 0) | ((b[o + 1] ?? 0) << 8);
-}
-export function u32(b: Uint8Array, o: number): number {
-  return ((b[o] ?? 0) | ((b[o + 1] ?? 0) << 8) | ((b[o + 2] ?? 0) << 16) | ((b[o + 3] ?? 0) << 24)) >>> 0;
-}
-/** u64 as a number; values above 2^53 (never valid offsets or sizes here) become Infinity so bounds checks fail. */
-export function u64(b: Uint8Array, o: number): number {
-  const lo = u32(b, o);
-  const hi = u32(b, o + 4);
-  if (hi >= 0x200000) return Number.POSITIVE_INFINITY;
-  return hi * 0x100000000 + lo;
-}
-/** u64 exactly, for key ordering. */
-export function u64n(b: Uint8Array, o: number): bigint {
-  return (BigInt(u32(b, o + 4)) << 32n) | BigInt(u32(b, o));
-}
-
-export function uuidString(b: Uint8Array, o: number): string {
-  const h = Array.from(b.subarray(o, o + 16), (x) => x.toString(16).padStart(2, '0')).join('');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
-}
-
 export interface Key {
   readonly objectid: bigint;
   readonly type: number;
@@ -86,8 +64,8 @@ export function compareKeys(a: Key, b: Key): number {
   return 0;
 }
 
-function readKey(b: Uint8Array, o: number): Key {
-  return { objectid: u64n(b, o), type: b[o + 8] ?? 0, offset: u64n(b, o + 9) };
+function readKey(v: ByteView, o: number): Key {
+  return { objectid: v.u64le(o), type: v.u8(o + 8), offset: v.u64le(o + 9) };
 }
 
 export type ChecksumType = 'crc32c' | 'xxhash64' | 'sha256' | 'blake2b';
@@ -99,8 +77,9 @@ const CSUM_TYPES: Record<number, ChecksumType> = { 0: 'crc32c', 1: 'xxhash64', 2
  * (blake2b512 is a different digest, not a truncation), so those are trusted and reported.
  */
 export function verifyChecksum(block: Uint8Array, type: ChecksumType, what: string, offset: number): void {
+  const v = new ByteView(block, what, offset);
   if (type === 'crc32c') {
-    const want = u32(block, 0);
+    const want = v.u32le(0);
     const got = crc32c(block.subarray(32));
     if (want !== got) {
       throw new FormatError('btrfs/bad-checksum', `${what}: crc32c mismatch`, {
@@ -142,7 +121,8 @@ export function parseChunk(
 ): { chunk: Chunk; size: number } {
   if (o + 48 > limit)
     throw new FormatError('btrfs/bad-chunk', 'chunk item is truncated', { data: { offset: o } });
-  const numStripes = u16(b, o + 44);
+  const v = new ByteView(b, `btrfs chunk item at ${logical}`);
+  const numStripes = v.u16le(o + 44);
   if (numStripes === 0 || numStripes > MAX_STRIPES || o + 48 + numStripes * 32 > limit) {
     throw new FormatError('btrfs/bad-chunk', 'chunk stripe count is out of range', {
       data: { offset: o, expected: `1..${MAX_STRIPES}`, actual: numStripes },
@@ -151,16 +131,16 @@ export function parseChunk(
   const stripes: Stripe[] = [];
   for (let i = 0; i < numStripes; i++) {
     const s = o + 48 + i * 32;
-    stripes.push({ devid: u64(b, s), offset: u64(b, s + 8) });
+    stripes.push({ devid: v.u64leNumber(s), offset: v.u64leNumber(s + 8) });
   }
-  const length = u64(b, o);
+  const length = v.u64leNumber(o);
   if (!Number.isSafeInteger(logical) || !Number.isSafeInteger(length) || length === 0) {
     throw new FormatError('btrfs/bad-chunk', 'chunk logical range is out of range', {
       data: { offset: o, logical, length },
     });
   }
   return {
-    chunk: { logical, length, type: Number(u64n(b, o + 24) & 0xffffn), stripes },
+    chunk: { logical, length, type: Number(v.u64le(o + 24) & 0xffffn), stripes },
     size: 48 + numStripes * 32,
   };
 }
@@ -201,10 +181,9 @@ const INCOMPAT_METADATA_UUID = 1n << 10n;
  */
 export function parseSuperblock(b: Uint8Array): Superblock | undefined {
   if (b.length < SUPERBLOCK_SIZE) return undefined;
-  let magic = '';
-  for (let i = 0; i < 8; i++) magic += String.fromCharCode(b[0x40 + i] ?? 0);
-  if (magic !== MAGIC) return undefined;
-  const csumCode = u16(b, 0xc4);
+  const v = new ByteView(b, 'btrfs superblock', SUPERBLOCK_OFFSET);
+  if (v.latin1(0x40, 8) !== MAGIC) return undefined;
+  const csumCode = v.u16le(0xc4);
   const csumType = CSUM_TYPES[csumCode];
   if (csumType === undefined) {
     throw new UnsupportedError('btrfs/unsupported-csum', `btrfs checksum type ${csumCode}`, {
@@ -212,8 +191,8 @@ export function parseSuperblock(b: Uint8Array): Superblock | undefined {
     });
   }
   verifyChecksum(b.subarray(0, SUPERBLOCK_SIZE), csumType, 'superblock', SUPERBLOCK_OFFSET);
-  const sectorSize = u32(b, 0x90);
-  const nodeSize = u32(b, 0x94);
+  const sectorSize = v.u32le(0x90);
+  const nodeSize = v.u32le(0x94);
   const pow2 = (n: number) => n > 0 && (n & (n - 1)) === 0;
   if (
     !pow2(sectorSize) ||
@@ -227,8 +206,8 @@ export function parseSuperblock(b: Uint8Array): Superblock | undefined {
       data: { offset: SUPERBLOCK_OFFSET + 0x90, sectorSize, nodeSize },
     });
   }
-  const rootLevel = b[0xc6] ?? 0;
-  const chunkRootLevel = b[0xc7] ?? 0;
+  const rootLevel = v.u8(0xc6);
+  const chunkRootLevel = v.u8(0xc7);
   if (rootLevel >= MAX_TREE_LEVEL || chunkRootLevel >= MAX_TREE_LEVEL) {
     throw new FormatError('btrfs/bad-superblock', 'tree root level is out of range', {
       data: {
@@ -238,7 +217,7 @@ export function parseSuperblock(b: Uint8Array): Superblock | undefined {
       },
     });
   }
-  const arraySize = u32(b, 0xa0);
+  const arraySize = v.u32le(0xa0);
   if (arraySize > SYS_CHUNK_ARRAY_MAX) {
     throw new FormatError('btrfs/bad-superblock', 'sys_chunk_array_size is out of range', {
       data: { offset: SUPERBLOCK_OFFSET + 0xa0, expected: SYS_CHUNK_ARRAY_MAX, actual: arraySize },
@@ -253,7 +232,7 @@ export function parseSuperblock(b: Uint8Array): Superblock | undefined {
       throw new FormatError('btrfs/bad-chunk', 'sys_chunk_array ends inside a key', {
         data: { offset: SUPERBLOCK_OFFSET + p },
       });
-    const key = readKey(b, p);
+    const key = readKey(v, p);
     if (key.type !== KEY_CHUNK_ITEM) {
       throw new FormatError('btrfs/bad-chunk', 'sys_chunk_array holds a non-chunk key', {
         data: { offset: SUPERBLOCK_OFFSET + p, expected: KEY_CHUNK_ITEM, actual: key.type },
@@ -263,31 +242,26 @@ export function parseSuperblock(b: Uint8Array): Superblock | undefined {
     sysChunks.push(chunk);
     p += 17 + size;
   }
-  const incompatFlags = u64n(b, 0xbc);
-  let label = '';
-  const labelEnd = b.indexOf(0, 0x12b);
-  label = new TextDecoder().decode(
-    b.subarray(0x12b, labelEnd < 0 || labelEnd > 0x12b + 256 ? 0x12b + 256 : labelEnd),
-  );
+  const incompatFlags = v.u64le(0xbc);
+  const label = v.utf8(0x12b, 256, { nulTerminated: true });
   return {
-    fsid: uuidString(b, 0x20),
-    metadataUuid:
-      (incompatFlags & INCOMPAT_METADATA_UUID) !== 0n ? uuidString(b, 0x23b) : uuidString(b, 0x20),
-    generation: u64(b, 0x48),
-    root: u64(b, 0x50),
+    fsid: v.uuid(0x20),
+    metadataUuid: (incompatFlags & INCOMPAT_METADATA_UUID) !== 0n ? v.uuid(0x23b) : v.uuid(0x20),
+    generation: v.u64leNumber(0x48),
+    root: v.u64leNumber(0x50),
     rootLevel,
-    chunkRoot: u64(b, 0x58),
+    chunkRoot: v.u64leNumber(0x58),
     chunkRootLevel,
-    logRoot: u64(b, 0x60),
-    totalBytes: u64(b, 0x70),
+    logRoot: v.u64leNumber(0x60),
+    totalBytes: v.u64leNumber(0x70),
     sectorSize,
     nodeSize,
-    numDevices: u64(b, 0x88),
-    devid: u64(b, 0xc9),
+    numDevices: v.u64leNumber(0x88),
+    devid: v.u64leNumber(0xc9),
     label,
     csumType,
     incompatFlags,
-    compatRoFlags: u64n(b, 0xb4),
+    compatRoFlags: v.u64le(0xb4),
     sysChunks,
   };
 }
@@ -320,22 +294,23 @@ export function parseNode(
   csumType: ChecksumType,
 ): TreeNode {
   verifyChecksum(b, csumType, `tree node at ${logical}`, logical);
+  const v = new ByteView(b, `btrfs tree node at ${logical}`);
   for (let i = 0; i < 16; i++) {
-    if (b[0x20 + i] !== fsidBytes[i]) {
+    if (v.u8(0x20 + i) !== fsidBytes[i]) {
       throw new FormatError('btrfs/bad-node', `tree node at ${logical} belongs to another filesystem`, {
         data: { offset: logical },
       });
     }
   }
-  const bytenr = u64(b, 0x30);
+  const bytenr = v.u64leNumber(0x30);
   if (bytenr !== logical) {
     throw new FormatError('btrfs/bad-node', `tree node at ${logical} says it is at ${bytenr}`, {
       data: { offset: logical, expected: logical, actual: bytenr },
     });
   }
-  const nritems = u32(b, 0x60);
-  const level = b[0x64] ?? 0;
-  const owner = u64(b, 0x58);
+  const nritems = v.u32le(0x60);
+  const level = v.u8(0x64);
+  const owner = v.u64leNumber(0x58);
   if (level >= MAX_TREE_LEVEL) {
     throw new FormatError('btrfs/bad-node', `tree node at ${logical} has level ${level}`, {
       data: { offset: logical, expected: `< ${MAX_TREE_LEVEL}`, actual: level },
@@ -351,15 +326,15 @@ export function parseNode(
     const items: LeafItem[] = [];
     for (let i = 0; i < nritems; i++) {
       const p = NODE_HEADER_SIZE + i * ITEM_SIZE;
-      const off = u32(b, p + 17);
-      const size = u32(b, p + 21);
+      const off = v.u32le(p + 17);
+      const size = v.u32le(p + 21);
       if (off + size > room || NODE_HEADER_SIZE + off < p + ITEM_SIZE) {
         throw new FormatError('btrfs/bad-item', `leaf at ${logical}: item ${i} data is out of the leaf`, {
           data: { offset: logical, item: i, itemOffset: off, size },
         });
       }
       items.push({
-        key: readKey(b, p),
+        key: readKey(v, p),
         data: b.subarray(NODE_HEADER_SIZE + off, NODE_HEADER_SIZE + off + size),
       });
     }
@@ -373,7 +348,7 @@ export function parseNode(
   const ptrs: KeyPtr[] = [];
   for (let i = 0; i < nritems; i++) {
     const p = NODE_HEADER_SIZE + i * KEY_PTR_SIZE;
-    ptrs.push({ key: readKey(b, p), blockptr: u64(b, p + 17) });
+    ptrs.push({ key: readKey(v, p), blockptr: v.u64leNumber(p + 17) });
   }
   return { level, owner, ptrs };
 }
@@ -394,16 +369,17 @@ export function parseInode(d: Uint8Array, where: number): InodeItem {
     throw new FormatError('btrfs/bad-inode', 'inode item is truncated', {
       data: { offset: where, actual: d.length },
     });
-  const size = u64(d, 16);
+  const v = new ByteView(d, `btrfs inode item in the leaf at ${where}`);
+  const size = v.u64leNumber(16);
   if (!Number.isSafeInteger(size))
     throw new FormatError('btrfs/bad-inode', 'inode size is out of range', { data: { offset: where } });
   return {
     size,
-    nlink: u32(d, 40),
-    uid: u32(d, 44),
-    gid: u32(d, 48),
-    mode: u32(d, 52),
-    mtimeMs: u64(d, 136) * 1000 + Math.floor(u32(d, 144) / 1e6),
+    nlink: v.u32le(40),
+    uid: v.u32le(44),
+    gid: v.u32le(48),
+    mode: v.u32le(52),
+    mtimeMs: v.u64leNumber(136) * 1000 + Math.floor(v.u32le(144) / 1e6),
   };
 }
 
@@ -417,12 +393,13 @@ export interface DirEntryItem {
 /** location key[17] @0, transid u64 @17, data_len u16 @25, name_len u16 @27, type u8 @29, name @30, then data. */
 export function parseDirItems(d: Uint8Array, where: number): DirEntryItem[] {
   const out: DirEntryItem[] = [];
+  const v = new ByteView(d, `btrfs directory item in the leaf at ${where}`);
   let p = 0;
   while (p < d.length) {
     if (p + 30 > d.length)
       throw new FormatError('btrfs/bad-dir-item', 'directory item is truncated', { data: { offset: where } });
-    const dataLen = u16(d, p + 25);
-    const nameLen = u16(d, p + 27);
+    const dataLen = v.u16le(p + 25);
+    const nameLen = v.u16le(p + 27);
     // BTRFS_NAME_LEN is 255.
     if (nameLen === 0 || nameLen > 255 || p + 30 + nameLen + dataLen > d.length) {
       throw new FormatError('btrfs/bad-dir-item', 'directory item name is out of range', {
@@ -430,8 +407,8 @@ export function parseDirItems(d: Uint8Array, where: number): DirEntryItem[] {
       });
     }
     out.push({
-      location: readKey(d, p),
-      fileType: d[p + 29] ?? 0,
+      location: readKey(v, p),
+      fileType: v.u8(p + 29),
       name: d.subarray(p + 30, p + 30 + nameLen),
     });
     p += 30 + nameLen + dataLen;

@@ -1,6 +1,6 @@
 import type { GuestFileTypeV2 } from '@imagecheck/access';
 import { FormatError } from '@imagecheck/access';
-import { u8, u16le, u32le } from './bytes.js';
+import { ByteView } from '@imagecheck/binary';
 
 /**
  * Directory entries (`struct ext4_dir_entry_2`, ext4 docs "Linear (Classic) Directories"):
@@ -37,8 +37,6 @@ export function typeFromDirent(fileType: number): GuestFileTypeV2 | undefined {
   }
 }
 
-const decoder = new TextDecoder('utf-8');
-
 /**
  * Decodes the entries of one directory block (or one inline-data area) and appends them to `out`.
  * `where` names the structure for errors. rec_len values of 0 or 65535 mean 65536 on 64 KiB blocks
@@ -51,6 +49,7 @@ export function parseDirBlock(
   where: string,
   out: RawDirEntry[],
 ): void {
+  const v = new ByteView(buf, `ext directory ${where}`);
   let off = 0;
   while (off < buf.length) {
     if (off + 8 > buf.length) {
@@ -62,11 +61,11 @@ export function parseDirBlock(
         },
       );
     }
-    const inode = u32le(buf, off);
-    let recLen = u16le(buf, off + 4);
+    const inode = v.u32le(off);
+    let recLen = v.u16le(off + 4);
     if (buf.length === 65536 && (recLen === 0 || recLen === 65535)) recLen = 65536;
-    const nameLen = hasFileType ? u8(buf, off + 6) : u16le(buf, off + 6);
-    const fileType = hasFileType ? u8(buf, off + 7) : 0;
+    const nameLen = hasFileType ? v.u8(off + 6) : v.u16le(off + 6);
+    const fileType = hasFileType ? v.u8(off + 7) : 0;
     if (
       recLen < 8 ||
       recLen % 4 !== 0 ||
@@ -83,7 +82,7 @@ export function parseDirBlock(
       });
     }
     if (inode !== 0 && nameLen > 0) {
-      const name = decoder.decode(buf.subarray(off + 8, off + 8 + nameLen));
+      const name = v.utf8(off + 8, nameLen);
       if (name !== '.' && name !== '..') out.push({ name, inode, fileType });
     }
     off += recLen;

@@ -1,11 +1,12 @@
 import { FormatError } from '@imagecheck/access';
-import { join64, u16le, u32le } from './bytes.js';
+import { ByteView } from '@imagecheck/binary';
 import {
   COMPAT,
   hasCompat,
   hasIncompat,
   hasRoCompat,
   INCOMPAT,
+  join64,
   RO_COMPAT,
   type Superblock,
 } from './superblock.js';
@@ -71,9 +72,10 @@ export function descriptorLocation(sb: Superblock, g: number): { block: number; 
 }
 
 export function decodeGroupDesc(sb: Superblock, g: number, raw: Uint8Array): GroupDesc {
+  const v = new ByteView(raw, `ext group descriptor ${g}`);
   const wide = hasIncompat(sb, INCOMPAT['64bit']) && sb.descSize >= 64;
-  const inodeTable = join64(u32le(raw, 0x08), wide ? u32le(raw, 0x28) : 0);
-  const itableUnused = u16le(raw, 0x1c) + (wide ? u16le(raw, 0x32) * 0x10000 : 0);
+  const inodeTable = join64(v.u32le(0x08), wide ? v.u32le(0x28) : 0);
+  const itableUnused = v.u16le(0x1c) + (wide ? v.u16le(0x32) * 0x10000 : 0);
   if (inodeTable === 0 || inodeTable >= sb.blocksCount) {
     throw new FormatError(
       'ext/bad-inode-table',
@@ -83,5 +85,5 @@ export function decodeGroupDesc(sb: Superblock, g: number, raw: Uint8Array): Gro
       },
     );
   }
-  return { group: g, inodeTable, flags: u16le(raw, 0x12), itableUnused };
+  return { group: g, inodeTable, flags: v.u16le(0x12), itableUnused };
 }

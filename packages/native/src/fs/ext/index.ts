@@ -5,8 +5,11 @@
  * The journal is not replayed (`info.details.needsRecovery` reports when it would be needed).
  * Names are ext-prefixed because the package barrel re-exports every filesystem.
  */
-export { ExtFileSystem, openExt } from './ext-fs.js';
+export { probeExt } from './probe.js';
+export { ExtFileSystem, openExt } from './reader.js';
 export {
+  classifyExt,
+  type ExtKind,
   extType,
   parseSuperblock as parseExtSuperblock,
   type Superblock as ExtSuperblock,

@@ -1,6 +1,6 @@
 import { FormatError } from '@imagecheck/access';
-import { i32le, join64, u8, u16le, u32le } from './bytes.js';
-import { hasRoCompat, RO_COMPAT, type Superblock } from './superblock.js';
+import { ByteView } from '@imagecheck/binary';
+import { hasRoCompat, join64, RO_COMPAT, type Superblock } from './superblock.js';
 
 /**
  * An inode (`struct ext4_inode`, ext4 docs "Index Nodes"); the 128-byte base plus, when the inode
@@ -49,7 +49,8 @@ export function maxFileSize(sb: Superblock): number {
 }
 
 export function decodeInode(sb: Superblock, ino: number, raw: Uint8Array): Inode {
-  const size = join64(u32le(raw, 0x04), u32le(raw, 0x6c));
+  const v = new ByteView(raw, `ext inode ${ino}`);
+  const size = join64(v.u32le(0x04), v.u32le(0x6c));
   if (size > maxFileSize(sb)) {
     throw new FormatError(
       'ext/bad-inode-size',
@@ -62,7 +63,7 @@ export function decodeInode(sb: Superblock, ino: number, raw: Uint8Array): Inode
   let xattrArea: Uint8Array = new Uint8Array(0);
   let mtimeExtra = 0;
   if (raw.length > 128) {
-    const extra = u16le(raw, 0x80);
+    const extra = v.u16le(0x80);
     // i_extra_isize must leave room inside the inode and keep 4-byte alignment (kernel ext4_iget_extra_inode).
     if (extra % 4 !== 0 || 128 + extra > raw.length) {
       throw new FormatError(
@@ -73,25 +74,25 @@ export function decodeInode(sb: Superblock, ino: number, raw: Uint8Array): Inode
         },
       );
     }
-    if (extra >= 0x0c) mtimeExtra = u32le(raw, 0x88);
+    if (extra >= 0x0c) mtimeExtra = v.u32le(0x88);
     xattrArea = raw.subarray(128 + extra);
   }
-  const flags = u32le(raw, 0x20);
-  const blocksHi = hasRoCompat(sb, RO_COMPAT.huge_file) ? u16le(raw, 0x74) : 0;
-  const blocks = join64(u32le(raw, 0x1c), blocksHi);
+  const flags = v.u32le(0x20);
+  const blocksHi = hasRoCompat(sb, RO_COMPAT.huge_file) ? v.u16le(0x74) : 0;
+  const blocks = join64(v.u32le(0x1c), blocksHi);
   // Seconds are signed 32-bit; the low two bits of *_extra extend them past 2038 (ext4 docs "Inode Timestamps").
-  const seconds = i32le(raw, 0x10) + (mtimeExtra & 3) * 2 ** 32;
+  const seconds = v.i32le(0x10) + (mtimeExtra & 3) * 2 ** 32;
   const nanos = mtimeExtra >>> 2;
   return {
     ino,
-    mode: u16le(raw, 0x00),
-    uid: u16le(raw, 0x02) + u16le(raw, 0x78) * 0x10000,
-    gid: u16le(raw, 0x18) + u16le(raw, 0x7a) * 0x10000,
+    mode: v.u16le(0x00),
+    uid: v.u16le(0x02) + v.u16le(0x78) * 0x10000,
+    gid: v.u16le(0x18) + v.u16le(0x7a) * 0x10000,
     size,
-    links: u16le(raw, 0x1a),
+    links: v.u16le(0x1a),
     flags,
     blocks,
-    fileAcl: join64(u32le(raw, 0x68), u16le(raw, 0x76)),
+    fileAcl: join64(v.u32le(0x68), v.u16le(0x76)),
     mtimeMs: seconds * 1000 + Math.floor(nanos / 1e6),
     iBlock: raw.subarray(0x28, 0x28 + 60),
     xattrArea,
@@ -116,18 +117,20 @@ const MAX_IBODY_XATTRS = 256;
  */
 export function findIbodyXattr(inode: Inode, nameIndex: number, name: string): Uint8Array | undefined {
   const area = inode.xattrArea;
-  if (area.length < 4 || u32le(area, 0) !== XATTR_MAGIC) return undefined;
+  if (area.length < 4 || new ByteView(area, 'ext in-inode xattr area').u32le(0) !== XATTR_MAGIC)
+    return undefined;
   const entries = area.subarray(4);
+  const ev = new ByteView(entries, `ext in-inode xattrs of inode ${inode.ino}`);
   const wanted = new TextEncoder().encode(name);
   let off = 0;
   for (let n = 0; n < MAX_IBODY_XATTRS; n++) {
-    if (off + 4 > entries.length || u32le(entries, off) === 0) return undefined;
+    if (off + 4 > entries.length || ev.u32le(off) === 0) return undefined;
     if (off + 16 > entries.length) break;
-    const nameLen = u8(entries, off);
-    const index = u8(entries, off + 1);
-    const valueOffs = u16le(entries, off + 2);
-    const valueInum = u32le(entries, off + 4);
-    const valueSize = u32le(entries, off + 8);
+    const nameLen = ev.u8(off);
+    const index = ev.u8(off + 1);
+    const valueOffs = ev.u16le(off + 2);
+    const valueInum = ev.u32le(off + 4);
+    const valueSize = ev.u32le(off + 8);
     if (off + 16 + nameLen > entries.length) break;
     const entryName = entries.subarray(off + 16, off + 16 + nameLen);
     if (

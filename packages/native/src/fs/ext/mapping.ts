@@ -1,7 +1,7 @@
 import { FormatError } from '@imagecheck/access';
-import { join64, u16le, u32le } from './bytes.js';
+import { ByteView, Lru } from '@imagecheck/binary';
 import type { Inode } from './inode.js';
-import type { Superblock } from './superblock.js';
+import { join64, type Superblock } from './superblock.js';
 
 /**
  * A run of logical blocks of a file: `pblk` is the first physical block, or `undefined` for a hole
@@ -96,10 +96,11 @@ export async function mapExtents(ctx: MapContext, inode: Inode, from: number, co
         { inode: inode.ino },
       );
     }
-    const magic = u16le(node, 0);
-    const entries = u16le(node, 2);
-    const max = u16le(node, 4);
-    const depth = u16le(node, 6);
+    const nv = new ByteView(node, `ext extent node of inode ${inode.ino} (${where})`);
+    const magic = nv.u16le(0);
+    const entries = nv.u16le(2);
+    const max = nv.u16le(4);
+    const depth = nv.u16le(6);
     const capacity = Math.floor((node.length - 12) / 12);
     if (magic !== EXTENT_MAGIC || entries > max || max > capacity || depth > MAX_EXTENT_DEPTH) {
       throw fail('bad-extent-header', `inode ${inode.ino}: bad extent header in ${where}`, {
@@ -124,7 +125,7 @@ export async function mapExtents(ctx: MapContext, inode: Inode, from: number, co
     let prevStart = -1;
     for (let i = 0; i < entries; i++) {
       const e = 12 + i * 12;
-      const start = u32le(node, e);
+      const start = nv.u32le(e);
       if (start <= prevStart) {
         throw fail('bad-extent-order', `inode ${inode.ino}: extent entries in ${where} are not sorted`, {
           inode: inode.ino,
@@ -135,20 +136,20 @@ export async function mapExtents(ctx: MapContext, inode: Inode, from: number, co
       }
       prevStart = start;
       if (depth === 0) {
-        const raw = u16le(node, e + 4);
+        const raw = nv.u16le(e + 4);
         const uninit = raw > EXT_INIT_MAX_LEN;
         const len = uninit ? raw - EXT_INIT_MAX_LEN : raw;
         if (len === 0 || start + len <= from || start >= to) continue;
-        const pblk = join64(u32le(node, e + 8), u16le(node, e + 6));
+        const pblk = join64(nv.u32le(e + 8), nv.u16le(e + 6));
         checkPhysical(ctx, inode, pblk, len, `extent ${i} of ${where}`);
         const lo = Math.max(start, from);
         const hi = Math.min(start + len, to);
         found.push({ lblk: lo, len: hi - lo, pblk: uninit ? undefined : pblk + (lo - start) });
       } else {
         // An index entry covers blocks up to the next entry's start (the last one to the end).
-        const next = i + 1 < entries ? u32le(node, e + 12) : 2 ** 32;
+        const next = i + 1 < entries ? nv.u32le(e + 12) : 2 ** 32;
         if (next <= from || start >= to) continue;
-        const child = join64(u32le(node, e + 4), u16le(node, e + 8));
+        const child = join64(nv.u32le(e + 4), nv.u16le(e + 8));
         checkPhysical(ctx, inode, child, 1, `index ${i} of ${where}`);
         await walk(await ctx.readBlock(child), `block ${child}`, depth - 1);
       }
@@ -187,14 +188,14 @@ export async function mapBlockMap(
 ): Promise<Run[]> {
   const per = ctx.sb.blockSize / 4;
   const out: Run[] = [];
-  const cache = new Map<number, Uint8Array>();
+  const iv = new ByteView(inode.iBlock, `ext i_block of inode ${inode.ino}`);
+  // Only the path to the current range is useful: three levels is all one call needs at once.
+  const cache = new Lru<number, Uint8Array>(8);
   const pointerBlock = async (pblk: number): Promise<Uint8Array> => {
     let b = cache.get(pblk);
     if (b === undefined) {
       checkPhysical(ctx, inode, pblk, 1, 'indirect block');
       b = await ctx.readBlock(pblk);
-      // Only the path to the current range is useful; three levels is all one call needs at once.
-      if (cache.size >= 8) cache.clear();
       cache.set(pblk, b);
     }
     return b;
@@ -216,7 +217,7 @@ export async function mapBlockMap(
     let pblk = 0;
     let span = 1;
     if (l < DIRECT) {
-      pblk = u32le(inode.iBlock, l * 4);
+      pblk = iv.u32le(l * 4);
     } else {
       // Indices along the path: level count and the position inside each pointer block.
       let rel: number;
@@ -224,15 +225,15 @@ export async function mapBlockMap(
       let levels: number;
       if (l < (limits[1] ?? 0)) {
         rel = l - DIRECT;
-        root = u32le(inode.iBlock, 12 * 4);
+        root = iv.u32le(12 * 4);
         levels = 1;
       } else if (l < (limits[2] ?? 0)) {
         rel = l - (limits[1] ?? 0);
-        root = u32le(inode.iBlock, 13 * 4);
+        root = iv.u32le(13 * 4);
         levels = 2;
       } else {
         rel = l - (limits[2] ?? 0);
-        root = u32le(inode.iBlock, 14 * 4);
+        root = iv.u32le(14 * 4);
         levels = 3;
       }
       pblk = root;
@@ -240,7 +241,7 @@ export async function mapBlockMap(
         const unit = per ** lvl;
         const idx = Math.floor(rel / unit) % per;
         const block = await pointerBlock(pblk);
-        pblk = u32le(block, idx * 4);
+        pblk = new ByteView(block, `ext indirect block ${pblk}`).u32le(idx * 4);
         if (pblk === 0) span = unit - (rel % unit);
       }
       if (root === 0) span = per ** levels - rel;

@@ -1,6 +1,6 @@
 import { FormatError, UnsupportedError } from '@imagecheck/access';
+import { ByteView } from '@imagecheck/binary';
 import { crc32cUpdate as crc32cRaw } from '../../checksum/crc32c.js';
-import { cString, join64, u8, u16le, u32le, uuidString } from './bytes.js';
 
 /**
  * The ext2/3/4 superblock: 1024 bytes at byte 1024 of the filesystem, little-endian.
@@ -117,6 +117,8 @@ export interface Superblock {
   compat: number;
   incompat: number;
   roCompat: number;
+  /** s_flags (0x160). */
+  flags: number;
   uuid: string;
   label: string;
   lastMounted: string;
@@ -147,14 +149,37 @@ export function hasCompat(sb: Superblock, bit: number): boolean {
   return (sb.compat & bit) !== 0;
 }
 
-/** `ext2`, `ext3` or `ext4`, decided from the feature bits exactly as blkid does. */
+/** What blkid calls an ext superblock. */
+export type ExtKind = 'ext2' | 'ext3' | 'ext4' | 'ext4dev' | 'jbd';
+
+/** s_flags (0x160) bit 2: EXT2_FLAGS_TEST_FILESYS, which blkid reports as `ext4dev`. */
+export const FLAGS_TEST_FILESYS = 0x4;
+
+/**
+ * The one ext2/ext3/ext4 classifier, deciding from the feature words exactly as libblkid does
+ * (libblkid/src/superblocks/ext.c): a journal device is `jbd`; a journal makes ext3 unless a
+ * feature outside ext3's set makes it ext4; without a journal, ext2 unless a feature outside
+ * ext2's set makes it ext4; an ext4 with the test-filesystem flag is `ext4dev`.
+ */
+export function classifyExt(compat: number, incompat: number, roCompat: number, flags: number): ExtKind {
+  if (incompat & INCOMPAT.journal_dev) return 'jbd';
+  const journal = (compat & COMPAT.has_journal) !== 0;
+  let kind: ExtKind;
+  if (!journal && (roCompat & ~EXT2_RO_SUPP) === 0 && (incompat & ~EXT2_INCOMPAT_SUPP) === 0) kind = 'ext2';
+  else if (journal && (roCompat & ~EXT3_RO_SUPP) === 0 && (incompat & ~EXT3_INCOMPAT_SUPP) === 0)
+    kind = 'ext3';
+  else kind = 'ext4';
+  if (kind === 'ext4' && flags & FLAGS_TEST_FILESYS) kind = 'ext4dev';
+  return kind;
+}
+
+/**
+ * The type a reader reports: `classifyExt`'s answer, with `ext4dev` as the ext4 it is (a journal
+ * device never gets here: `parseSuperblock` refuses its journal_dev feature).
+ */
 export function extType(sb: Superblock): 'ext2' | 'ext3' | 'ext4' {
-  const journal = hasCompat(sb, COMPAT.has_journal);
-  if (!journal && (sb.roCompat & ~EXT2_RO_SUPP) === 0 && (sb.incompat & ~EXT2_INCOMPAT_SUPP) === 0)
-    return 'ext2';
-  if (journal && (sb.roCompat & ~EXT3_RO_SUPP) === 0 && (sb.incompat & ~EXT3_INCOMPAT_SUPP) === 0)
-    return 'ext3';
-  return 'ext4';
+  const kind = classifyExt(sb.compat, sb.incompat, sb.roCompat, sb.flags);
+  return kind === 'ext2' || kind === 'ext3' ? kind : 'ext4';
 }
 
 /** Names of the feature bits that are set, in dumpe2fs order (compat, incompat, ro_compat), unknown bits as hex. */
@@ -175,13 +200,20 @@ export function featureNames(sb: Superblock): string[] {
   return out;
 }
 
+/** `lo | hi << 32` of a field whose halves ext stores apart; callers check the result against a cap. */
+export function join64(lo: number, hi: number): number {
+  return hi * 0x1_0000_0000 + lo;
+}
+
 function bad(code: string, message: string, data: Record<string, unknown>): FormatError {
   return new FormatError(`ext/${code}`, message, { data: { offset: SUPERBLOCK_OFFSET, ...data } });
 }
 
 /** True when these 1024 bytes carry the ext magic (`s_magic` at 0x38). */
 export function hasExtMagic(raw: Uint8Array): boolean {
-  return raw.length >= 0x3a && u16le(raw, 0x38) === EXT_MAGIC;
+  return (
+    raw.length >= 0x3a && new ByteView(raw, 'ext superblock', SUPERBLOCK_OFFSET).u16le(0x38) === EXT_MAGIC
+  );
 }
 
 /**
@@ -192,46 +224,47 @@ export function hasExtMagic(raw: Uint8Array): boolean {
  */
 export function parseSuperblock(raw: Uint8Array): Superblock {
   if (raw.length < SUPERBLOCK_SIZE) throw bad('truncated', 'superblock is truncated', { actual: raw.length });
-  if (!hasExtMagic(raw)) throw bad('bad-magic', 'not an ext superblock', { actual: u16le(raw, 0x38) });
+  const v = new ByteView(raw, 'ext superblock', SUPERBLOCK_OFFSET);
+  if (!hasExtMagic(raw)) throw bad('bad-magic', 'not an ext superblock', { actual: v.u16le(0x38) });
 
-  const incompat = u32le(raw, 0x60);
-  const roCompat = u32le(raw, 0x64);
+  const incompat = v.u32le(0x60);
+  const roCompat = v.u32le(0x64);
   if (roCompat & RO_COMPAT.metadata_csum) {
     // s_checksum (0x3FC) covers bytes 0..0x3FB; s_checksum_type (0x175) must be 1 (crc32c).
-    const type = u8(raw, 0x175);
+    const type = v.u8(0x175);
     if (type !== 1)
       throw new UnsupportedError('ext/checksum-type', `unknown metadata checksum type ${type}`, {
         data: { actual: type },
       });
-    const expected = u32le(raw, 0x3fc);
+    const expected = v.u32le(0x3fc);
     const actual = crc32cRaw(0xffffffff, raw.subarray(0, 0x3fc));
     if (expected !== actual) {
       throw bad('bad-superblock-checksum', 'superblock checksum mismatch', { expected, actual });
     }
   }
 
-  const logBlock = u32le(raw, 0x18);
+  const logBlock = v.u32le(0x18);
   if (logBlock > MAX_LOG_BLOCK_SIZE)
     throw bad('bad-block-size', `s_log_block_size ${logBlock} is too large`, {
       actual: logBlock,
       expected: `<= ${MAX_LOG_BLOCK_SIZE}`,
     });
   const blockSize = 1024 << logBlock;
-  const logCluster = u32le(raw, 0x1c);
+  const logCluster = v.u32le(0x1c);
   const clusterBits = roCompat & RO_COMPAT.bigalloc ? logCluster - logBlock : 0;
   if (clusterBits < 0 || clusterBits > 16)
     throw bad('bad-cluster-size', `bad cluster size log ${logCluster}`, { actual: logCluster });
 
   const is64 = (incompat & INCOMPAT['64bit']) !== 0;
-  const blocksCount = join64(u32le(raw, 0x4), is64 ? u32le(raw, 0x150) : 0);
-  const inodesCount = u32le(raw, 0x0);
-  const firstDataBlock = u32le(raw, 0x14);
-  const blocksPerGroup = u32le(raw, 0x20);
-  const inodesPerGroup = u32le(raw, 0x28);
-  const revLevel = u32le(raw, 0x4c);
-  const inodeSize = revLevel === 0 ? 128 : u16le(raw, 0x58);
-  const firstIno = revLevel === 0 ? 11 : u32le(raw, 0x54);
-  const descSize = is64 ? u16le(raw, 0xfe) : 32;
+  const blocksCount = join64(v.u32le(0x4), is64 ? v.u32le(0x150) : 0);
+  const inodesCount = v.u32le(0x0);
+  const firstDataBlock = v.u32le(0x14);
+  const blocksPerGroup = v.u32le(0x20);
+  const inodesPerGroup = v.u32le(0x28);
+  const revLevel = v.u32le(0x4c);
+  const inodeSize = revLevel === 0 ? 128 : v.u16le(0x58);
+  const firstIno = revLevel === 0 ? 11 : v.u32le(0x54);
+  const descSize = is64 ? v.u16le(0xfe) : 32;
 
   // Group geometry: a block bitmap has blockSize*8 bits, so neither per-group count may exceed that.
   if (blocksPerGroup === 0 || blocksPerGroup > (blockSize * 8) << clusterBits) {
@@ -286,8 +319,7 @@ export function parseSuperblock(raw: Uint8Array): Superblock {
   }
 
   const uuidBytes = raw.subarray(0x68, 0x78);
-  const csumSeed =
-    incompat & INCOMPAT.metadata_csum_seed ? u32le(raw, 0x270) : crc32cRaw(0xffffffff, uuidBytes);
+  const csumSeed = incompat & INCOMPAT.metadata_csum_seed ? v.u32le(0x270) : crc32cRaw(0xffffffff, uuidBytes);
 
   return {
     inodesCount,
@@ -300,26 +332,27 @@ export function parseSuperblock(raw: Uint8Array): Superblock {
     revLevel,
     inodeSize,
     firstIno,
-    state: u16le(raw, 0x3a),
-    errors: u16le(raw, 0x3c),
-    compat: u32le(raw, 0x5c),
+    state: v.u16le(0x3a),
+    errors: v.u16le(0x3c),
+    compat: v.u32le(0x5c),
     incompat,
     roCompat,
-    uuid: uuidString(uuidBytes),
-    label: cString(raw.subarray(0x78, 0x88)),
-    lastMounted: cString(raw.subarray(0x88, 0xc8)),
+    flags: v.u32le(0x160),
+    uuid: v.uuid(0x68),
+    label: v.utf8(0x78, 16, { nulTerminated: true }),
+    lastMounted: v.utf8(0x88, 64, { nulTerminated: true }),
     descSize,
-    firstMetaBg: u32le(raw, 0x104),
-    journalInum: u32le(raw, 0xe0),
-    defHashVersion: u8(raw, 0xfc),
+    firstMetaBg: v.u32le(0x104),
+    journalInum: v.u32le(0xe0),
+    defHashVersion: v.u8(0xfc),
     hashSeed: raw.slice(0xec, 0xfc),
-    checksumType: u8(raw, 0x175),
+    checksumType: v.u8(0x175),
     csumSeed,
     groupCount,
-    mtime: u32le(raw, 0x2c),
-    wtime: u32le(raw, 0x30),
-    mkfsTime: u32le(raw, 0x108),
-    creatorOs: u32le(raw, 0x48),
-    backupBgs: [u32le(raw, 0x24c), u32le(raw, 0x250)],
+    mtime: v.u32le(0x2c),
+    wtime: v.u32le(0x30),
+    mkfsTime: v.u32le(0x108),
+    creatorOs: v.u32le(0x48),
+    backupBgs: [v.u32le(0x24c), v.u32le(0x250)],
   };
 }

@@ -1,4 +1,5 @@
 import { FormatError, UnsupportedError } from '@imagecheck/access';
+import { ByteView } from '@imagecheck/binary';
 
 /**
  * The FAT boot sector and BIOS Parameter Block (Microsoft "FAT: General Overview of On-Disk
@@ -61,19 +62,6 @@ export const MAX_FAT32_CLUSTERS = 0x0ffffff5;
 const FAT12_MAX_CLUSTERS = 4085;
 const FAT16_MAX_CLUSTERS = 65525;
 
-function u16(b: Uint8Array, o: number): number {
-  return (b[o] ?? 0) | ((b[o + 1] ?? 0) << 8);
-}
-function u32(b: Uint8Array, o: number): number {
-  return ((b[o] ?? 0) | ((b[o + 1] ?? 0) << 8) | ((b[o + 2] ?? 0) << 16) | ((b[o + 3] ?? 0) << 24)) >>> 0;
-}
-
-function ascii(b: Uint8Array, o: number, n: number): string {
-  let s = '';
-  for (let i = 0; i < n; i++) s += String.fromCharCode(b[o + i] ?? 0);
-  return s;
-}
-
 function isPow2(n: number): boolean {
   return n > 0 && (n & (n - 1)) === 0;
 }
@@ -85,25 +73,26 @@ function isPow2(n: number): boolean {
  */
 export function parseBpb(b: Uint8Array, sourceSize: number): FatBpb | undefined {
   if (b.length < 512) return undefined;
-  const jmp = b[0];
-  if (!(jmp === 0xeb && b[2] === 0x90) && jmp !== 0xe9 && jmp !== 0xeb) return undefined;
-  const oemName = ascii(b, 3, 8);
+  const v = new ByteView(b, 'FAT boot sector');
+  const jmp = v.u8(0);
+  if (!(jmp === 0xeb && v.u8(2) === 0x90) && jmp !== 0xe9 && jmp !== 0xeb) return undefined;
+  const oemName = v.latin1(3, 8);
   // exFAT and NTFS share the jump and 0x55AA signature; their BPB fields are zeroed or different.
   if (oemName === 'EXFAT   ' || oemName === 'NTFS    ') return undefined;
-  const bytesPerSector = u16(b, 11);
-  const sectorsPerCluster = b[13] ?? 0;
-  const reservedSectors = u16(b, 14);
-  const numFats = b[16] ?? 0;
-  const rootEntries = u16(b, 17);
-  const totSec16 = u16(b, 19);
-  const fatSz16 = u16(b, 22);
-  const totSec32 = u32(b, 32);
+  const bytesPerSector = v.u16le(11);
+  const sectorsPerCluster = v.u8(13);
+  const reservedSectors = v.u16le(14);
+  const numFats = v.u8(16);
+  const rootEntries = v.u16le(17);
+  const totSec16 = v.u16le(19);
+  const fatSz16 = v.u16le(22);
+  const totSec32 = v.u32le(32);
   if (![512, 1024, 2048, 4096].includes(bytesPerSector)) return undefined;
   if (!isPow2(sectorsPerCluster) || sectorsPerCluster > 128) return undefined;
   if (reservedSectors === 0 || numFats === 0 || numFats > 16) return undefined;
   if (b[510] !== 0x55 || b[511] !== 0xaa) return undefined;
 
-  const fatSectors = fatSz16 !== 0 ? fatSz16 : u32(b, 36);
+  const fatSectors = fatSz16 !== 0 ? fatSz16 : v.u32le(36);
   const totalSectors = totSec16 !== 0 ? totSec16 : totSec32;
   const clusterSize = bytesPerSector * sectorsPerCluster;
   if (fatSectors === 0 || totalSectors === 0) {
@@ -154,20 +143,20 @@ export function parseBpb(b: Uint8Array, sourceSize: number): FatBpb | undefined 
         data: { offset: 17, rootEntries, fatSz16 },
       });
     }
-    const extFlags = u16(b, 40);
+    const extFlags = v.u16le(40);
     if ((extFlags & 0x80) !== 0) activeFat = extFlags & 0x0f;
     if (activeFat >= numFats) {
       throw new FormatError('fat/bad-active-fat', 'FAT32 active FAT number is out of range', {
         data: { offset: 40, expected: `< ${numFats}`, actual: activeFat },
       });
     }
-    const fsVer = u16(b, 42);
+    const fsVer = v.u16le(42);
     if (fsVer !== 0) {
       throw new UnsupportedError('fat/unsupported-version', `FAT32 version ${fsVer >> 8}.${fsVer & 0xff}`, {
         data: { offset: 42, actual: fsVer },
       });
     }
-    rootCluster = u32(b, 44);
+    rootCluster = v.u32le(44);
     if (rootCluster < 2 || rootCluster >= clusterCount + 2) {
       throw new FormatError('fat/bad-root-cluster', 'FAT32 root cluster is out of range', {
         data: { offset: 44, expected: `2..${clusterCount + 1}`, actual: rootCluster },
@@ -183,9 +172,9 @@ export function parseBpb(b: Uint8Array, sourceSize: number): FatBpb | undefined 
   let volumeId: number | undefined;
   let bootLabel: string | undefined;
   if (bootSig === 0x29 || bootSig === 0x28) {
-    volumeId = u32(b, ext + 3);
+    volumeId = v.u32le(ext + 3);
     if (bootSig === 0x29) {
-      const label = ascii(b, ext + 7, 11).replace(/[ \0]+$/, '');
+      const label = v.latin1(ext + 7, 11).replace(/[ \0]+$/, '');
       if (label !== '' && label !== 'NO NAME') bootLabel = label;
     }
   }

@@ -1,3 +1,4 @@
+import { ByteView } from '@imagecheck/binary';
 /**
  * FAT directory entries (Microsoft FAT specification v1.03, sections 6 and 7).
  *
@@ -61,10 +62,6 @@ export function lfnChecksum(name11: Uint8Array): number {
   return sum;
 }
 
-function u16(b: Uint8Array, o: number): number {
-  return (b[o] ?? 0) | ((b[o + 1] ?? 0) << 8);
-}
-
 function dosTimeMs(date: number, time: number): number {
   const year = 1980 + (date >> 9);
   const month = (date >> 5) & 0x0f;
@@ -86,22 +83,23 @@ export function decodeShort(
   offset: number,
   fat32: boolean,
 ): Omit<FatDirent, 'name'> & { caseName: string } {
+  const ev = new ByteView(e, 'FAT directory entry', offset);
   const raw = e.slice(0, 11);
   if (raw[0] === 0x05) raw[0] = 0xe5;
   const base = cp437(raw.subarray(0, 8)).replace(/ +$/, '');
   const ext = cp437(raw.subarray(8, 11)).replace(/ +$/, '');
-  const nt = e[12] ?? 0;
+  const nt = ev.u8(12);
   const b = (nt & 0x08) !== 0 ? base.toLowerCase() : base;
   const x = (nt & 0x10) !== 0 ? ext.toLowerCase() : ext;
-  const hi = fat32 ? u16(e, 20) : 0;
+  const hi = fat32 ? ev.u16le(20) : 0;
   return {
     shortName: ext === '' ? base : `${base}.${ext}`,
     caseName: x === '' ? b : `${b}.${x}`,
-    attr: e[11] ?? 0,
-    firstCluster: (hi << 16) | u16(e, 26),
-    size: ((e[28] ?? 0) | ((e[29] ?? 0) << 8) | ((e[30] ?? 0) << 16) | ((e[31] ?? 0) << 24)) >>> 0,
+    attr: ev.u8(11),
+    firstCluster: (hi << 16) | ev.u16le(26),
+    size: ev.u32le(28),
     offset,
-    mtimeMs: dosTimeMs(u16(e, 24), u16(e, 22)),
+    mtimeMs: dosTimeMs(ev.u16le(24), ev.u16le(22)),
   };
 }
 
@@ -126,13 +124,14 @@ export function decodeDirectory(
   const count = Math.floor(bytes.length / DIRENT_SIZE);
   for (let i = 0; i < count; i++) {
     const e = bytes.subarray(i * DIRENT_SIZE, (i + 1) * DIRENT_SIZE);
-    const first = e[0] ?? 0;
+    const ev = new ByteView(e, 'FAT directory entry', i * DIRENT_SIZE);
+    const first = ev.u8(0);
     if (first === 0x00) break;
     if (first === 0xe5) {
       lfn = [];
       continue;
     }
-    const attr = e[11] ?? 0;
+    const attr = ev.u8(11);
     if ((attr & 0x3f) === ATTR_LFN) {
       const ord = first & 0x1f;
       if ((first & 0x40) !== 0) {
@@ -142,14 +141,14 @@ export function decodeDirectory(
         }
         lfn = new Array<string>(ord).fill('');
         lfnNext = ord;
-        lfnSum = e[13] ?? 0;
-      } else if (lfn.length === 0 || ord !== lfnNext || (e[13] ?? 0) !== lfnSum) {
+        lfnSum = ev.u8(13);
+      } else if (lfn.length === 0 || ord !== lfnNext || ev.u8(13) !== lfnSum) {
         lfn = [];
         continue;
       }
       let part = '';
       for (const o of LFN_CHAR_OFFSETS) {
-        const c = u16(e, o);
+        const c = ev.u16le(o);
         if (c === 0x0000 || c === 0xffff) break;
         part += String.fromCharCode(c);
       }

@@ -1,4 +1,5 @@
-import { FormatError, GuestPathError } from '@imagecheck/access';
+import { FormatError, InternalError } from '@imagecheck/access';
+import { ByteView, Lru } from '@imagecheck/binary';
 import type { ByteSource } from '../../block/types.js';
 import type { FileSystemInfo, FileSystemReader, FsDirEntry, FsNode } from '../types.js';
 import { type FatBpb, formatVolumeId, parseBpb } from './bpb.js';
@@ -95,9 +96,9 @@ export class FatFileSystem implements FileSystemReader {
   readonly caseSensitive = false;
   readonly posixMetadata = false;
   readonly info: FileSystemInfo;
-  private readonly dirCache = new Map<string, Promise<DirListing>>();
-  private readonly chainCache = new Map<number, Run[]>();
-  private readonly fatChunks = new Map<number, Promise<Uint8Array>>();
+  private readonly dirCache = new Lru<string, Promise<DirListing>>(DIR_CACHE_ENTRIES);
+  private readonly chainCache = new Lru<number, Run[]>(CHAIN_CACHE_ENTRIES);
+  private readonly fatChunks = new Lru<number, Promise<Uint8Array>>(FAT_CHUNK_CACHE);
   private readonly fatBytes: number;
 
   private constructor(
@@ -166,13 +167,18 @@ export class FatFileSystem implements FileSystemReader {
       offset < this.bpb.rootDirOffset ||
       offset + DIRENT_SIZE > end
     ) {
-      throw new GuestPathError('guest/ENOENT', `no FAT node ${id}`, { data: { id } });
+      throw new InternalError('fat/bad-node-id', `not a FAT node id this reader handed out: ${id}`, {
+        data: { id },
+      });
     }
     const e = await this.source.read(offset, DIRENT_SIZE);
-    const first = e[0] ?? 0;
-    const attr = e[11] ?? 0;
+    const ev = new ByteView(e, 'FAT directory entry', offset);
+    const first = ev.u8(0);
+    const attr = ev.u8(11);
     if (first === 0 || first === 0xe5 || (attr & 0x3f) === ATTR_LFN || (attr & ATTR_VOLUME_ID) !== 0) {
-      throw new GuestPathError('guest/ENOENT', `no FAT node ${id}`, { data: { id } });
+      throw new InternalError('fat/bad-node-id', `not a FAT node id this reader handed out: ${id}`, {
+        data: { id },
+      });
     }
     const s = decodeShort(e, offset, this.bpb.fatType === 32);
     return this.toNode({ ...s, name: s.caseName });
@@ -180,13 +186,13 @@ export class FatFileSystem implements FileSystemReader {
 
   async read(file: FsNode, offset: number, length: number): Promise<Uint8Array> {
     if (file.type !== 'file') {
-      throw new GuestPathError('guest/EISDIR', `FAT node ${file.id} is not a file`, {
+      throw new InternalError('fat/is-a-directory', `FAT node ${file.id} is not a file`, {
         data: { id: file.id },
       });
     }
     const f = file as FatNode;
     if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
-      throw new GuestPathError('guest/EINVAL', 'bad read range', { data: { offset, length } });
+      throw new InternalError('fat/bad-read', 'bad read range', { data: { offset, length } });
     }
     const end = Math.min(f.size, offset + length);
     if (end <= offset) return new Uint8Array(0);
@@ -209,7 +215,7 @@ export class FatFileSystem implements FileSystemReader {
   }
 
   async readlink(link: FsNode): Promise<string> {
-    throw new GuestPathError('guest/EINVAL', `FAT has no symbolic links (node ${link.id})`, {
+    throw new InternalError('fat/not-a-symlink', `FAT has no symbolic links (node ${link.id})`, {
       data: { id: link.id },
     });
   }
@@ -244,7 +250,7 @@ export class FatFileSystem implements FileSystemReader {
 
   private asDir(dir: FsNode): FatNode {
     if (dir.type !== 'dir') {
-      throw new GuestPathError('guest/ENOTDIR', `FAT node ${dir.id} is not a directory`, {
+      throw new InternalError('fat/not-a-directory', `FAT node ${dir.id} is not a directory`, {
         data: { id: dir.id },
       });
     }
@@ -257,18 +263,10 @@ export class FatFileSystem implements FileSystemReader {
 
   private listing(id: string, firstCluster: number): Promise<DirListing> {
     const hit = this.dirCache.get(id);
-    if (hit !== undefined) {
-      this.dirCache.delete(id);
-      this.dirCache.set(id, hit);
-      return hit;
-    }
+    if (hit !== undefined) return hit;
     const pending = this.loadListing(id, firstCluster);
     this.dirCache.set(id, pending);
     pending.catch(() => this.dirCache.delete(id));
-    if (this.dirCache.size > DIR_CACHE_ENTRIES) {
-      const oldest = this.dirCache.keys().next().value;
-      if (oldest !== undefined) this.dirCache.delete(oldest);
-    }
     return pending;
   }
 
@@ -348,10 +346,6 @@ export class FatFileSystem implements FileSystemReader {
     if (hit !== undefined && hit.reduce((n, r) => n + r.count, 0) >= needed) return hit;
     const runs = await this.chain(f.firstCluster, needed, f.id, false);
     this.chainCache.set(f.firstCluster, runs);
-    if (this.chainCache.size > CHAIN_CACHE_ENTRIES) {
-      const oldest = this.chainCache.keys().next().value;
-      if (oldest !== undefined) this.chainCache.delete(oldest);
-    }
     return runs;
   }
 
@@ -439,17 +433,14 @@ export class FatFileSystem implements FileSystemReader {
     const t = this.bpb.fatType;
     if (t === 32) {
       const o = cluster * 4;
-      const b = await this.fatSlice(o, 4);
-      return ((b[0] ?? 0) | ((b[1] ?? 0) << 8) | ((b[2] ?? 0) << 16) | ((b[3] ?? 0) << 24)) & 0x0fffffff;
+      return new ByteView(await this.fatSlice(o, 4), 'FAT32 entry').u32le(0) & 0x0fffffff;
     }
     if (t === 16) {
-      const b = await this.fatSlice(cluster * 2, 2);
-      return (b[0] ?? 0) | ((b[1] ?? 0) << 8);
+      return new ByteView(await this.fatSlice(cluster * 2, 2), 'FAT16 entry').u16le(0);
     }
     // FAT12: 1.5 bytes per entry; odd clusters use the high 12 bits of the 16-bit word.
     const o = cluster + (cluster >> 1);
-    const b = await this.fatSlice(o, 2);
-    const v = (b[0] ?? 0) | ((b[1] ?? 0) << 8);
+    const v = new ByteView(await this.fatSlice(o, 2), 'FAT12 entry').u16le(0);
     return (cluster & 1) === 1 ? v >> 4 : v & 0x0fff;
   }
 
@@ -480,10 +471,6 @@ export class FatFileSystem implements FileSystemReader {
     const pending = this.source.read(this.bpb.fatOffset + start, len);
     this.fatChunks.set(index, pending);
     pending.catch(() => this.fatChunks.delete(index));
-    if (this.fatChunks.size > FAT_CHUNK_CACHE) {
-      const oldest = this.fatChunks.keys().next().value;
-      if (oldest !== undefined) this.fatChunks.delete(oldest);
-    }
     return pending;
   }
 }

@@ -1,6 +1,6 @@
+import { ByteView } from '@imagecheck/binary';
 import { storedCrc, xfsCrc } from './crc32c.js';
 import type { Superblock } from './format.js';
-import { u16be, u32be, u64be } from './format.js';
 import {
   decodeExtent,
   type Extent,
@@ -39,8 +39,9 @@ export async function bmbtExtents(r: BlockReader, inode: Inode): Promise<Extent[
   const { sb } = r;
   const fork = inode.dataFork;
   const ino = inode.ino;
-  const level = u16be(fork, 0);
-  const numrecs = u16be(fork, 2);
+  const fv = new ByteView(fork, `XFS bmap btree root of inode ${ino}`);
+  const level = fv.u16be(0);
+  const numrecs = fv.u16be(2);
   const rootMax = Math.floor((fork.length - 4) / 16);
   if (level < 1 || level > MAX_BMBT_DEPTH || numrecs < 1 || numrecs > rootMax) {
     throw inodeError('xfs/bad-bmbt-root', 'bad bmap btree root', ino, {
@@ -52,8 +53,8 @@ export async function bmbtExtents(r: BlockReader, inode: Inode): Promise<Extent[
   const visited = new Set<number>();
   const hdr = sb.hasCrc ? 72 : 24;
   const blockMax = Math.floor((sb.blockSize - hdr) / 16);
-  const daddrNumber = (b: Uint8Array, o: number): number => {
-    const v = u64be(b, o);
+  const daddrNumber = (bv: ByteView, o: number): number => {
+    const v = bv.u64be(o);
     if (v > BigInt(Number.MAX_SAFE_INTEGER)) {
       throw inodeError('xfs/bad-bmbt-pointer', 'pointer out of range', ino, { actual: v.toString() });
     }
@@ -71,7 +72,8 @@ export async function bmbtExtents(r: BlockReader, inode: Inode): Promise<Extent[
     }
     visited.add(fsbno);
     const b = await r.readFsb(fsbno, 1);
-    const magic = u32be(b, 0);
+    const bv = new ByteView(b, `XFS bmap btree block ${fsbno}`);
+    const magic = bv.u32be(0);
     const want = sb.hasCrc ? BMAP_CRC_MAGIC : BMAP_MAGIC;
     if (magic !== want) {
       throw inodeError('xfs/bad-bmbt-magic', 'bad bmap btree block magic', ino, {
@@ -90,8 +92,8 @@ export async function bmbtExtents(r: BlockReader, inode: Inode): Promise<Extent[
           actual,
         });
       }
-      const owner = u64be(b, 56);
-      const blkno = u64be(b, 24);
+      const owner = bv.u64be(56);
+      const blkno = bv.u64be(24);
       if (owner !== ino || blkno !== BigInt(r.daddr(fsbno))) {
         throw inodeError('xfs/bad-bmbt-owner', 'bmap btree block belongs elsewhere', ino, {
           block: fsbno,
@@ -100,8 +102,8 @@ export async function bmbtExtents(r: BlockReader, inode: Inode): Promise<Extent[
         });
       }
     }
-    const lvl = u16be(b, 4);
-    const n = u16be(b, 6);
+    const lvl = bv.u16be(4);
+    const n = bv.u16be(6);
     if (lvl !== expectLevel || n < 1 || n > blockMax) {
       throw inodeError('xfs/bad-bmbt-block', 'bmap btree block has a bad level or record count', ino, {
         block: fsbno,
@@ -113,12 +115,12 @@ export async function bmbtExtents(r: BlockReader, inode: Inode): Promise<Extent[
       if (out.length + n > MAX_EXTENTS) {
         throw inodeError('xfs/bad-extent-count', 'too many extents', ino, { expected: MAX_EXTENTS });
       }
-      for (let i = 0; i < n; i++) out.push(decodeExtent(b, hdr + i * 16, ino));
+      for (let i = 0; i < n; i++) out.push(decodeExtent(bv, hdr + i * 16, ino));
       return;
     }
-    for (let i = 0; i < n; i++) await visit(daddrNumber(b, hdr + blockMax * 8 + i * 8), lvl - 1);
+    for (let i = 0; i < n; i++) await visit(daddrNumber(bv, hdr + blockMax * 8 + i * 8), lvl - 1);
   }
 
-  for (let i = 0; i < numrecs; i++) await visit(daddrNumber(fork, 4 + rootMax * 8 + i * 8), level - 1);
+  for (let i = 0; i < numrecs; i++) await visit(daddrNumber(fv, 4 + rootMax * 8 + i * 8), level - 1);
   return out;
 }

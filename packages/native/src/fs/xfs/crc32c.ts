@@ -1,3 +1,4 @@
+import { ByteView } from '@imagecheck/binary';
 import { crc32c } from '../../checksum/crc32c.js';
 
 /**
@@ -10,11 +11,5 @@ export function xfsCrc(bytes: Uint8Array, crcOffset: number): number {
 
 /** The CRC stored at `crcOffset` (little-endian, unlike every other XFS field). */
 export function storedCrc(bytes: Uint8Array, crcOffset: number): number {
-  return (
-    ((bytes[crcOffset] as number) |
-      ((bytes[crcOffset + 1] as number) << 8) |
-      ((bytes[crcOffset + 2] as number) << 16) |
-      ((bytes[crcOffset + 3] as number) << 24)) >>>
-    0
-  );
+  return new ByteView(bytes, 'XFS metadata block').u32le(crcOffset, 'crc');
 }

@@ -1,5 +1,6 @@
+import { ByteView } from '@imagecheck/binary';
 import { storedCrc, xfsCrc } from './crc32c.js';
-import { type Superblock, u8, u16be, u32be, u64be } from './format.js';
+import type { Superblock } from './format.js';
 import { inodeError } from './inode.js';
 
 /*
@@ -66,10 +67,11 @@ export function decodeShortform(
     });
   }
   const b = fork.subarray(0, size);
-  const count = u8(b, 0);
-  const i8count = u8(b, 1);
+  const bv = new ByteView(b, `XFS shortform directory of inode ${dirIno}`);
+  const count = bv.u8(0);
+  const i8count = bv.u8(1);
   const inoSize = i8count > 0 ? 8 : 4;
-  const readIno = (o: number): bigint => (inoSize === 8 ? u64be(b, o) : BigInt(u32be(b, o)));
+  const readIno = (o: number): bigint => (inoSize === 8 ? bv.u64be(o) : BigInt(bv.u32be(o)));
   let p = 2;
   if (p + inoSize > size)
     throw inodeError('xfs/bad-shortform-dir', 'header past the end', dirIno, { actual: size });
@@ -80,12 +82,12 @@ export function decodeShortform(
   for (let i = 0; i < count; i++) {
     if (p + 3 > size)
       throw inodeError('xfs/bad-shortform-dir', 'entry past the end', dirIno, { entry: i, offset: p });
-    const namelen = u8(b, p);
+    const namelen = bv.u8(p);
     const end = p + 3 + namelen + ftypeLen + inoSize;
     if (end > size)
       throw inodeError('xfs/bad-shortform-dir', 'entry past the end', dirIno, { entry: i, offset: p });
     const name = checkName(b.subarray(p + 3, p + 3 + namelen), dirIno, { entry: i, offset: p });
-    const ftype = sb.hasFtype ? u8(b, p + 3 + namelen) : undefined;
+    const ftype = sb.hasFtype ? bv.u8(p + 3 + namelen) : undefined;
     entries.push({ name, ino: readIno(p + 3 + namelen + ftypeLen), ftype });
     p = end;
   }
@@ -103,7 +105,8 @@ export function decodeDataBlock(
   daddr: number | undefined,
   out: DirEntry[],
 ): void {
-  const magic = u32be(b, 0);
+  const bv = new ByteView(b, `XFS directory block of inode ${dirIno}`, daddr === undefined ? 0 : daddr * 512);
+  const magic = bv.u32be(0);
   const isBlock = magic === (sb.hasCrc ? XDB3 : XD2B);
   const isData = magic === (sb.hasCrc ? XDD3 : XD2D);
   if (!isBlock && !isData) {
@@ -124,8 +127,8 @@ export function decodeDataBlock(
         expected,
         actual,
       });
-    const owner = u64be(b, 40);
-    const blkno = u64be(b, 8);
+    const owner = bv.u64be(40);
+    const blkno = bv.u64be(8);
     if (owner !== dirIno || (daddr !== undefined && blkno !== BigInt(daddr))) {
       throw inodeError('xfs/bad-dir-block-owner', 'directory block belongs elsewhere', dirIno, {
         daddr,
@@ -137,7 +140,7 @@ export function decodeDataBlock(
   let end = b.length;
   if (isBlock) {
     // struct xfs_dir2_block_tail at the end: count, stale; the leaf array sits just before it.
-    const count = u32be(b, b.length - 8);
+    const count = bv.u32be(b.length - 8);
     const leafBytes = count * 8 + 8;
     if (leafBytes > b.length - hdr) {
       throw inodeError('xfs/bad-dir-block', 'block directory leaf count too large', dirIno, {
@@ -155,8 +158,8 @@ export function decodeDataBlock(
         daddr,
         offset: p,
       });
-    if (u16be(b, p) === DATA_FREE_TAG) {
-      const len = u16be(b, p + 2);
+    if (bv.u16be(p) === DATA_FREE_TAG) {
+      const len = bv.u16be(p + 2);
       if (len < 8 || len % 8 !== 0 || p + len > end) {
         throw inodeError('xfs/bad-dir-block', 'bad unused-space length', dirIno, {
           daddr,
@@ -167,7 +170,7 @@ export function decodeDataBlock(
       p += len;
       continue;
     }
-    const namelen = u8(b, p + 8);
+    const namelen = bv.u8(p + 8);
     const entSize = Math.ceil((8 + 1 + namelen + ftypeLen + 2) / 8) * 8;
     if (namelen === 0 || p + entSize > end) {
       throw inodeError('xfs/bad-dir-block', 'bad directory entry', dirIno, {
@@ -188,8 +191,8 @@ export function decodeDataBlock(
       }
       out.push({
         name: checkName(nameBytes, dirIno, { daddr, offset: p }),
-        ino: u64be(b, p),
-        ftype: sb.hasFtype ? u8(b, p + 9 + namelen) : undefined,
+        ino: bv.u64be(p),
+        ftype: sb.hasFtype ? bv.u8(p + 9 + namelen) : undefined,
       });
     }
     p += entSize;

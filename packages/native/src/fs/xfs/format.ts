@@ -1,4 +1,5 @@
 import { FormatError, UnsupportedError } from '@imagecheck/access';
+import { ByteView, inRange } from '@imagecheck/binary';
 import { storedCrc, xfsCrc } from './crc32c.js';
 
 /*
@@ -8,43 +9,9 @@ import { storedCrc, xfsCrc } from './crc32c.js';
  * xfs_log_format.h.
  */
 
-// ---- byte helpers -------------------------------------------------------------------------------
-
-export function u8(b: Uint8Array, o: number): number {
-  return b[o] as number;
-}
-export function u16be(b: Uint8Array, o: number): number {
-  return ((b[o] as number) << 8) | (b[o + 1] as number);
-}
-export function u32be(b: Uint8Array, o: number): number {
-  return (
-    (((b[o] as number) << 24) |
-      ((b[o + 1] as number) << 16) |
-      ((b[o + 2] as number) << 8) |
-      (b[o + 3] as number)) >>>
-    0
-  );
-}
-export function s32be(b: Uint8Array, o: number): number {
-  return u32be(b, o) | 0;
-}
-export function u64be(b: Uint8Array, o: number): bigint {
-  return (BigInt(u32be(b, o)) << 32n) | BigInt(u32be(b, o + 4));
-}
-/** A u64 that must fit in a safe integer (sizes, block counts); otherwise a FormatError naming the field. */
-export function u64num(b: Uint8Array, o: number, field: string): number {
-  const v = u64be(b, o);
-  if (v > BigInt(Number.MAX_SAFE_INTEGER)) {
-    throw new FormatError('xfs/value-too-large', `xfs: ${field} = ${v} does not fit a safe integer`, {
-      data: { field, actual: v.toString() },
-    });
-  }
-  return Number(v);
-}
-
-export function uuidString(b: Uint8Array, o: number): string {
-  const h = Array.from(b.subarray(o, o + 16), (x) => x.toString(16).padStart(2, '0')).join('');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+/** A u64 that must fit in a safe integer (sizes, block counts); otherwise `xfs/value-too-large` naming the field. */
+export function u64num(v: ByteView, o: number, field: string): number {
+  return inRange(v.u64be(o, field), 0, Number.MAX_SAFE_INTEGER, 'xfs/value-too-large', `xfs: ${field}`);
 }
 
 // ---- caps ---------------------------------------------------------------------------------------
@@ -151,30 +118,31 @@ export interface Superblock {
  * Returns undefined when the magic is not XFSB (not ours).
  */
 export function decodeSuperblock(bytes: Uint8Array): Superblock | undefined {
-  if (bytes.length < 512 || u32be(bytes, 0) !== XFS_SB_MAGIC) return undefined;
+  const v = new ByteView(bytes, 'XFS superblock');
+  if (bytes.length < 512 || v.u32be(0) !== XFS_SB_MAGIC) return undefined;
   const bad = (field: string, actual: unknown, expected?: unknown): FormatError =>
     new FormatError('xfs/bad-superblock', `xfs: superblock ${field} is invalid (${String(actual)})`, {
       data: { offset: 0, field, actual, expected },
     });
-  const versionNum = u16be(bytes, 100);
+  const versionNum = v.u16be(100);
   const vnum = versionNum & VERSION_NUMBITS;
   if (vnum !== 4 && vnum !== 5) {
     throw new UnsupportedError('xfs/unsupported-version', `xfs: superblock version ${vnum} is not 4 or 5`, {
       data: { offset: 100, actual: vnum },
     });
   }
-  const features2 = versionNum & VERSION_MOREBITSBIT ? u32be(bytes, 200) : 0;
-  const blockSize = u32be(bytes, 4);
-  const blockLog = u8(bytes, 120);
+  const features2 = versionNum & VERSION_MOREBITSBIT ? v.u32be(200) : 0;
+  const blockSize = v.u32be(4);
+  const blockLog = v.u8(120);
   if (blockLog < MIN_BLOCKLOG || blockLog > MAX_BLOCKLOG || blockSize !== 2 ** blockLog) {
     throw bad('sb_blocksize', blockSize);
   }
-  const sectSize = u16be(bytes, 102);
-  const sectLog = u8(bytes, 121);
+  const sectSize = v.u16be(102);
+  const sectLog = v.u8(121);
   if (sectLog < 9 || sectLog > 15 || sectSize !== 2 ** sectLog || sectSize > blockSize)
     throw bad('sb_sectsize', sectSize);
-  const inodeSize = u16be(bytes, 104);
-  const inodeLog = u8(bytes, 122);
+  const inodeSize = v.u16be(104);
+  const inodeLog = v.u8(122);
   if (
     inodeLog < MIN_INODELOG ||
     inodeLog > MAX_INODELOG ||
@@ -183,28 +151,28 @@ export function decodeSuperblock(bytes: Uint8Array): Superblock | undefined {
   ) {
     throw bad('sb_inodesize', inodeSize);
   }
-  const inopBlock = u16be(bytes, 106);
-  const inopbLog = u8(bytes, 123);
+  const inopBlock = v.u16be(106);
+  const inopbLog = v.u8(123);
   if (inopBlock !== blockSize / inodeSize || inopBlock !== 2 ** inopbLog)
     throw bad('sb_inopblock', inopBlock);
-  const agBlocks = u32be(bytes, 84);
-  const agCount = u32be(bytes, 88);
-  const agblkLog = u8(bytes, 124);
+  const agBlocks = v.u32be(84);
+  const agCount = v.u32be(88);
+  const agblkLog = v.u8(124);
   // sb_agblklog is log2 of sb_agblocks rounded up (xfs_sb.c xfs_validate_sb_common).
   if (agBlocks < 1 || agblkLog > 31 || agblkLog !== Math.ceil(Math.log2(agBlocks)))
     throw bad('sb_agblklog', agblkLog);
   if (agCount < 1 || agCount > MAX_AG_COUNT) throw bad('sb_agcount', agCount);
-  const dblocks = u64num(bytes, 8, 'sb_dblocks');
+  const dblocks = u64num(v, 8, 'sb_dblocks');
   if (dblocks > agBlocks * agCount || dblocks < agBlocks * (agCount - 1)) {
     throw bad('sb_dblocks', dblocks, `${agBlocks * (agCount - 1)}..${agBlocks * agCount}`);
   }
-  const dirBlkLog = u8(bytes, 192);
+  const dirBlkLog = v.u8(192);
   if (blockLog + dirBlkLog > MAX_DIRBLKLOG_BYTES) throw bad('sb_dirblklog', dirBlkLog);
   const hasCrc = vnum === 5;
   if (hasCrc && (features2 & VERSION2_CRCBIT) === 0) throw bad('sb_features2', features2);
-  const incompat = hasCrc ? u32be(bytes, 216) : 0;
-  const roCompat = hasCrc ? u32be(bytes, 212) : 0;
-  const logIncompat = hasCrc ? u32be(bytes, 220) : 0;
+  const incompat = hasCrc ? v.u32be(216) : 0;
+  const roCompat = hasCrc ? v.u32be(212) : 0;
+  const logIncompat = hasCrc ? v.u32be(220) : 0;
   if (hasCrc) {
     const len = Math.min(sectSize, bytes.length);
     if (bytes.length < sectSize) throw bad('sector', bytes.length, sectSize);
@@ -238,11 +206,11 @@ export function decodeSuperblock(bytes: Uint8Array): Superblock | undefined {
     blockSize,
     blockLog,
     dblocks,
-    uuid: uuidString(bytes, 32),
+    uuid: v.uuid(32),
     label,
-    logStart: u64be(bytes, 48),
-    logBlocks: u32be(bytes, 96),
-    rootIno: u64be(bytes, 56),
+    logStart: v.u64be(48),
+    logBlocks: v.u32be(96),
+    rootIno: v.u64be(56),
     agBlocks,
     agCount,
     sectSize,
@@ -253,13 +221,13 @@ export function decodeSuperblock(bytes: Uint8Array): Superblock | undefined {
     agblkLog,
     dirBlkLog,
     dirBlockSize: blockSize << dirBlkLog,
-    logSectLog: u8(bytes, 193),
+    logSectLog: v.u8(193),
     hasFtype: hasCrc ? (incompat & INCOMPAT_FTYPE) !== 0 : (features2 & VERSION2_FTYPE) !== 0,
     hasCrc,
     bigtime: (incompat & INCOMPAT_BIGTIME) !== 0,
     nrext64: (incompat & INCOMPAT_NREXT64) !== 0,
     needsRepair: (incompat & INCOMPAT_NEEDSREPAIR) !== 0,
-    inProgress: u8(bytes, 126) !== 0,
+    inProgress: v.u8(126) !== 0,
     features,
     versionNum,
     features2,

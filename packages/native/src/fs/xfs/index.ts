@@ -1,1 +1,2 @@
+export { probeXfs } from './probe.js';
 export { openXfs, XfsFileSystem } from './reader.js';

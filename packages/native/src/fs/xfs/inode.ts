@@ -1,6 +1,7 @@
 import { FormatError, UnsupportedError } from '@imagecheck/access';
+import { ByteView } from '@imagecheck/binary';
 import { storedCrc, xfsCrc } from './crc32c.js';
-import { type Superblock, s32be, u8, u16be, u32be, u64be, u64num } from './format.js';
+import { type Superblock, u64num } from './format.js';
 
 /*
  * Inodes (xfs_format.h struct xfs_dinode), big-endian:
@@ -100,24 +101,25 @@ export function inodeOffset(sb: Superblock, ino: bigint): number {
   return block * sb.blockSize + index * sb.inodeSize;
 }
 
-function decodeTime(b: Uint8Array, o: number, bigtime: boolean): number {
+function decodeTime(v: ByteView, o: number, bigtime: boolean): number {
   if (bigtime) {
-    const ns = u64be(b, o);
+    const ns = v.u64be(o);
     return Number(ns / 1_000_000n) - Number(BIGTIME_EPOCH_OFFSET) * 1000;
   }
-  return s32be(b, o) * 1000 + Math.floor(u32be(b, o + 4) / 1_000_000);
+  return v.i32be(o) * 1000 + Math.floor(v.u32be(o + 4) / 1_000_000);
 }
 
 /** Decodes one on-disk inode (`bytes` is exactly sb_inodesize long), checking magic, version and, on v5, CRC and number. */
 export function decodeInode(sb: Superblock, ino: bigint, bytes: Uint8Array, offset: number): Inode {
-  if (u16be(bytes, 0) !== XFS_DINODE_MAGIC) {
+  const v = new ByteView(bytes, `XFS inode ${ino}`, offset);
+  if (v.u16be(0) !== XFS_DINODE_MAGIC) {
     throw inodeError('xfs/bad-inode-magic', 'bad magic', ino, {
       offset,
       expected: XFS_DINODE_MAGIC,
-      actual: u16be(bytes, 0),
+      actual: v.u16be(0),
     });
   }
-  const version = u8(bytes, 4);
+  const version = v.u8(4);
   if (sb.hasCrc ? version !== 3 : version !== 1 && version !== 2) {
     throw inodeError('xfs/bad-inode-version', `version ${version}`, ino, {
       offset,
@@ -131,7 +133,7 @@ export function decodeInode(sb: Superblock, ino: bigint, bytes: Uint8Array, offs
     const actual = xfsCrc(bytes, DINODE_CRC_OFFSET);
     if (expected !== actual)
       throw inodeError('xfs/bad-inode-crc', 'CRC mismatch', ino, { offset, expected, actual });
-    const stored = u64be(bytes, 152);
+    const stored = v.u64be(152);
     if (stored !== ino) {
       throw inodeError('xfs/inode-number-mismatch', 'di_ino does not match', ino, {
         offset,
@@ -139,19 +141,17 @@ export function decodeInode(sb: Superblock, ino: bigint, bytes: Uint8Array, offs
         actual: stored.toString(),
       });
     }
-    flags2 = u64be(bytes, 120);
+    flags2 = v.u64be(120);
   }
-  const mode = u16be(bytes, 2);
-  const format = u8(bytes, 5);
-  const size = u64num(bytes, 56, 'di_size');
+  const mode = v.u16be(2);
+  const format = v.u8(5);
+  const size = u64num(v, 56, 'di_size');
   const bigtime = (flags2 & DIFLAG2_BIGTIME) !== 0n;
   const nextents =
-    version === 3 && (flags2 & DIFLAG2_NREXT64) !== 0n
-      ? u64num(bytes, 24, 'di_big_nextents')
-      : u32be(bytes, 76);
+    version === 3 && (flags2 & DIFLAG2_NREXT64) !== 0n ? u64num(v, 24, 'di_big_nextents') : v.u32be(76);
   const coreSize = version === 3 ? V3_CORE_SIZE : V2_CORE_SIZE;
   const litSize = sb.inodeSize - coreSize;
-  const forkOff = u8(bytes, 82) * 8;
+  const forkOff = v.u8(82) * 8;
   if (forkOff > litSize) {
     throw inodeError('xfs/bad-inode-forkoff', 'attribute fork offset is past the inode', ino, {
       offset,
@@ -160,19 +160,19 @@ export function decodeInode(sb: Superblock, ino: bigint, bytes: Uint8Array, offs
     });
   }
   const dataSize = forkOff === 0 ? litSize : forkOff;
-  const flags = u16be(bytes, 90);
+  const flags = v.u16be(90);
   return {
     ino,
     mode,
     version,
     format,
-    uid: u32be(bytes, 8),
-    gid: u32be(bytes, 12),
-    nlink: version === 1 ? u16be(bytes, 6) : u32be(bytes, 16),
+    uid: v.u32be(8),
+    gid: v.u32be(12),
+    nlink: version === 1 ? v.u16be(6) : v.u32be(16),
     size,
     nextents,
     flags,
-    mtimeMs: decodeTime(bytes, 40, bigtime),
+    mtimeMs: decodeTime(v, 40, bigtime),
     dataFork: bytes.slice(coreSize, coreSize + dataSize),
     realtime: (flags & DIFLAG_REALTIME) !== 0,
   };
@@ -182,11 +182,12 @@ export function decodeInode(sb: Superblock, ino: bigint, bytes: Uint8Array, offs
  * One packed bmbt record (xfs_format.h xfs_bmbt_rec, 128 bits big-endian):
  * bit 127 extent flag (unwritten) | 54 bits startoff | 52 bits startblock | 21 bits blockcount.
  */
-export function decodeExtent(b: Uint8Array, o: number, ino: bigint): Extent {
-  const a = u32be(b, o);
-  const w1 = u32be(b, o + 4);
-  const w2 = u32be(b, o + 8);
-  const w3 = u32be(b, o + 12);
+export function decodeExtent(b: Uint8Array | ByteView, o: number, ino: bigint): Extent {
+  const v = b instanceof ByteView ? b : new ByteView(b, `XFS extent record of inode ${ino}`);
+  const a = v.u32be(o);
+  const w1 = v.u32be(o + 4);
+  const w2 = v.u32be(o + 8);
+  const w3 = v.u32be(o + 12);
   const offHigh = a & 0x7fffffff;
   // startoff = offHigh:w1 >> 9 is 54 bits; above 2^53 it cannot be a real offset of a file we can read.
   if (offHigh >= 2 ** 30)
@@ -237,7 +238,8 @@ export function inodeExtents(inode: Inode): Extent[] {
     });
   }
   const out: Extent[] = [];
-  for (let i = 0; i < n; i++) out.push(decodeExtent(inode.dataFork, i * 16, inode.ino));
+  const fork = new ByteView(inode.dataFork, `XFS extent list of inode ${inode.ino}`);
+  for (let i = 0; i < n; i++) out.push(decodeExtent(fork, i * 16, inode.ino));
   return out;
 }
 

@@ -1,6 +1,7 @@
 import { FormatError } from '@imagecheck/access';
+import { ByteView } from '@imagecheck/binary';
 import type { ByteSource } from '../../block/types.js';
-import { type Superblock, u8, u32be } from './format.js';
+import type { Superblock } from './format.js';
 
 /*
  * Is the internal log clean? (xfs_log_format.h, xfs_log_recover.c.) The log is a circular array
@@ -51,8 +52,8 @@ export async function checkLog(source: ByteSource, sb: Superblock): Promise<LogS
   const nbb = (sb.logBlocks * sb.blockSize) / BBSIZE;
   const bb = (i: number): Promise<Uint8Array> => source.read(base + i * BBSIZE, BBSIZE);
   const cycleOf = async (i: number): Promise<number> => {
-    const b = await bb(i);
-    return u32be(b, 0) === XLOG_HEADER_MAGIC ? u32be(b, 4) : u32be(b, 0);
+    const bv = new ByteView(await bb(i), 'XFS log block', base + i * BBSIZE);
+    return bv.u32be(0) === XLOG_HEADER_MAGIC ? bv.u32be(4) : bv.u32be(0);
   };
 
   const first = await cycleOf(0);
@@ -71,21 +72,25 @@ export async function checkLog(source: ByteSource, sb: Superblock): Promise<LogS
   // Walk back from the head to the last record header.
   for (let k = 1; k <= Math.min(MAX_RECORD_SCAN_BBS, nbb); k++) {
     const at = (head - k + nbb) % nbb;
-    const h = await bb(at);
-    if (u32be(h, 0) !== XLOG_HEADER_MAGIC) continue;
-    const version = u32be(h, 8);
-    const size = u32be(h, 320);
+    const hv = new ByteView(await bb(at), 'XFS log record header', base + at * BBSIZE);
+    if (hv.u32be(0) !== XLOG_HEADER_MAGIC) continue;
+    const version = hv.u32be(8);
+    const size = hv.u32be(320);
     const hblks =
       version & XLOG_VERSION_2 && size > XLOG_HEADER_CYCLE_SIZE
         ? Math.ceil(size / XLOG_HEADER_CYCLE_SIZE)
         : 1;
-    const numOps = u32be(h, 40);
-    const op = await bb((at + hblks) % nbb);
-    const unmount = numOps === 1 && (u8(op, 9) & XLOG_UNMOUNT_TRANS) !== 0;
+    const numOps = hv.u32be(40);
+    const ov = new ByteView(
+      await bb((at + hblks) % nbb),
+      'XFS log operation header',
+      base + ((at + hblks) % nbb) * BBSIZE,
+    );
+    const unmount = numOps === 1 && (ov.u8(9) & XLOG_UNMOUNT_TRANS) !== 0;
     return {
       clean: unmount,
       headBlock: head,
-      cycle: u32be(h, 4),
+      cycle: hv.u32be(4),
       reason: unmount
         ? 'last log record is an unmount record'
         : 'last log record is not an unmount record: the log needs replay',

@@ -1,4 +1,5 @@
-import { FormatError, GuestPathError, isImagecheckError, UsageError } from '@imagecheck/access';
+import { FormatError, InternalError, isImagecheckError, UsageError } from '@imagecheck/access';
+import { ByteView, Lru } from '@imagecheck/binary';
 import type { ByteSource } from '../../block/types.js';
 import type { FileSystemInfo, FileSystemOpener, FileSystemReader, FsDirEntry, FsNode } from '../types.js';
 import { type BlockReader, bmbtExtents } from './bmbt.js';
@@ -14,7 +15,7 @@ import {
   FT_UNKNOWN,
   MAX_DIR_ENTRIES,
 } from './dir.js';
-import { decodeSuperblock, type Superblock, u32be, u64be } from './format.js';
+import { decodeSuperblock, type Superblock } from './format.js';
 import {
   assertNotRealtime,
   checkExtents,
@@ -53,35 +54,6 @@ const S_IFDIR = 0o040000;
 const S_IFREG = 0o100000;
 const S_IFLNK = 0o120000;
 
-/** Bounded LRU over a Map (insertion order), weighed by a per-entry cost. */
-class Lru<V> {
-  private readonly map = new Map<string, { value: V; cost: number }>();
-  private total = 0;
-  constructor(private readonly budget: number) {}
-  get(key: string): V | undefined {
-    const hit = this.map.get(key);
-    if (hit === undefined) return undefined;
-    this.map.delete(key);
-    this.map.set(key, hit);
-    return hit.value;
-  }
-  set(key: string, value: V, cost = 1): void {
-    if (cost > this.budget) return;
-    const old = this.map.get(key);
-    if (old !== undefined) {
-      this.total -= old.cost;
-      this.map.delete(key);
-    }
-    this.map.set(key, { value, cost });
-    this.total += cost;
-    for (const [k, v] of this.map) {
-      if (this.total <= this.budget) break;
-      this.map.delete(k);
-      this.total -= v.cost;
-    }
-  }
-}
-
 function typeOfMode(mode: number): FsNode['type'] {
   switch (mode & S_IFMT) {
     case S_IFDIR:
@@ -109,9 +81,9 @@ function typeOfFtype(ftype: number): FsNode['type'] {
 export class XfsFileSystem implements FileSystemReader, BlockReader {
   readonly caseSensitive = true;
   readonly posixMetadata = true;
-  private readonly inodes = new Lru<Inode>(INODE_CACHE_SIZE);
-  private readonly dirs = new Lru<Map<string, DirEntry>>(DIR_CACHE_ENTRIES);
-  private readonly extents = new Lru<Extent[]>(EXTENT_CACHE_EXTENTS);
+  private readonly inodes = new Lru<string, Inode>(INODE_CACHE_SIZE);
+  private readonly dirs = new Lru<string, Map<string, DirEntry>>(DIR_CACHE_ENTRIES);
+  private readonly extents = new Lru<string, Extent[]>(EXTENT_CACHE_EXTENTS);
 
   private constructor(
     private readonly source: ByteSource,
@@ -123,8 +95,9 @@ export class XfsFileSystem implements FileSystemReader, BlockReader {
   static async open(source: ByteSource): Promise<XfsFileSystem | undefined> {
     if (source.size < 512) return undefined;
     const head = await source.read(0, 512);
-    if (u32be(head, 0) !== 0x58465342) return undefined;
-    const sectSize = (head[102] ?? 0) * 256 + (head[103] ?? 0);
+    const hv = new ByteView(head, 'XFS superblock');
+    if (hv.u32be(0) !== 0x58465342) return undefined;
+    const sectSize = hv.u16be(102);
     const sector =
       sectSize > 512 && sectSize <= 32768 && sectSize <= source.size ? await source.read(0, sectSize) : head;
     const sb = decodeSuperblock(sector);
@@ -328,7 +301,7 @@ export class XfsFileSystem implements FileSystemReader, BlockReader {
   private async dirInode(dir: FsNode): Promise<Inode> {
     const inode = await this.inode(this.parseId(dir.id));
     if (typeOfMode(inode.mode) !== 'dir') {
-      throw new GuestPathError('guest/ENOTDIR', `xfs: inode ${dir.id} is not a directory`, {
+      throw new InternalError('xfs/not-a-directory', `xfs: inode ${dir.id} is not a directory`, {
         data: { inode: dir.id },
       });
     }
@@ -340,7 +313,7 @@ export class XfsFileSystem implements FileSystemReader, BlockReader {
 
   private parseId(id: string): bigint {
     if (!/^[0-9]{1,20}$/.test(id))
-      throw new UsageError('xfs/bad-node-id', `xfs: "${id}" is not an inode number`, { data: { id } });
+      throw new InternalError('xfs/bad-node-id', `xfs: "${id}" is not an inode number`, { data: { id } });
     return BigInt(id);
   }
 
@@ -382,14 +355,14 @@ export class XfsFileSystem implements FileSystemReader, BlockReader {
 
   async read(file: FsNode, offset: number, length: number): Promise<Uint8Array> {
     if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
-      throw new UsageError('xfs/bad-read', `xfs: bad read range ${offset}+${length}`, {
+      throw new InternalError('xfs/bad-read', `xfs: bad read range ${offset}+${length}`, {
         data: { offset, length },
       });
     }
     const inode = await this.inode(this.parseId(file.id));
     const type = typeOfMode(inode.mode);
     if (type === 'dir')
-      throw new GuestPathError('guest/EISDIR', `xfs: inode ${file.id} is a directory`, {
+      throw new InternalError('xfs/is-a-directory', `xfs: inode ${file.id} is a directory`, {
         data: { inode: file.id },
       });
     const end = Math.min(inode.size, offset + length);
@@ -420,7 +393,7 @@ export class XfsFileSystem implements FileSystemReader, BlockReader {
   async readlink(link: FsNode): Promise<string> {
     const inode = await this.inode(this.parseId(link.id));
     if (typeOfMode(inode.mode) !== 'symlink') {
-      throw new GuestPathError('guest/EINVAL', `xfs: inode ${link.id} is not a symlink`, {
+      throw new InternalError('xfs/not-a-symlink', `xfs: inode ${link.id} is not a symlink`, {
         data: { inode: link.id },
       });
     }
@@ -447,12 +420,17 @@ export class XfsFileSystem implements FileSystemReader, BlockReader {
     for (const e of extents) {
       if (done >= inode.size) break;
       const b = await this.readFsb(e.startBlock, e.blockCount);
-      const magic = u32be(b, 0);
+      const bv = new ByteView(
+        b,
+        `XFS remote symlink block of inode ${inode.ino}`,
+        this.daddr(e.startBlock) * 512,
+      );
+      const magic = bv.u32be(0);
       const expectedCrc = storedCrc(b, SYMLINK_CRC_OFFSET);
       const actualCrc = xfsCrc(b, SYMLINK_CRC_OFFSET);
-      const off = u32be(b, 4);
-      const bytes = u32be(b, 8);
-      if (magic !== XFS_SYMLINK_MAGIC || expectedCrc !== actualCrc || u64be(b, 32) !== inode.ino) {
+      const off = bv.u32be(4);
+      const bytes = bv.u32be(8);
+      if (magic !== XFS_SYMLINK_MAGIC || expectedCrc !== actualCrc || bv.u64be(32) !== inode.ino) {
         throw inodeError(
           'xfs/bad-symlink-block',
           'remote symlink block has a bad magic, CRC or owner',

@@ -1,6 +1,6 @@
 import { FormatError } from '@imagecheck/access';
+import { ByteView } from '@imagecheck/binary';
 import type { ByteSource } from '../../block/types.js';
-import { ascii, u32le, u64le } from '../../partition/bytes.js';
 import { rawCrc } from '../../partition/crc32.js';
 
 /**
@@ -59,10 +59,11 @@ export async function readPvLabel(pv: ByteSource): Promise<PvLabel | undefined> 
   const head = await pv.read(0, 2048);
   for (let s = 0; s < 4; s++) {
     const base = s * 512;
-    if (ascii(head, base, 8) !== 'LABELONE') continue;
-    const sec = head.subarray(base, base + 512);
-    if (ascii(sec, 24, 8) !== 'LVM2 001') continue;
-    const crc = u32le(sec, 16);
+    const v = new ByteView(head, 'LVM label sector').sub(base, 512);
+    if (v.latin1(0, 8) !== 'LABELONE') continue;
+    const sec = v.bytes;
+    if (v.latin1(24, 8) !== 'LVM2 001') continue;
+    const crc = v.u32le(16);
     const actual = rawCrc(LVM_CRC_SEED, sec.subarray(20, 512));
     if (crc !== actual) {
       throw new FormatError(
@@ -73,7 +74,7 @@ export async function readPvLabel(pv: ByteSource): Promise<PvLabel | undefined> 
         },
       );
     }
-    const off = u32le(sec, 20);
+    const off = v.u32le(20);
     if (off < 32 || off + 40 > 512) {
       throw new FormatError(
         'lvm/bad-label',
@@ -83,15 +84,15 @@ export async function readPvLabel(pv: ByteSource): Promise<PvLabel | undefined> 
         },
       );
     }
-    const uuid = formatLvmUuid(ascii(sec, off, 32));
-    const deviceSize = u64le(sec, off + 32, 'lvm.deviceSize');
+    const uuid = formatLvmUuid(v.latin1(off, 32));
+    const deviceSize = v.u64leSafe(off + 32, 'lvm.deviceSize');
     const lists: DiskArea[][] = [[], []];
     let o = off + 40;
     for (const list of lists) {
       for (let k = 0; ; k++) {
         if (o + 16 > 512) break;
-        const offset = u64le(sec, o, 'lvm.disk_locn.offset');
-        const size = u64le(sec, o + 8, 'lvm.disk_locn.size');
+        const offset = v.u64leSafe(o, 'lvm.disk_locn.offset');
+        const size = v.u64leSafe(o + 8, 'lvm.disk_locn.size');
         o += 16;
         if (offset === 0) break;
         if (k < MAX_DISK_LOCNS) list.push({ offset, size });
@@ -123,22 +124,23 @@ export async function readMetadataArea(pv: ByteSource, area: DiskArea): Promise<
     });
   }
   const h = await pv.read(area.offset, MDA_HEADER_SIZE);
-  if (ascii(h, 4, 16) !== MDA_MAGIC) throw bad('bad-mda-magic', 'no mda_header magic');
-  const crc = u32le(h, 0);
+  const hv = new ByteView(h, 'LVM mda_header', area.offset);
+  if (hv.latin1(4, 16) !== MDA_MAGIC) throw bad('bad-mda-magic', 'no mda_header magic');
+  const crc = hv.u32le(0);
   const actual = rawCrc(LVM_CRC_SEED, h.subarray(4, MDA_HEADER_SIZE));
   if (crc !== actual)
     throw bad('bad-mda-crc', `header CRC 0x${crc.toString(16)}, computed 0x${actual.toString(16)}`);
-  const size = u64le(h, 32, 'lvm.mda.size');
+  const size = hv.u64leSafe(32, 'lvm.mda.size');
   if (size !== area.size && (size < MDA_HEADER_SIZE || size > area.size)) {
     throw bad('bad-mda', `header size ${size} disagrees with the PV label's ${area.size}`, {
       expected: area.size,
       actual: size,
     });
   }
-  const rOffset = u64le(h, 40, 'lvm.raw_locn.offset');
-  const rSize = u64le(h, 48, 'lvm.raw_locn.size');
-  const rCrc = u32le(h, 56);
-  const rFlags = u32le(h, 60);
+  const rOffset = hv.u64leSafe(40, 'lvm.raw_locn.offset');
+  const rSize = hv.u64leSafe(48, 'lvm.raw_locn.size');
+  const rCrc = hv.u32le(56);
+  const rFlags = hv.u32le(60);
   if (rOffset === 0 || rSize === 0 || rFlags & 1) return undefined;
   if (rSize > MAX_LVM_METADATA_BYTES) {
     throw bad(

@@ -1,8 +1,8 @@
 import type { CpioEntry } from './cpio.js';
 import { type InitramfsSegment, type RangeInput, type ScanOptions, scanInitramfs } from './reader.js';
 
+export { decodeLz4Block, LZ4_LEGACY_MAGIC } from '@imagecheck/binary';
 export { type CpioEntry, CpioReader, MAX_CPIO_ENTRIES, MAX_CPIO_NAME_SIZE, normaliseName } from './cpio.js';
-export { decodeLz4Block, LZ4_LEGACY_MAGIC } from './lz4-legacy.js';
 export {
   detectSegment,
   type InitramfsScan,

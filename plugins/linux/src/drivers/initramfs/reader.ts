@@ -1,13 +1,6 @@
-import { once } from 'node:events';
-import * as zlib from 'node:zlib';
-import { FormatError, isImagecheckError, UnsupportedError } from '@imagecheck/sdk';
+import { FormatError, isImagecheckError, UnsupportedError } from '@imagecheck/access';
+import { MAX_BZIP2_INPUT as CODEC_MAX_BZIP2_INPUT, decompressStream } from '@imagecheck/binary';
 import { type CpioEntry, CpioReader } from './cpio.js';
-import {
-  decodeLz4Block,
-  LZ4_LEGACY_BLOCK_SIZE,
-  LZ4_LEGACY_MAGIC,
-  LZ4_MAX_COMPRESSED_BLOCK,
-} from './lz4-legacy.js';
 
 /**
  * An initramfs image as the kernel reads it (init/initramfs.c `unpack_to_rootfs`): a sequence of
@@ -19,15 +12,16 @@ import {
  * | magic (hex)          | format      | read here                          |
  * |----------------------|-------------|------------------------------------|
  * | `30 37 30 37 30 3x`  | cpio newc   | yes                                |
- * | `1f 8b`, `1f 9e`     | gzip        | yes (node:zlib, streamed)          |
- * | `28 b5 2f fd`        | zstd        | yes (node:zlib, streamed)          |
- * | `02 21 4c 18`        | lz4 legacy  | yes (our decoder, block by block)  |
- * | `fd 37 7a 58 5a 00`  | xz          | yes (xz-decompress: xz-embedded in WebAssembly, streamed) |
+ * | `1f 8b`, `1f 9e`     | gzip        | yes (streamed)                     |
+ * | `28 b5 2f fd`        | zstd        | yes (streamed)                     |
+ * | `02 21 4c 18`        | lz4 legacy  | yes (block by block)               |
+ * | `fd 37 7a 58 5a 00`  | xz          | yes (streamed)                     |
  * | `5d 00 00`           | lzma        | no: `initramfs/unsupported-compression` |
- * | `42 5a 68`           | bzip2       | yes (seek-bzip, pure JavaScript; compressed input held in memory) |
+ * | `42 5a 68`           | bzip2       | yes (compressed input held in memory) |
  * | `89 4c 5a 4f`        | lzop        | no                                 |
  *
- * The file is read in ranges and decompressed in chunks; file data inside the archives is skipped,
+ * Decompression is @imagecheck/binary's codec module (`decompressStream`). The file is read in
+ * ranges and decompressed in chunks; file data inside the archives is skipped,
  * so memory stays bounded by the read and output chunks (and the 8 MiB LZ4 block) whatever the
  * size of the image or of the files inside it.
  */
@@ -86,7 +80,7 @@ const HEAD_READ = 64 * 1024;
  * CPU of 1 MiB reads for the same 16 MB file.
  */
 const READ_CHUNK = 4 * 1024 * 1024;
-/** Output chunk of the zlib decompressors: large chunks keep the per-chunk overhead negligible. */
+/** Output chunk of the decompressors: large chunks keep the per-chunk overhead negligible. */
 const INFLATE_CHUNK = 2 * 1024 * 1024;
 
 export function detectSegment(head: Uint8Array): SegmentFormat | undefined {
@@ -161,16 +155,10 @@ export async function scanInitramfs(input: RangeInput, options: ScanOptions = {}
         break;
       case 'gzip':
       case 'zstd':
-        consumed = await inflate(format, input, pos, head, cpio, budget, label, options.signal);
-        break;
       case 'lz4-legacy':
-        consumed = await unlz4(input, pos, cpio, budget, label);
-        break;
       case 'xz':
-        consumed = await unxz(input, pos, head, cpio, budget, label, options.signal);
-        break;
       case 'bzip2':
-        consumed = await bunzip(input, pos, cpio, budget, label);
+        consumed = await decode(format, input, pos, head, cpio, budget, label, options.signal);
         break;
       default:
         throw new UnsupportedError(
@@ -248,259 +236,89 @@ function tooLarge(label: string, budget: number): FormatError {
   );
 }
 
-/**
- * gzip and zstd through node:zlib streams. Returns the compressed bytes the stream used, taken
- * from the decompressor's `bytesWritten` when it ended cleanly; undefined when the stream ended in
- * an error after complete archives (trailing junk), where that count is not reliable.
- */
-async function inflate(
-  format: 'gzip' | 'zstd',
-  input: RangeInput,
-  start: number,
-  head: Uint8Array,
-  cpio: CpioReader,
-  budget: number,
-  label: string,
-  signal: AbortSignal | undefined,
-): Promise<number | undefined> {
-  const d =
-    format === 'gzip'
-      ? zlib.createGunzip({ chunkSize: INFLATE_CHUNK })
-      : zlib.createZstdDecompress({ chunkSize: INFLATE_CHUNK });
-  let out = 0;
-  let failure: unknown;
-  let stopped = false;
-  const finished = new Promise<'end' | 'error'>((resolve) => {
-    d.on('data', (chunk: Uint8Array) => {
-      if (stopped) return;
-      try {
-        signal?.throwIfAborted();
-        out += chunk.length;
-        if (out > budget) throw tooLarge(label, budget);
-        cpio.push(chunk);
-        if (cpio.stopped) {
-          stopped = true;
-          resolve('end');
-        }
-      } catch (err) {
-        failure = err;
-        stopped = true;
-        resolve('error');
-      }
-    });
-    d.on('end', () => {
-      // The stream's own end (zstd frame end, last gzip member): stop feeding what follows it.
-      stopped = true;
-      resolve('end');
-    });
-    d.on('error', (err) => {
-      failure ??= err;
-      stopped = true;
-      resolve('error');
-    });
-  });
-  // Feed the file in ranges, respecting the decompressor's backpressure, until it stops.
-  try {
-    // The head was read already to find the magic: feed it first rather than read it twice.
-    for (let p = start, first = true; p < input.size && !stopped; first = false) {
-      const c = first ? head : await input.read(p, Math.min(READ_CHUNK, input.size - p));
-      if (c.length === 0) break;
-      p += c.length;
-      // `once` rejects on the stream's error, which `finished` already reports: not a second failure.
-      if (!d.write(c)) await Promise.race([once(d, 'drain').catch(() => undefined), finished]);
-    }
-    if (!stopped) d.end();
-  } catch (err) {
-    failure ??= err;
-  }
-  const how = failure === undefined ? await finished : 'error';
-  const used = d.bytesWritten;
-  d.destroy();
-  if (how === 'error') {
-    if (isImagecheckError(failure) || signal?.aborted) throw failure;
-    if (cpio.archives > 0 && cpio.atBoundary) return undefined;
-    throw new FormatError('initramfs/corrupt-stream', `${label}: ${(failure as Error).message}`, {
-      data: { offset: start, format, decompressed: out },
-      cause: failure,
-    });
-  }
-  if (cpio.stopped) return undefined;
-  return used;
-}
-
-/**
- * xz through the xz-decompress package (the xz-embedded decoder compiled to WebAssembly), loaded
- * only when an image has an xz segment. It does not report where its stream ended, so an xz
- * segment is taken as the last one: nothing after it is read (dracut and initramfs-tools put the
- * compressed archive last).
- */
-async function unxz(
-  input: RangeInput,
-  start: number,
-  head: Uint8Array,
-  cpio: CpioReader,
-  budget: number,
-  label: string,
-  signal: AbortSignal | undefined,
-): Promise<number | undefined> {
-  // A CommonJS bundle: Node exposes its exports as `default`, bundlers as named exports.
-  type XzModule = typeof import('xz-decompress');
-  const mod = (await import('xz-decompress')) as unknown as Partial<XzModule> & { default?: XzModule };
-  const XzReadableStream = mod.XzReadableStream ?? mod.default?.XzReadableStream;
-  if (XzReadableStream === undefined) {
-    throw new UnsupportedError(
-      'initramfs/unsupported-compression',
-      `${label}: the xz decoder could not be loaded`,
-      {
-        data: { offset: start, format: 'xz' },
-      },
-    );
-  }
-  let p = start;
-  let first = true;
-  const compressed = new ReadableStream<Uint8Array>({
-    async pull(ctrl) {
-      const c = first
-        ? head
-        : p < input.size
-          ? await input.read(p, Math.min(READ_CHUNK, input.size - p))
-          : new Uint8Array(0);
-      first = false;
-      if (c.length === 0) {
-        ctrl.close();
-        return;
-      }
-      p += c.length;
-      ctrl.enqueue(c);
-    },
-  });
-  const reader = new XzReadableStream(compressed).getReader();
-  let out = 0;
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      signal?.throwIfAborted();
-      out += value.length;
-      if (out > budget) throw tooLarge(label, budget);
-      cpio.push(value);
-      if (cpio.stopped) break;
-    }
-  } catch (err) {
-    await reader.cancel().catch(() => undefined);
-    if (isImagecheckError(err) || signal?.aborted) throw err;
-    if (cpio.archives > 0 && cpio.atBoundary) return undefined;
-    throw new FormatError('initramfs/corrupt-stream', `${label}: ${(err as Error).message}`, {
-      data: { offset: start, format: 'xz', decompressed: out },
-      cause: err,
-    });
-  }
-  await reader.cancel().catch(() => undefined);
-  return cpio.stopped ? undefined : input.size - start;
-}
-
 /** bzip2 input is held whole in memory (the decoder reads a buffer); output still goes out in chunks. */
-export const MAX_BZIP2_INPUT = 256 * 1024 * 1024;
+export const MAX_BZIP2_INPUT = CODEC_MAX_BZIP2_INPUT;
+
+/** The compressed segment at `start`, in ranges: the head already read, then `READ_CHUNK` at a time. */
+async function* ranges(input: RangeInput, start: number, head: Uint8Array): AsyncGenerator<Uint8Array> {
+  yield head;
+  for (let p = start + head.length; p < input.size; ) {
+    const c = await input.read(p, Math.min(READ_CHUNK, input.size - p));
+    if (c.length === 0) return;
+    p += c.length;
+    yield c;
+  }
+}
 
 /**
- * bzip2 through seek-bzip, a pure-JavaScript decoder that writes its output byte by byte: the
- * bytes are gathered into chunks for the cpio reader, so the decompressed archive is never held
- * whole. Like xz, the segment is taken as the last one.
+ * A compressed segment through the codec module, its output pushed to the cpio reader as it comes.
+ * Returns the compressed bytes the segment used when the codec knows where its stream ended
+ * (gzip and zstd that ended cleanly, lz4 always); undefined when the stream stopped with the
+ * cpio reader or ended in an error after complete archives (trailing junk). xz and bzip2 do not
+ * say where they end: the segment is taken to run to the end of the file (dracut and
+ * initramfs-tools put the compressed archive last).
  */
-async function bunzip(
+async function decode(
+  format: 'gzip' | 'zstd' | 'lz4-legacy' | 'xz' | 'bzip2',
   input: RangeInput,
   start: number,
+  head: Uint8Array,
   cpio: CpioReader,
   budget: number,
   label: string,
+  signal: AbortSignal | undefined,
 ): Promise<number | undefined> {
   const n = input.size - start;
-  if (n > MAX_BZIP2_INPUT) {
+  if (format === 'bzip2' && n > MAX_BZIP2_INPUT) {
     throw new UnsupportedError(
       'initramfs/bzip2-too-large',
       `${label}: ${n} bytes of bzip2, over the ${MAX_BZIP2_INPUT} bytes read into memory`,
-      {
-        data: { offset: start, actual: n, expected: MAX_BZIP2_INPUT },
-      },
+      { data: { offset: start, actual: n, expected: MAX_BZIP2_INPUT } },
     );
   }
-  const src = await input.read(start, n);
-  const { default: Bunzip } = await import('seek-bzip');
-  const chunk = new Uint8Array(INFLATE_CHUNK);
-  let fill = 0;
-  let out = 0;
-  const flush = (): void => {
-    out += fill;
-    if (out > budget) throw tooLarge(label, budget);
-    cpio.push(chunk.subarray(0, fill));
-    fill = 0;
-  };
+  let result: Awaited<ReturnType<typeof decompressStream>>;
   try {
-    Bunzip.decode(src, {
-      writeByte(b: number): void {
-        chunk[fill++] = b;
-        if (fill === chunk.length) flush();
+    result = await decompressStream(
+      format,
+      ranges(input, start, head),
+      (chunk) => {
+        cpio.push(chunk);
+        return !cpio.stopped;
       },
-    });
-    flush();
+      {
+        maxOutput: budget,
+        chunkSize: INFLATE_CHUNK,
+        maxInput: MAX_BZIP2_INPUT,
+        ...(signal ? { signal } : {}),
+      },
+    );
   } catch (err) {
-    if (isImagecheckError(err)) throw err;
+    // The cpio reader's errors, an abort, the input's errors and an unsupported codec pass through.
+    if (!isImagecheckError(err)) throw err;
+    const e = err as { code: string; message: string; data?: Record<string, unknown> };
+    if (!e.code.startsWith('codec/') || e.code === 'codec/zstd-unavailable') throw err;
+    const structure = e.data?.structure;
+    if (e.code === 'codec/output-too-large' && structure !== 'lz4-block') throw tooLarge(label, budget);
+    if (format === 'lz4-legacy') {
+      if (e.code === 'codec/lz4-bad-block-size') {
+        if (cpio.archives > 0 && cpio.atBoundary) return undefined;
+        throw new FormatError('initramfs/lz4-bad-block-size', `${label}: ${e.message}`, {
+          data: { ...e.data, offset: start },
+          cause: err,
+        });
+      }
+      const code = e.code === 'codec/truncated' ? 'initramfs/truncated' : 'initramfs/lz4-corrupt';
+      throw new FormatError(code, `${label}: ${e.message}`, { data: { offset: start, format }, cause: err });
+    }
     if (cpio.archives > 0 && cpio.atBoundary) return undefined;
-    throw new FormatError('initramfs/corrupt-stream', `${label}: ${(err as Error).message}`, {
-      data: { offset: start, format: 'bzip2', decompressed: out + fill },
+    throw new FormatError('initramfs/corrupt-stream', `${label}: ${e.message}`, {
+      data: { offset: start, format, decompressed: cpio.position },
       cause: err,
     });
   }
-  return cpio.stopped ? undefined : n;
-}
-
-/** The LZ4 legacy frame (see lz4-legacy.ts), block by block. Returns the bytes the frame used. */
-async function unlz4(
-  input: RangeInput,
-  start: number,
-  cpio: CpioReader,
-  budget: number,
-  label: string,
-): Promise<number> {
-  const dst = new Uint8Array(LZ4_LEGACY_BLOCK_SIZE);
-  let pos = start + 4;
-  let out = 0;
-  while (pos + 4 <= input.size) {
-    const sz = await input.read(pos, 4);
-    const n = ((sz[0] ?? 0) | ((sz[1] ?? 0) << 8) | ((sz[2] ?? 0) << 16) | ((sz[3] ?? 0) << 24)) >>> 0;
-    if (n === LZ4_LEGACY_MAGIC) {
-      pos += 4;
-      continue;
-    }
-    if (n === 0) break;
-    if (n > LZ4_MAX_COMPRESSED_BLOCK) {
-      if (cpio.archives > 0 && cpio.atBoundary) break;
-      throw new FormatError(
-        'initramfs/lz4-bad-block-size',
-        `${label}: block size ${n} exceeds ${LZ4_MAX_COMPRESSED_BLOCK}`,
-        {
-          data: { offset: pos, actual: n, expected: LZ4_MAX_COMPRESSED_BLOCK },
-        },
-      );
-    }
-    if (pos + 4 + n > input.size) {
-      throw new FormatError(
-        'initramfs/truncated',
-        `${label}: block of ${n} bytes at ${pos} runs past the file end`,
-        {
-          data: { offset: pos, actual: n, size: input.size },
-        },
-      );
-    }
-    const block = await input.read(pos + 4, n);
-    const produced = decodeLz4Block(block, dst, pos + 4);
-    out += produced;
-    if (out > budget) throw tooLarge(label, budget);
-    cpio.push(dst.subarray(0, produced));
-    pos += 4 + n;
-    if (cpio.stopped) break;
-  }
-  return pos - start;
+  if (format === 'lz4-legacy') return result.inputBytes;
+  if (cpio.stopped) return undefined;
+  return result.inputBytes ?? n;
 }
 
 function hex(b: Uint8Array): string {

@@ -1,7 +1,8 @@
-import { FormatError, GuestPathError, UnsupportedError } from '@imagecheck/access';
+import { FormatError, InternalError, UnsupportedError } from '@imagecheck/access';
+import { ByteView, Lru } from '@imagecheck/binary';
 import type { ByteSource } from '../../block/types.js';
+import { formatVolumeId } from '../fat/bpb.js';
 import type { FileSystemInfo, FileSystemReader, FsDirEntry, FsNode } from '../types.js';
-import { formatVolumeId } from './bpb.js';
 
 /**
  * exFAT (Microsoft "exFAT File System Specification", section numbers below).
@@ -60,21 +61,6 @@ interface ExfatNode extends FsNode {
 
 const ROOT_ID = 'root';
 
-function u16(b: Uint8Array, o: number): number {
-  return (b[o] ?? 0) | ((b[o + 1] ?? 0) << 8);
-}
-function u32(b: Uint8Array, o: number): number {
-  return ((b[o] ?? 0) | ((b[o + 1] ?? 0) << 8) | ((b[o + 2] ?? 0) << 16) | ((b[o + 3] ?? 0) << 24)) >>> 0;
-}
-function u64(b: Uint8Array, o: number): number {
-  const hi = u32(b, o + 4);
-  return hi >= 0x200000 ? Number.POSITIVE_INFINITY : hi * 0x100000000 + u32(b, o);
-}
-function utf16(b: Uint8Array, o: number, chars: number): string {
-  let s = '';
-  for (let i = 0; i < chars; i++) s += String.fromCharCode(u16(b, o + 2 * i));
-  return s;
-}
 function fold(s: string): string {
   let out = '';
   for (const c of s) {
@@ -99,21 +85,20 @@ function timestampMs(t: number): number {
 
 export function parseExfatBootSector(b: Uint8Array, sourceSize: number): ExfatGeometry | undefined {
   if (b.length < 512) return undefined;
-  let name = '';
-  for (let i = 3; i < 11; i++) name += String.fromCharCode(b[i] ?? 0);
-  if (name !== 'EXFAT   ' || b[510] !== 0x55 || b[511] !== 0xaa) return undefined;
+  const bv = new ByteView(b, 'exFAT boot sector');
+  if (bv.latin1(3, 8) !== 'EXFAT   ' || bv.u16le(510) !== 0xaa55) return undefined;
   const bad = (what: string, offset: number, actual: unknown, expected?: unknown): never => {
     throw new FormatError('exfat/bad-boot-sector', `exFAT boot sector: ${what}`, {
       data: { offset, actual, expected },
     });
   };
-  const bpsShift = b[108] ?? 0;
-  const spcShift = b[109] ?? 0;
+  const bpsShift = bv.u8(108);
+  const spcShift = bv.u8(109);
   if (bpsShift < 9 || bpsShift > 12) bad('bytes-per-sector shift', 108, bpsShift, '9..12');
   if (bpsShift + spcShift > 25) bad('cluster larger than 32 MiB', 109, spcShift);
   const sectorSize = 1 << bpsShift;
   const clusterSize = sectorSize << spcShift;
-  const revision = u16(b, 104);
+  const revision = bv.u16le(104);
   if (revision >> 8 !== 1) {
     throw new UnsupportedError(
       'exfat/unsupported-version',
@@ -121,15 +106,15 @@ export function parseExfatBootSector(b: Uint8Array, sourceSize: number): ExfatGe
       { data: { offset: 104, actual: revision } },
     );
   }
-  const numFats = b[110] ?? 0;
+  const numFats = bv.u8(110);
   if (numFats !== 1 && numFats !== 2) bad('number of FATs', 110, numFats, '1 or 2');
-  const flags = u16(b, 106);
+  const flags = bv.u16le(106);
   const activeFat = numFats === 2 ? flags & 1 : 0;
-  const fatLength = u32(b, 84) * sectorSize;
-  const fatOffset = u32(b, 80) * sectorSize + activeFat * fatLength;
-  const heapOffset = u32(b, 88) * sectorSize;
-  const clusterCount = u32(b, 92);
-  const volumeBytes = u64(b, 72) * sectorSize;
+  const fatLength = bv.u32le(84) * sectorSize;
+  const fatOffset = bv.u32le(80) * sectorSize + activeFat * fatLength;
+  const heapOffset = bv.u32le(88) * sectorSize;
+  const clusterCount = bv.u32le(92);
+  const volumeBytes = bv.u64leNumber(72) * sectorSize;
   if (!Number.isSafeInteger(volumeBytes)) bad('volume length', 72, volumeBytes);
   if (volumeBytes > sourceSize) {
     throw new FormatError(
@@ -144,7 +129,7 @@ export function parseExfatBootSector(b: Uint8Array, sourceSize: number): ExfatGe
     bad('FAT too small for the cluster count', 84, fatLength, (clusterCount + 2) * 4);
   if (heapOffset + clusterCount * clusterSize > volumeBytes)
     bad('cluster heap past the volume', 88, heapOffset + clusterCount * clusterSize, volumeBytes);
-  const rootCluster = u32(b, 96);
+  const rootCluster = bv.u32le(96);
   if (rootCluster < 2 || rootCluster > clusterCount + 1)
     bad('root directory cluster', 96, rootCluster, `2..${clusterCount + 1}`);
   return {
@@ -155,7 +140,7 @@ export function parseExfatBootSector(b: Uint8Array, sourceSize: number): ExfatGe
     heapOffset,
     clusterCount,
     rootCluster,
-    serial: u32(b, 100),
+    serial: bv.u32le(100),
     revision,
     dirty: (flags & 2) !== 0,
     volumeBytes,
@@ -172,10 +157,10 @@ export class ExfatFileSystem implements FileSystemReader {
   readonly caseSensitive = false;
   readonly posixMetadata = false;
   readonly info: FileSystemInfo;
-  private readonly dirCache = new Map<
+  private readonly dirCache = new Lru<
     string,
     Promise<{ entries: ExfatEntry[]; byName: Map<string, ExfatEntry>; label?: string }>
-  >();
+  >(DIR_CACHE_ENTRIES);
 
   private constructor(
     private readonly source: ByteSource,
@@ -234,21 +219,28 @@ export class ExfatFileSystem implements FileSystemReader {
       o >= this.geometry.heapOffset &&
       o + 32 <= this.geometry.volumeBytes;
     if (m === null || !ok(f) || !ok(s))
-      throw new GuestPathError('guest/ENOENT', `no exFAT node ${id}`, { data: { id } });
+      throw new InternalError('exfat/bad-node-id', `not a exFAT node id this reader handed out: ${id}`, {
+        data: { id },
+      });
     const fe = await this.source.read(f, 32);
     const se = await this.source.read(s, 32);
-    if (fe[0] !== 0x85 || se[0] !== 0xc0)
-      throw new GuestPathError('guest/ENOENT', `no exFAT node ${id}`, { data: { id } });
+    if (
+      new ByteView(fe, 'exFAT file entry', f).u8(0) !== 0x85 ||
+      new ByteView(se, 'exFAT stream extension', s).u8(0) !== 0xc0
+    )
+      throw new InternalError('exfat/bad-node-id', `not a exFAT node id this reader handed out: ${id}`, {
+        data: { id },
+      });
     return this.toNode(this.entryFrom(fe, se, '', id));
   }
 
   async read(file: FsNode, offset: number, length: number): Promise<Uint8Array> {
     if (file.type !== 'file')
-      throw new GuestPathError('guest/EISDIR', `exFAT node ${file.id} is not a file`, {
+      throw new InternalError('exfat/is-a-directory', `exFAT node ${file.id} is not a file`, {
         data: { id: file.id },
       });
     if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
-      throw new GuestPathError('guest/EINVAL', 'bad read range', { data: { offset, length } });
+      throw new InternalError('exfat/bad-read', 'bad read range', { data: { offset, length } });
     }
     const e = (file as ExfatNode).entry;
     const end = Math.min(e.size, offset + length);
@@ -272,7 +264,7 @@ export class ExfatFileSystem implements FileSystemReader {
   }
 
   async readlink(link: FsNode): Promise<string> {
-    throw new GuestPathError('guest/EINVAL', `exFAT has no symbolic links (node ${link.id})`, {
+    throw new InternalError('exfat/not-a-symlink', `exFAT has no symbolic links (node ${link.id})`, {
       data: { id: link.id },
     });
   }
@@ -307,7 +299,7 @@ export class ExfatFileSystem implements FileSystemReader {
 
   private asDir(dir: FsNode): ExfatNode {
     if (dir.type !== 'dir')
-      throw new GuestPathError('guest/ENOTDIR', `exFAT node ${dir.id} is not a directory`, {
+      throw new InternalError('exfat/not-a-directory', `exFAT node ${dir.id} is not a directory`, {
         data: { id: dir.id },
       });
     return dir as ExfatNode;
@@ -318,8 +310,10 @@ export class ExfatFileSystem implements FileSystemReader {
   }
 
   private entryFrom(fe: Uint8Array, se: Uint8Array, name: string, id: string): ExfatEntry {
-    const size = u64(se, 24);
-    const validSize = u64(se, 8);
+    const fv = new ByteView(fe, `exFAT file entry ${id}`);
+    const sv = new ByteView(se, `exFAT stream extension ${id}`);
+    const size = sv.u64leNumber(24);
+    const validSize = sv.u64leNumber(8);
     if (
       !Number.isSafeInteger(size) ||
       validSize > size ||
@@ -335,13 +329,13 @@ export class ExfatFileSystem implements FileSystemReader {
     }
     return {
       name,
-      attr: u16(fe, 4),
-      firstCluster: u32(se, 20),
+      attr: fv.u16le(4),
+      firstCluster: sv.u32le(20),
       size,
       validSize,
-      noFatChain: ((se[1] ?? 0) & 2) !== 0,
+      noFatChain: (sv.u8(1) & 2) !== 0,
       id,
-      mtimeMs: timestampMs(u32(fe, 12)),
+      mtimeMs: timestampMs(fv.u32le(12)),
     };
   }
 
@@ -388,7 +382,8 @@ export class ExfatFileSystem implements FileSystemReader {
         throw new FormatError('exfat/chain-too-long', `the chain of ${e.id} exceeds ${needed} clusters`, {
           data: { ...where, expected: needed },
         });
-      const next = u32(await this.source.read(this.geometry.fatOffset + c * 4, 4), 0);
+      const fatAt = this.geometry.fatOffset + c * 4;
+      const next = new ByteView(await this.source.read(fatAt, 4), 'exFAT FAT entry', fatAt).u32le(0);
       if (next === 0xffffffff) {
         if (untilEnd) return runs;
         throw new FormatError('exfat/short-chain', `the chain of ${e.id} ends after ${total} clusters`, {
@@ -409,10 +404,6 @@ export class ExfatFileSystem implements FileSystemReader {
     const pending = this.loadListing(dir);
     this.dirCache.set(dir.id, pending);
     pending.catch(() => this.dirCache.delete(dir.id));
-    if (this.dirCache.size > DIR_CACHE_ENTRIES) {
-      const oldest = this.dirCache.keys().next().value;
-      if (oldest !== undefined && oldest !== ROOT_ID) this.dirCache.delete(oldest);
-    }
     return pending;
   }
 
@@ -446,14 +437,15 @@ export class ExfatFileSystem implements FileSystemReader {
     let label: string | undefined;
     for (let i = 0; i < slots.length; i++) {
       const e = bytes.subarray(i * 32, i * 32 + 32);
-      const type = e[0] ?? 0;
+      const ev = new ByteView(e, 'exFAT directory entry', slots[i] ?? 0);
+      const type = ev.u8(0);
       if (type === 0x00) break;
       if (type === 0x83 && root && label === undefined) {
-        label = utf16(e, 2, Math.min(11, e[1] ?? 0));
+        label = ev.utf16le(2, Math.min(11, ev.u8(1)) * 2);
         continue;
       }
       if (type !== 0x85) continue;
-      const secondary = e[1] ?? 0;
+      const secondary = ev.u8(1);
       if (secondary < 2 || secondary > 18 || i + secondary >= slots.length) {
         throw new FormatError('exfat/bad-entry-set', 'file entry set has a bad secondary count', {
           data: { offset: slots[i], actual: secondary, expected: '2..18' },
@@ -465,22 +457,23 @@ export class ExfatFileSystem implements FileSystemReader {
         if (j === 2 || j === 3) continue;
         sum = (((sum & 1) !== 0 ? 0x8000 : 0) + (sum >> 1) + (bytes[i * 32 + j] ?? 0)) & 0xffff;
       }
-      if (sum !== u16(e, 2)) {
+      if (sum !== ev.u16le(2)) {
         throw new FormatError('exfat/bad-set-checksum', 'file entry set checksum mismatch', {
-          data: { offset: slots[i], expected: u16(e, 2), actual: sum },
+          data: { offset: slots[i], expected: ev.u16le(2), actual: sum },
         });
       }
       const se = bytes.subarray((i + 1) * 32, (i + 2) * 32);
-      if (se[0] !== 0xc0)
+      const sv = new ByteView(se, 'exFAT stream extension', slots[i + 1] ?? 0);
+      if (sv.u8(0) !== 0xc0)
         throw new FormatError('exfat/bad-entry-set', 'file entry is not followed by a stream extension', {
-          data: { offset: slots[i + 1], actual: se[0] },
+          data: { offset: slots[i + 1], actual: sv.u8(0) },
         });
-      const nameLen = se[3] ?? 0;
+      const nameLen = sv.u8(3);
       let name = '';
       for (let k = 2; k <= secondary && name.length < nameLen; k++) {
-        const ne = bytes.subarray((i + k) * 32, (i + k + 1) * 32);
-        if (ne[0] !== 0xc1) break;
-        name += utf16(ne, 2, Math.min(15, nameLen - name.length));
+        const nv = new ByteView(bytes, 'exFAT file name entry').sub((i + k) * 32, 32);
+        if (nv.u8(0) !== 0xc1) break;
+        name += nv.utf16le(2, Math.min(15, nameLen - name.length) * 2);
       }
       if (name.length !== nameLen || nameLen === 0) {
         throw new FormatError('exfat/bad-entry-set', 'file name entries do not match the name length', {

@@ -1,8 +1,9 @@
-import { FormatError } from '@imagecheck/access';
+import { corrupt, outputTooLarge, truncated } from './types.js';
 
 /**
- * LZO1X decompression, written from the stream description in the Linux kernel's
- * Documentation/staging/lzo.rst, and the btrfs framing of it (fs/btrfs/lzo.c).
+ * LZO1X decompression of one stream, written from the stream description in the Linux kernel's
+ * Documentation/staging/lzo.rst. Output is bounded by `maxOut`; more is `codec/output-too-large`,
+ * any other inconsistency `codec/corrupt`. Containers frame it (btrfs: fs/btrfs/lzo.c, per sector).
  *
  * Instructions (state = literals copied by the previous instruction: 0, 1-3, or 4 for "4+"):
  *   first byte >= 18        copy (byte - 17) literals; state = min(that, 4)
@@ -20,24 +21,25 @@ export function lzo1xDecompress(src: Uint8Array, maxOut: number): Uint8Array {
   let ip = 0;
   let op = 0;
   const fail = (why: string): never => {
-    throw new FormatError('btrfs/bad-lzo', `LZO stream: ${why}`, {
-      data: { offset: ip, actual: op, expected: maxOut },
-    });
+    throw corrupt('lzo1x', why, { offset: ip, actual: op, expected: maxOut });
+  };
+  const overrun = (): never => {
+    throw outputTooLarge('lzo1x', maxOut);
   };
   const byte = (): number => {
-    if (ip >= src.length) fail('input overrun');
+    if (ip >= src.length) throw truncated('lzo1x', { offset: ip });
     return src[ip++] as number;
   };
   const literals = (n: number): void => {
-    if (ip + n > src.length) fail('literal run past the input');
-    if (op + n > maxOut) fail('output overrun');
+    if (ip + n > src.length) throw truncated('lzo1x', { offset: ip });
+    if (op + n > maxOut) overrun();
     out.set(src.subarray(ip, ip + n), op);
     ip += n;
     op += n;
   };
   const copyMatch = (dist: number, len: number): void => {
     if (dist > op) fail('match distance before the start of the output');
-    if (op + len > maxOut) fail('output overrun');
+    if (op + len > maxOut) overrun();
     let from = op - dist;
     for (let i = 0; i < len; i++) out[op++] = out[from++] as number;
   };
@@ -48,7 +50,8 @@ export function lzo1xDecompress(src: Uint8Array, maxOut: number): Uint8Array {
     // Each zero byte adds 255; more than the output size in zeros is garbage, not a length.
     while (b === 0) {
       n += 255;
-      if (n > maxOut) fail('length run too long');
+      // A run longer than the output cap cannot fit: too large, whatever follows.
+      if (n > maxOut) overrun();
       b = byte();
     }
     return base + n + b;
@@ -113,46 +116,4 @@ export function lzo1xDecompress(src: Uint8Array, maxOut: number): Uint8Array {
     if (s > 0) literals(s);
     state = s;
   }
-}
-
-/**
- * btrfs LZO framing (fs/btrfs/lzo.c): LE32 total length of the compressed data (including this
- * header), then segments of LE32 length + LZO1X data, each decompressing to at most one sector.
- * A segment header never straddles a sector boundary: when fewer than 4 bytes are left in the
- * sector, they are padding and the next header starts at the next sector.
- */
-export function btrfsLzoDecompress(src: Uint8Array, outLength: number, sectorSize: number): Uint8Array {
-  const u32 = (o: number) =>
-    ((src[o] ?? 0) | ((src[o + 1] ?? 0) << 8) | ((src[o + 2] ?? 0) << 16) | ((src[o + 3] ?? 0) << 24)) >>> 0;
-  if (src.length < 4)
-    throw new FormatError('btrfs/bad-lzo', 'LZO extent shorter than its header', {
-      data: { actual: src.length },
-    });
-  const total = u32(0);
-  if (total > src.length || total < 4) {
-    throw new FormatError('btrfs/bad-lzo', 'LZO extent length disagrees with the extent', {
-      data: { expected: src.length, actual: total },
-    });
-  }
-  const out = new Uint8Array(outLength);
-  let ip = 4;
-  let op = 0;
-  while (op < outLength && ip < total) {
-    const left = sectorSize - (ip % sectorSize);
-    if (left < 4) ip += left;
-    if (ip + 4 > total) break;
-    const segLen = u32(ip);
-    ip += 4;
-    if (segLen === 0 || ip + segLen > total) {
-      throw new FormatError('btrfs/bad-lzo', 'LZO segment runs past the extent', {
-        data: { offset: ip, actual: segLen },
-      });
-    }
-    const seg = lzo1xDecompress(src.subarray(ip, ip + segLen), Math.min(sectorSize, outLength - op));
-    out.set(seg, op);
-    op += seg.length;
-    ip += segLen;
-  }
-  // A short tail reads as zeros, as the kernel leaves the rest of the page zeroed.
-  return out;
 }

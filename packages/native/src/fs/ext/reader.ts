@@ -4,14 +4,14 @@ import {
   type FsDirEntry,
   type FsNode,
   type GuestFileTypeV2,
-  GuestPathError,
+  InternalError,
   type NodeFileSystem,
   UnsupportedError,
   UsageError,
 } from '@imagecheck/access';
+import { ByteView, Lru } from '@imagecheck/binary';
 import type { ByteSource } from '../../block/types.js';
 import { crc32cUpdate as crc32cRaw } from '../../checksum/crc32c.js';
-import { u16le } from './bytes.js';
 import { parseDirBlock, type RawDirEntry, typeFromDirent } from './dir.js';
 import { BG_INODE_UNINIT, decodeGroupDesc, descriptorLocation, type GroupDesc } from './groups.js';
 import {
@@ -91,9 +91,8 @@ export class ExtFileSystem implements NodeFileSystem {
   readonly superblock: Superblock;
 
   private readonly inodes = new WeakMap<FsNode, Inode>();
-  /** LRU of decoded directories (insertion order), bounded by `MAX_CACHED_DIR_ENTRIES` entries in total. */
-  private readonly dirs = new Map<number, Map<string, RawDirEntry>>();
-  private cachedEntries = 0;
+  /** Decoded directories, bounded by `MAX_CACHED_DIR_ENTRIES` entries in total (each costs its size). */
+  private readonly dirs = new Lru<number, Map<string, RawDirEntry>>(MAX_CACHED_DIR_ENTRIES);
   private readonly mapCtx: MapContext;
 
   private constructor(
@@ -158,7 +157,7 @@ export class ExtFileSystem implements NodeFileSystem {
 
   async node(id: string): Promise<FsNode> {
     if (!/^[0-9]{1,10}$/.test(id))
-      throw new UsageError('ext/bad-node-id', `not an ext node id: ${id}`, { data: { id } });
+      throw new InternalError('ext/bad-node-id', `not an ext node id: ${id}`, { data: { id } });
     const inode = await this.readInode(Number(id));
     const type = typeOfMode(inode.mode);
     if (type === undefined) {
@@ -205,11 +204,11 @@ export class ExtFileSystem implements NodeFileSystem {
   async read(file: FsNode, offset: number, length: number): Promise<Uint8Array> {
     const inode = await this.inodeOf(file);
     if ((inode.mode & S_IFMT) === S_IFDIR)
-      throw new GuestPathError('guest/EISDIR', `inode ${inode.ino} is a directory`, {
+      throw new InternalError('ext/is-a-directory', `inode ${inode.ino} is a directory`, {
         data: { inode: inode.ino },
       });
     if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
-      throw new UsageError('ext/bad-read', `bad read range ${offset}+${length}`, {
+      throw new InternalError('ext/bad-read', `bad read range ${offset}+${length}`, {
         data: { offset, length },
       });
     }
@@ -228,7 +227,7 @@ export class ExtFileSystem implements NodeFileSystem {
   async readlink(link: FsNode): Promise<string> {
     const inode = await this.inodeOf(link);
     if ((inode.mode & S_IFMT) !== S_IFLNK) {
-      throw new GuestPathError('guest/EINVAL', `inode ${inode.ino} is not a symlink`, {
+      throw new InternalError('ext/not-a-symlink', `inode ${inode.ino} is not a symlink`, {
         data: { inode: inode.ino },
       });
     }
@@ -260,7 +259,7 @@ export class ExtFileSystem implements NodeFileSystem {
     const known = this.inodes.get(node);
     if (known !== undefined) return known;
     if (!/^[0-9]{1,10}$/.test(node.id))
-      throw new UsageError('ext/bad-node-id', `not an ext node id: ${node.id}`, { data: { id: node.id } });
+      throw new InternalError('ext/bad-node-id', `not an ext node id: ${node.id}`, { data: { id: node.id } });
     return this.readInode(Number(node.id));
   }
 
@@ -346,13 +345,14 @@ export class ExtFileSystem implements NodeFileSystem {
     const copy = raw.slice();
     copy[0x7c] = 0;
     copy[0x7d] = 0;
-    const hasHi = raw.length > 128 && u16le(raw, 0x80) >= 4;
+    const rv = new ByteView(raw, `ext inode ${ino}`, offset);
+    const hasHi = raw.length > 128 && rv.u16le(0x80) >= 4;
     if (hasHi) {
       copy[0x82] = 0;
       copy[0x83] = 0;
     }
     const crc = crc32cRaw(seed, copy);
-    const stored = hasHi ? (u16le(raw, 0x7c) | (u16le(raw, 0x82) << 16)) >>> 0 : u16le(raw, 0x7c);
+    const stored = hasHi ? (rv.u16le(0x7c) | (rv.u16le(0x82) << 16)) >>> 0 : rv.u16le(0x7c);
     const actual = hasHi ? crc : crc & 0xffff;
     if (stored !== actual) {
       throw new FormatError('ext/bad-inode-checksum', `inode ${ino}: checksum mismatch`, {
@@ -406,28 +406,17 @@ export class ExtFileSystem implements NodeFileSystem {
   private async dirEntries(dir: FsNode): Promise<Map<string, RawDirEntry>> {
     const inode = await this.inodeOf(dir);
     if ((inode.mode & S_IFMT) !== S_IFDIR) {
-      throw new GuestPathError('guest/ENOTDIR', `inode ${inode.ino} is not a directory`, {
+      throw new InternalError('ext/not-a-directory', `inode ${inode.ino} is not a directory`, {
         data: { inode: inode.ino },
       });
     }
     const cached = this.dirs.get(inode.ino);
-    if (cached !== undefined) {
-      this.dirs.delete(inode.ino);
-      this.dirs.set(inode.ino, cached);
-      return cached;
-    }
+    if (cached !== undefined) return cached;
     const list = await this.scanDirectory(inode);
     const map = new Map<string, RawDirEntry>();
     for (const e of list) if (!map.has(e.name)) map.set(e.name, e);
-    if (map.size <= MAX_CACHED_DIR_ENTRIES) {
-      this.dirs.set(inode.ino, map);
-      this.cachedEntries += map.size;
-      for (const [ino, m] of this.dirs) {
-        if (this.cachedEntries <= MAX_CACHED_DIR_ENTRIES) break;
-        this.dirs.delete(ino);
-        this.cachedEntries -= m.size;
-      }
-    }
+    // A directory larger than the whole budget is not kept (Lru drops it).
+    this.dirs.set(inode.ino, map, Math.max(1, map.size));
     return map;
   }
 

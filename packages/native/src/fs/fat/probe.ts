@@ -1,7 +1,8 @@
-import type { ByteSource } from '../block/types.js';
-import { ascii, u16le, u32le } from '../partition/bytes.js';
-import { readIf, trimLabel } from './read.js';
-import type { ProbeResult } from './types.js';
+import { ByteView } from '@imagecheck/binary';
+import type { ByteSource } from '../../block/types.js';
+import { readIf, trimLabel } from '../../probe/read.js';
+import type { ProbeResult } from '../../probe/types.js';
+import { formatVolumeId } from './bpb.js';
 
 /**
  * FAT12/16/32 (Microsoft FAT specification, "FAT: General Overview of On-Disk Format"):
@@ -12,11 +13,7 @@ import type { ProbeResult } from './types.js';
  *   FAT32: 0x24 u32 sectors/FAT, 0x2C u32 root cluster, 0x43 serial, 0x47 label[11], 0x52 "FAT32   "
  * Like blkid, the label is taken from the root directory's volume-label entry first, then from the
  * boot sector, and "NO NAME" is no label; the UUID is the serial as `XXXX-XXXX`.
- *
- * exFAT (Microsoft exFAT specification §3.1): 0x03 "EXFAT   ", 0x50 u32 FAT offset (sectors),
- * 0x58 u32 cluster heap offset, 0x5C u32 cluster count, 0x60 u32 root cluster, 0x64 u32 serial,
- * 0x68 revision minor/major, 0x6C bytes/sector shift, 0x6D sectors/cluster shift. The label is a
- * 0x83 entry in the root directory (§7.3): +1 character count (≤ 11), +2 UTF-16LE characters.
+
  */
 /** Root-directory clusters followed when looking for a volume label. */
 export const MAX_LABEL_SCAN_CLUSTERS = 64;
@@ -29,29 +26,25 @@ function isPow2(n: number): boolean {
   return n > 0 && (n & (n - 1)) === 0;
 }
 
-function serialUuid(b: Uint8Array, o: number): string {
-  const p = (i: number) => (b[o + i] ?? 0).toString(16).toUpperCase().padStart(2, '0');
-  return `${p(3)}${p(2)}-${p(1)}${p(0)}`;
-}
-
 export async function probeVfat(source: ByteSource): Promise<ProbeResult | undefined> {
-  const bs = await readIf(source, 0, 512);
-  if (bs === undefined) return undefined;
-  if (bs[0] !== 0xeb && bs[0] !== 0xe9) return undefined;
-  const oem = ascii(bs, 3, 8);
+  const raw = await readIf(source, 0, 512);
+  if (raw === undefined) return undefined;
+  const bs = new ByteView(raw, 'FAT boot sector');
+  if (bs.u8(0) !== 0xeb && bs.u8(0) !== 0xe9) return undefined;
+  const oem = bs.latin1(3, 8);
   if (oem === 'NTFS    ' || oem === 'EXFAT   ' || oem === '-FVE-FS-') return undefined;
-  const bps = u16le(bs, 0x0b);
-  const spc = bs[0x0d] ?? 0;
-  const reserved = u16le(bs, 0x0e);
-  const fats = bs[0x10] ?? 0;
-  const media = bs[0x15] ?? 0;
+  const bps = bs.u16le(0x0b);
+  const spc = bs.u8(0x0d);
+  const reserved = bs.u16le(0x0e);
+  const fats = bs.u8(0x10);
+  const media = bs.u8(0x15);
   if (!isPow2(bps) || bps < 512 || bps > 4096 || !isPow2(spc) || reserved === 0 || fats === 0 || fats > 4)
     return undefined;
   if (media < 0xf8 && media !== 0xf0) return undefined;
-  const rootEntries = u16le(bs, 0x11);
-  const total = u16le(bs, 0x13) || u32le(bs, 0x20);
-  const fat16Size = u16le(bs, 0x16);
-  const fatSize = fat16Size || u32le(bs, 0x24);
+  const rootEntries = bs.u16le(0x11);
+  const total = bs.u16le(0x13) || bs.u32le(0x20);
+  const fat16Size = bs.u16le(0x16);
+  const fatSize = fat16Size || bs.u32le(0x24);
   if (fatSize === 0 || total === 0) return undefined;
   const rootSectors = Math.ceil((rootEntries * 32) / bps);
   const firstData = reserved + fats * fatSize + rootSectors;
@@ -60,7 +53,7 @@ export async function probeVfat(source: ByteSource): Promise<ProbeResult | undef
   const version = fat16Size === 0 ? 'FAT32' : clusters < 4085 ? 'FAT12' : 'FAT16';
   const fat32 = version === 'FAT32';
   const serialOffset = fat32 ? 0x43 : 0x27;
-  const bootLabel = trimLabel(bs.subarray(fat32 ? 0x47 : 0x2b, (fat32 ? 0x47 : 0x2b) + 11));
+  const bootLabel = trimLabel(bs.bytesAt(fat32 ? 0x47 : 0x2b, 11));
   // Root directory: a fixed area on FAT12/16, a cluster chain on FAT32.
   const ranges: Array<[number, number]> = [];
   if (!fat32) {
@@ -68,14 +61,14 @@ export async function probeVfat(source: ByteSource): Promise<ProbeResult | undef
   } else {
     const clusterBytes = spc * bps;
     const fatStart = reserved * bps;
-    let c = u32le(bs, 0x2c) & 0x0fffffff;
+    let c = bs.u32le(0x2c) & 0x0fffffff;
     const seen = new Set<number>();
     while (c >= 2 && c < clusters + 2 && !seen.has(c) && seen.size < MAX_LABEL_SCAN_CLUSTERS) {
       seen.add(c);
       ranges.push([(firstData + (c - 2) * spc) * bps, clusterBytes]);
       const fatEntry = await readIf(source, fatStart + c * 4, 4);
       if (fatEntry === undefined) break;
-      c = u32le(fatEntry, 0) & 0x0fffffff;
+      c = new ByteView(fatEntry, 'FAT entry', fatStart + c * 4).u32le(0) & 0x0fffffff;
     }
   }
   let dirLabel: string | undefined;
@@ -104,51 +97,8 @@ export async function probeVfat(source: ByteSource): Promise<ProbeResult | undef
         : undefined;
   return {
     type: 'vfat',
-    uuid: serialUuid(bs, serialOffset),
+    uuid: formatVolumeId(bs.u32le(serialOffset)),
     ...(label === undefined ? {} : { label }),
     details: { version, clusters, sectorSize: bps },
-  };
-}
-
-export async function probeExfat(source: ByteSource): Promise<ProbeResult | undefined> {
-  const bs = await readIf(source, 0, 512);
-  if (bs === undefined || ascii(bs, 3, 8) !== 'EXFAT   ') return undefined;
-  const bpsShift = bs[0x6c] ?? 0;
-  const spcShift = bs[0x6d] ?? 0;
-  if (bpsShift < 9 || bpsShift > 12 || bpsShift + spcShift > 25) return undefined;
-  const bps = 2 ** bpsShift;
-  const clusterBytes = 2 ** (bpsShift + spcShift);
-  const fatOffset = u32le(bs, 0x50) * bps;
-  const heap = u32le(bs, 0x58) * bps;
-  const clusterCount = u32le(bs, 0x5c);
-  let c = u32le(bs, 0x60);
-  let label: string | undefined;
-  const seen = new Set<number>();
-  scan: while (c >= 2 && c < clusterCount + 2 && !seen.has(c) && seen.size < MAX_LABEL_SCAN_CLUSTERS) {
-    seen.add(c);
-    const dir = await readIf(
-      source,
-      heap + (c - 2) * clusterBytes,
-      Math.min(clusterBytes, MAX_LABEL_SCAN_BYTES),
-    );
-    if (dir === undefined) break;
-    for (let o = 0; o + 32 <= dir.length; o += 32) {
-      const t = dir[o] ?? 0;
-      if (t === 0) break scan;
-      if (t === 0x83) {
-        const n = Math.min(dir[o + 1] ?? 0, 11);
-        label = new TextDecoder('utf-16le').decode(dir.subarray(o + 2, o + 2 + n * 2));
-        break scan;
-      }
-    }
-    const fatEntry = await readIf(source, fatOffset + c * 4, 4);
-    if (fatEntry === undefined) break;
-    c = u32le(fatEntry, 0);
-  }
-  return {
-    type: 'exfat',
-    uuid: serialUuid(bs, 0x64),
-    ...(label === undefined || label === '' ? {} : { label }),
-    details: { version: `${bs[0x69] ?? 0}.${bs[0x68] ?? 0}`, sectorSize: bps, clusterSize: clusterBytes },
   };
 }

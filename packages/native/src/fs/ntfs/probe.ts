@@ -1,8 +1,8 @@
 import { FormatError } from '@imagecheck/access';
-import type { ByteSource } from '../block/types.js';
-import { ascii, u16le, u32le, u64le } from '../partition/bytes.js';
-import { readIf } from './read.js';
-import type { ProbeResult } from './types.js';
+import { ByteView, utf16le } from '@imagecheck/binary';
+import type { ByteSource } from '../../block/types.js';
+import { readIf } from '../../probe/read.js';
+import type { ProbeResult } from '../../probe/types.js';
 
 /**
  * NTFS boot sector (Microsoft "NTFS On-Disk Structure"; Linux fs/ntfs3/ntfs.h):
@@ -20,19 +20,17 @@ const ATTR_END = 0xffffffff;
 export const MAX_MFT_RECORD_SIZE = 65536;
 
 export async function probeNtfs(source: ByteSource): Promise<ProbeResult | undefined> {
-  const bs = await readIf(source, 0, 512);
-  if (bs === undefined || ascii(bs, 3, 8) !== 'NTFS    ') return undefined;
-  const bps = u16le(bs, 0x0b);
-  const spcRaw = bs[0x0d] ?? 0;
+  const raw = await readIf(source, 0, 512);
+  if (raw === undefined) return undefined;
+  const bs = new ByteView(raw, 'NTFS boot sector');
+  if (bs.latin1(3, 8) !== 'NTFS    ') return undefined;
+  const bps = bs.u16le(0x0b);
+  const spcRaw = bs.u8(0x0d);
   if (bps < 256 || bps > 4096 || (bps & (bps - 1)) !== 0 || spcRaw === 0) return undefined;
   const cluster = spcRaw > 0x80 ? 2 ** (256 - spcRaw) : spcRaw * bps;
-  const perRecord = ((bs[0x40] ?? 0) << 24) >> 24;
+  const perRecord = bs.i8(0x40);
   const recordSize = perRecord < 0 ? 2 ** -perRecord : perRecord * cluster;
-  const serial = [...bs.subarray(0x48, 0x50)]
-    .reverse()
-    .map((x) => x.toString(16).padStart(2, '0'))
-    .join('')
-    .toUpperCase();
+  const serial = bs.u64le(0x48).toString(16).padStart(16, '0').toUpperCase();
   const result = { type: 'ntfs', uuid: serial };
   if (recordSize < 512 || recordSize > MAX_MFT_RECORD_SIZE) {
     throw new FormatError(
@@ -43,24 +41,27 @@ export async function probeNtfs(source: ByteSource): Promise<ProbeResult | undef
       },
     );
   }
-  const mft = u64le(bs, 0x30, 'ntfs.mftCluster') * cluster;
-  const rec = await readIf(source, mft + VOLUME_RECORD * recordSize, recordSize);
-  if (rec === undefined || ascii(rec, 0, 4) !== 'FILE') return result;
-  const fixed = applyFixups(rec);
+  const mft = bs.u64leSafe(0x30, 'MFT cluster') * cluster;
+  const recAt = mft + VOLUME_RECORD * recordSize;
+  const rec = await readIf(source, recAt, recordSize);
+  if (rec === undefined || new ByteView(rec, 'NTFS $Volume record', recAt).latin1(0, 4) !== 'FILE')
+    return result;
+  const fixed = applyFixups(rec, recAt);
   if (fixed === undefined) return result;
+  const v = new ByteView(fixed, 'NTFS $Volume record', recAt);
   let label: string | undefined;
   let version: string | undefined;
-  let o = u16le(fixed, 0x14);
+  let o = v.u16le(0x14);
   for (let i = 0; i < 64 && o + 24 <= fixed.length; i++) {
-    const type = u32le(fixed, o);
-    const len = u32le(fixed, o + 4);
+    const type = v.u32le(o);
+    const len = v.u32le(o + 4);
     if (type === ATTR_END || len < 24 || o + len > fixed.length) break;
-    if ((fixed[o + 8] ?? 1) === 0) {
-      const vlen = u32le(fixed, o + 0x10);
-      const voff = u16le(fixed, o + 0x14);
+    if (v.u8(o + 8) === 0) {
+      const vlen = v.u32le(o + 0x10);
+      const voff = v.u16le(o + 0x14);
       if (voff + vlen <= len) {
-        const value = fixed.subarray(o + voff, o + voff + vlen);
-        if (type === ATTR_VOLUME_NAME) label = new TextDecoder('utf-16le').decode(value);
+        const value = v.bytesAt(o + voff, vlen);
+        if (type === ATTR_VOLUME_NAME) label = utf16le(value);
         if (type === ATTR_VOLUME_INFORMATION && value.length >= 10) version = `${value[8]}.${value[9]}`;
       }
     }
@@ -74,18 +75,18 @@ export async function probeNtfs(source: ByteSource): Promise<ProbeResult | undef
 }
 
 /** Undoes the update sequence array; `undefined` when a stride's check value does not match (a torn record). */
-function applyFixups(rec: Uint8Array): Uint8Array | undefined {
-  const usaOffset = u16le(rec, 4);
-  const usaCount = u16le(rec, 6);
+function applyFixups(rec: Uint8Array, at: number): Uint8Array | undefined {
+  const v = new ByteView(rec, 'NTFS $Volume record', at);
+  const usaOffset = v.u16le(4);
+  const usaCount = v.u16le(6);
   if (usaCount === 0 || usaOffset + usaCount * 2 > rec.length || (usaCount - 1) * 512 > rec.length)
     return undefined;
   const out = rec.slice();
-  const check = u16le(rec, usaOffset);
+  const check = v.u16le(usaOffset);
   for (let i = 1; i < usaCount; i++) {
     const end = i * 512 - 2;
-    if (u16le(out, end) !== check) return undefined;
-    out[end] = rec[usaOffset + i * 2] ?? 0;
-    out[end + 1] = rec[usaOffset + i * 2 + 1] ?? 0;
+    if (v.u16le(end) !== check) return undefined;
+    out.set(v.bytesAt(usaOffset + i * 2, 2), end);
   }
   return out;
 }

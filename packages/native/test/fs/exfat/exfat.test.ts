@@ -1,10 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isImagecheckError } from '@imagecheck/access';
+import { isImagecheckError, isInternalError } from '@imagecheck/access';
 import { describe, expect, it } from 'vitest';
 import { MemorySource } from '../../../src/block/slice.js';
-import { ExfatFileSystem, openExfat, openFat } from '../../../src/fs/fat/index.js';
+import { ExfatFileSystem, openExfat } from '../../../src/fs/exfat/index.js';
+import { openFat } from '../../../src/fs/fat/index.js';
 import { hasTools } from '../../helpers/tools.js';
 import { walkNodeFs } from '../../helpers/tree.js';
 
@@ -115,6 +116,8 @@ describe('exFAT corpus images', () => {
     new DataView(looped.buffer).setUint16(fileOff + 2, sum, true);
     const fs1 = await open(looped);
     expect(await err(fs1.node(cat.id).then((n) => fs1.read(n, 0, n.size)))).toBe('exfat/chain-loop');
-    expect(await err(fs0.node('1:2'))).toBe('guest/ENOENT');
+    // An id this reader never handed out is a caller bug: InternalError, not a missing file.
+    expect(await err(fs0.node('1:2'))).toBe('exfat/bad-node-id');
+    expect(isInternalError(await fs0.node('1:2').catch((e: unknown) => e))).toBe(true);
   });
 });
