@@ -39,25 +39,10 @@ export function decompressXpress(input: Uint8Array, outputSize: number): Uint8Ar
   // Match lengths 10-24 share a byte between two matches: the first uses its low nibble, the
   // next its high nibble ([MS-XCA] 2.3.4). 0 = no half-used byte (offset 0 is a flag word).
   let halfByte = 0;
-  const need = (count: number): void => {
-    if (ip + count > n) {
-      throw codecError(
-        'xpress',
-        'truncated',
-        structure,
-        `input ends at ${n} with ${op} of ${outputSize} bytes decoded`,
-        {
-          offset: ip,
-          expected: ip + count,
-          actual: n,
-        },
-      );
-    }
-  };
   // Each pass writes at least one byte, so the loop ends within outputSize passes.
   while (op < outputSize) {
     if (flagCount === 0) {
-      need(4);
+      if (ip + 4 > n) throw truncated(structure, n, op, outputSize, ip, ip + 4);
       flags =
         ((input[ip] as number) |
           ((input[ip + 1] as number) << 8) |
@@ -69,19 +54,19 @@ export function decompressXpress(input: Uint8Array, outputSize: number): Uint8Ar
     }
     flagCount--;
     if (((flags >>> flagCount) & 1) === 0) {
-      need(1);
+      if (ip + 1 > n) throw truncated(structure, n, op, outputSize, ip, ip + 1);
       out[op++] = input[ip++] as number;
       continue;
     }
     const at = ip;
-    need(2);
+    if (ip + 2 > n) throw truncated(structure, n, op, outputSize, ip, ip + 2);
     const token = (input[ip] as number) | ((input[ip + 1] as number) << 8);
     ip += 2;
     let length = token & 7;
     const distance = (token >>> 3) + 1;
     if (length === 7) {
       if (halfByte === 0) {
-        need(1);
+        if (ip + 1 > n) throw truncated(structure, n, op, outputSize, ip, ip + 1);
         halfByte = ip;
         length = (input[ip++] as number) & 15;
       } else {
@@ -89,14 +74,14 @@ export function decompressXpress(input: Uint8Array, outputSize: number): Uint8Ar
         halfByte = 0;
       }
       if (length === 15) {
-        need(1);
+        if (ip + 1 > n) throw truncated(structure, n, op, outputSize, ip, ip + 1);
         length = input[ip++] as number;
         if (length === 255) {
-          need(2);
+          if (ip + 2 > n) throw truncated(structure, n, op, outputSize, ip, ip + 2);
           length = (input[ip] as number) | ((input[ip + 1] as number) << 8);
           ip += 2;
           if (length === 0) {
-            need(4);
+            if (ip + 4 > n) throw truncated(structure, n, op, outputSize, ip, ip + 4);
             length =
               ((input[ip] as number) |
                 ((input[ip + 1] as number) << 8) |
@@ -130,6 +115,33 @@ export function decompressXpress(input: Uint8Array, outputSize: number): Uint8Ar
     op = copyMatch(out, op, distance, length);
   }
   return out;
+}
+
+/** Input ran out (or, for the Huffman variant, bits past its end were used) before the output was complete. */
+function truncated(
+  structure: string,
+  n: number,
+  op: number,
+  outputSize: number,
+  at: number,
+  expected: number,
+): Error {
+  return codecError(
+    'xpress',
+    'truncated',
+    structure,
+    `input ends at ${n} with ${op} of ${outputSize} bytes decoded`,
+    {
+      offset: at,
+      expected,
+      actual: n,
+    },
+  );
+}
+
+/** The 16-bit little-endian word at `at`; bytes past the end read as zero. */
+function word(input: Uint8Array, at: number): number {
+  return ((input[at] ?? 0) | ((input[at + 1] ?? 0) << 8)) >>> 0;
 }
 
 function checkMatch(
@@ -201,26 +213,13 @@ export function decompressXpressHuffman(input: Uint8Array, outputSize: number): 
   const out = new Uint8Array(outputSize);
   const n = input.length;
   const table = huffmanTable;
-  const truncated = (at: number, expected: number): Error =>
-    codecError(
-      'xpress',
-      'truncated',
-      structure,
-      `input ends at ${n} with ${op} of ${outputSize} bytes decoded`,
-      {
-        offset: at,
-        expected,
-        actual: n,
-      },
-    );
-  const word = (at: number): number => ((input[at] ?? 0) | ((input[at + 1] ?? 0) << 8)) >>> 0;
   let ip = 0;
   let op = 0;
   let bits = 0;
   let extra = 0;
   // Each block pass consumes 256 table bytes; each symbol writes at least one byte.
   while (op < outputSize) {
-    if (ip + TABLE_BYTES > n) throw truncated(ip, ip + TABLE_BYTES);
+    if (ip + TABLE_BYTES > n) throw truncated(structure, n, op, outputSize, ip, ip + TABLE_BYTES);
     const tableAt = ip;
     for (let i = 0; i < TABLE_BYTES; i++) {
       const b = input[ip + i] as number;
@@ -243,7 +242,7 @@ export function decompressXpressHuffman(input: Uint8Array, outputSize: number): 
       );
     }
     ip += TABLE_BYTES;
-    bits = ((word(ip) << 16) | word(ip + 2)) >>> 0;
+    bits = ((word(input, ip) << 16) | word(input, ip + 2)) >>> 0;
     ip += 4;
     extra = 16;
     const blockEnd = Math.min(op + HUFFMAN_BLOCK_SIZE, outputSize);
@@ -264,10 +263,10 @@ export function decompressXpressHuffman(input: Uint8Array, outputSize: number): 
       bits = (bits << length0) >>> 0;
       extra -= length0;
       if (extra < 0) {
-        bits = (bits | (word(ip) << -extra)) >>> 0;
+        bits = (bits | (word(input, ip) << -extra)) >>> 0;
         ip += 2;
         extra += 16;
-        if (ip > n + 4) throw truncated(ip, ip);
+        if (ip > n + 4) throw truncated(structure, n, op, outputSize, ip, ip);
       }
       const symbol = e >>> 5;
       if (symbol < 256) {
@@ -278,16 +277,16 @@ export function decompressXpressHuffman(input: Uint8Array, outputSize: number): 
       let length = symbol & 15;
       const offsetBits = (symbol >>> 4) & 15;
       if (length === 15) {
-        if (ip >= n) throw truncated(ip, ip + 1);
+        if (ip >= n) throw truncated(structure, n, op, outputSize, ip, ip + 1);
         length = input[ip++] as number;
         if (length === 255) {
-          if (ip + 2 > n) throw truncated(ip, ip + 2);
-          length = word(ip);
+          if (ip + 2 > n) throw truncated(structure, n, op, outputSize, ip, ip + 2);
+          length = word(input, ip);
           ip += 2;
           if (length === 0) {
             // Later revisions of [MS-XCA] allow a 32-bit length after a 16-bit zero.
-            if (ip + 4 > n) throw truncated(ip, ip + 4);
-            length = (word(ip) | (word(ip + 2) << 16)) >>> 0;
+            if (ip + 4 > n) throw truncated(structure, n, op, outputSize, ip, ip + 4);
+            length = (word(input, ip) | (word(input, ip + 2) << 16)) >>> 0;
             ip += 4;
           }
           if (length < 15) {
@@ -314,10 +313,10 @@ export function decompressXpressHuffman(input: Uint8Array, outputSize: number): 
         bits = (bits << offsetBits) >>> 0;
         extra -= offsetBits;
         if (extra < 0) {
-          bits = (bits | (word(ip) << -extra)) >>> 0;
+          bits = (bits | (word(input, ip) << -extra)) >>> 0;
           ip += 2;
           extra += 16;
-          if (ip > n + 4) throw truncated(ip, ip);
+          if (ip > n + 4) throw truncated(structure, n, op, outputSize, ip, ip);
         }
       }
       checkMatch(structure, at, op, distance, length, outputSize);
@@ -325,6 +324,7 @@ export function decompressXpressHuffman(input: Uint8Array, outputSize: number): 
     }
   }
   // Bits used = bytes fetched minus the 16 + extra bits still unread in the window.
-  if (outputSize > 0 && ip * 8 - 16 - extra > n * 8) throw truncated(n, Math.ceil((ip * 8 - 16 - extra) / 8));
+  if (outputSize > 0 && ip * 8 - 16 - extra > n * 8)
+    throw truncated(structure, n, op, outputSize, n, Math.ceil((ip * 8 - 16 - extra) / 8));
   return out;
 }
