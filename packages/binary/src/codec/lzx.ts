@@ -17,9 +17,10 @@ import { buildTable, COMPLETE, EMPTY, LINK, OVER_SUBSCRIBED, tableSize } from '.
  * - every chunk is decoded independently: the window starts empty, the recent offsets start at
  *   1, 1, 1 and all code lengths at 0 (the deltas of the first block are against zeros), and
  *   E8 positions are counted from the chunk start;
- * - the window is the chunk: 32 KiB for WIMGAPI and for WOF (`WofCompressedData` chunks of
- *   LZX are 32 KiB); wimlib also writes larger chunks with a window of the chunk size rounded up
- *   to a power of two, up to 2 MiB, which `options.windowSize` selects;
+ * - the window is the chunk: 32 KiB for WIMGAPI and for WOF (Windows SDK `wofapi.h`,
+ *   `FILE_PROVIDER_COMPRESSION_LZX`: "LZX compression with 32K chunks"); wimlib also writes
+ *   larger chunks with a window of the chunk size rounded up to a power of two, up to 2 MiB,
+ *   which `options.windowSize` selects;
  * - a block's size is one bit (1: 32768) or else 16 bits, followed by 8 more bits when the
  *   window is 64 KiB or larger (wimlib; a cabinet block size is 24 bits);
  * - a match never runs past the end of its block (wimlib rejects one), and the output is exactly

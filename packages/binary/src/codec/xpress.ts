@@ -4,12 +4,13 @@ import { buildTable, COMPLETE, EMPTY, LINK, OVER_SUBSCRIBED, tableSize } from '.
 /**
  * The two XPRESS codecs of [MS-XCA]:
  * - plain LZ77 ("XPRESS", [MS-XCA] 2.3/2.4): 32-bit flag words and byte-aligned match tokens,
- *   used by the hibernation file and directory replication;
+ *   used by directory replication ([MS-DRSR]) and older hibernation files;
  * - LZ77+Huffman ("XPRESS Huffman", [MS-XCA] 2.1/2.2): the codec of WIM resources with XPRESS
- *   compression and of WOF (CompactOS) files with the XPRESS4K/8K/16K algorithms, whose
- *   `WofCompressedData` stream is a table of chunk offsets and then chunks of 4, 8 or 16 KiB of
- *   output, each compressed on its own (a chunk whose compressed size equals its size is
- *   stored as it is; the caller handles that case, not this decoder).
+ *   compression and of WOF (CompactOS) files with the XPRESS4K/8K/16K algorithms (Windows
+ *   SDK `wofapi.h`, `FILE_PROVIDER_COMPRESSION_XPRESS4K` etc.: "XPRESS compression with 4K
+ *   chunks"), whose `WofCompressedData` stream is a table of chunk offsets and then chunks of
+ *   4, 8 or 16 KiB of output, each compressed on its own (a chunk whose compressed size equals
+ *   its size is stored as it is; the caller handles that case, not this decoder).
  *
  * Both decode exactly `outputSize` bytes: the formats carry no end marker the decoder could rely
  * on (plain LZ77 ends when a flag announces a match that is not there, LZ77+Huffman with an
@@ -21,8 +22,7 @@ import { buildTable, COMPLETE, EMPTY, LINK, OVER_SUBSCRIBED, tableSize } from '.
 
 /**
  * The largest `outputSize` accepted. WOF chunks are at most 16 KiB and WIM XPRESS chunks at most
- * 64 KiB; the hibernation file's plain-LZ77 sets are 64 KiB. 1 MiB leaves room for other callers
- * while bounding the one allocation.
+ * 64 KiB; 1 MiB leaves room for other callers while bounding the one allocation.
  */
 export const MAX_XPRESS_OUTPUT = 1 << 20;
 
