@@ -27,7 +27,9 @@ registerHooks({
 
 const codecs = await import('../dist/index.js');
 const { wimFixture, readWim, fileChunks } = await import('../test/fixtures/wim.ts');
-const { ntfsFixture, NTFS_TOOLS, CLUSTER, UNIT_CLUSTERS } = await import('../test/fixtures/ntfs.ts');
+const { ntfsFixture, compressionUnits, NTFS_TOOLS, CLUSTER, UNIT_CLUSTERS } = await import(
+  '../test/fixtures/ntfs.ts'
+);
 const { sambaXpressFixture, sambaLibrary } = await import('../test/fixtures/samba.ts');
 const { hasTools } = await import('../test/fixtures/tools.ts');
 
@@ -81,21 +83,12 @@ if (hasTools('wimcapture', 'wimapply')) {
 
 if (process.getuid?.() === 0 && hasTools(...NTFS_TOOLS)) {
   const fixture = await ntfsFixture();
-  const image = await readFile(fixture.image);
-  const jobs: Job[] = [];
-  for (const file of fixture.files) {
-    const lcns: number[] = [];
-    for (const r of file.runs)
-      for (let i = 0; i < r.length; i++) lcns[r.vcn + i] = r.lcn < 0 ? -1 : r.lcn + i;
-    for (let u = 0; u * UNIT_CLUSTERS < lcns.length; u++) {
-      const allocated = lcns.slice(u * UNIT_CLUSTERS, (u + 1) * UNIT_CLUSTERS).filter((l) => l >= 0);
-      if (allocated.length === 0 || allocated.length === UNIT_CLUSTERS) continue;
-      const data = new Uint8Array(allocated.length * CLUSTER);
-      for (const [i, lcn] of allocated.entries())
-        data.set(image.subarray(lcn * CLUSTER, (lcn + 1) * CLUSTER), i * CLUSTER);
-      jobs.push({ data, size: UNIT_CLUSTERS * CLUSTER });
-    }
-  }
+  const image = new Uint8Array(await readFile(fixture.image));
+  const jobs = fixture.files
+    .filter((f) => f.runs.length > 0)
+    .flatMap((f) => compressionUnits(f, image))
+    .filter((u) => u.kind === 'compressed')
+    .map((u) => ({ data: u.data, size: UNIT_CLUSTERS * CLUSTER }));
   bench('LZNT1, 64 KiB units (ntfs-3g)', jobs, codecs.decompressLznt1);
 }
 

@@ -11,7 +11,7 @@ import {
   MAX_LZX_OUTPUT,
   MAX_XPRESS_OUTPUT,
 } from '../src/index.js';
-import { CLUSTER, NTFS_TOOLS, ntfsFixture, UNIT_CLUSTERS } from './fixtures/ntfs.js';
+import { CLUSTER, compressionUnits, NTFS_TOOLS, ntfsFixture, UNIT_CLUSTERS } from './fixtures/ntfs.js';
 import { sambaLibrary, sambaXpressFixture } from './fixtures/samba.js';
 import { hasTools } from './fixtures/tools.js';
 import { fileChunks, readWim, wimFixture } from './fixtures/wim.js';
@@ -169,23 +169,12 @@ async function wimSamples(compression: 'XPRESS' | 'LZX', chunkSize: number): Pro
 /** The compressed units of the ntfs-3g fixture, as the NTFS reader would pass them. */
 async function ntfsSamples(): Promise<Sample[]> {
   const fixture = await ntfsFixture();
-  const image = await readFile(fixture.image);
-  const samples: Sample[] = [];
-  for (const file of fixture.files) {
-    const lcns: number[] = [];
-    for (const run of file.runs)
-      for (let i = 0; i < run.length; i++) lcns[run.vcn + i] = run.lcn < 0 ? -1 : run.lcn + i;
-    for (let u = 0; u * UNIT_CLUSTERS < lcns.length; u++) {
-      const allocated = lcns.slice(u * UNIT_CLUSTERS, (u + 1) * UNIT_CLUSTERS).filter((l) => l >= 0);
-      if (allocated.length === 0 || allocated.length === UNIT_CLUSTERS) continue;
-      const data = new Uint8Array(allocated.length * CLUSTER);
-      allocated.forEach((lcn, i) => {
-        data.set(image.subarray(lcn * CLUSTER, (lcn + 1) * CLUSTER), i * CLUSTER);
-      });
-      samples.push({ data, size: UNIT_CLUSTERS * CLUSTER });
-    }
-  }
-  return samples;
+  const image = new Uint8Array(await readFile(fixture.image));
+  return fixture.files
+    .filter((f) => f.runs.length > 0)
+    .flatMap((f) => compressionUnits(f, image))
+    .filter((u) => u.kind === 'compressed')
+    .map((u) => ({ data: u.data, size: UNIT_CLUSTERS * CLUSTER }));
 }
 
 /** Mutations of a real chunk: truncation, bit flips, overwrites with extreme or random values. */
