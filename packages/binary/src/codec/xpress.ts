@@ -284,7 +284,8 @@ export function decompressXpressHuffman(input: Uint8Array, outputSize: number): 
           length = word(input, ip);
           ip += 2;
           if (length === 0) {
-            // Later revisions of [MS-XCA] allow a 32-bit length after a 16-bit zero.
+            // As in plain LZ77 (later [MS-XCA] revisions), a 16-bit zero announces a 32-bit
+            // length; read otherwise it would be refused anyway, being below 15.
             if (ip + 4 > n) throw truncated(structure, n, op, outputSize, ip, ip + 4);
             length = (word(input, ip) | (word(input, ip + 2) << 16)) >>> 0;
             ip += 4;
