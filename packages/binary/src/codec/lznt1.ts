@@ -112,7 +112,8 @@ export function decompressLznt1(input: Uint8Array, outputSize: number): Uint8Arr
     }
     ip = dataEnd;
   }
-  return out.subarray(0, op);
+  // A copy when short, so that a cache counting result.length bytes holds no more than that.
+  return op === outputSize ? out : out.slice(0, op);
 }
 
 /** Decodes one compressed chunk's data `[ip, end)` into `out` from `op`, never past `limit`; returns the new output position. */

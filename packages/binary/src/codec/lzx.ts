@@ -177,9 +177,7 @@ class BitStream {
         'bad-huffman-code',
         structure,
         `no codeword matches the bits at offset ${this.used() >>> 3}`,
-        {
-          offset: this.used() >>> 3,
-        },
+        { offset: this.used() >>> 3, expected: 'a codeword of the table', actual: bits >>> 16 },
       );
     }
     this.consume(length);

@@ -258,7 +258,7 @@ export function decompressXpressHuffman(input: Uint8Array, outputSize: number): 
           'bad-huffman-code',
           structure,
           `no codeword matches the bits at offset ${ip}`,
-          { offset: ip },
+          { offset: ip, expected: 'a codeword of the table', actual: bits >>> 17 },
         );
       bits = (bits << length0) >>> 0;
       extra -= length0;
