@@ -12,6 +12,7 @@ export * from './container/index.js';
 export * from './fs/btrfs/index.js';
 export * from './fs/ext/index.js';
 export * from './fs/fat/index.js';
+export * from './fs/ntfs/index.js';
 export {
   BUILTIN_FILESYSTEM_OPENERS,
   isSubvolumeLister,

@@ -2,6 +2,7 @@ import type { ByteSource } from '../block/types.js';
 import { openBtrfs } from './btrfs/index.js';
 import { openExt } from './ext/index.js';
 import { openExfat, openFat } from './fat/index.js';
+import { openNtfs } from './ntfs/index.js';
 import type { FileSystemReader } from './types.js';
 import { openXfs } from './xfs/index.js';
 
@@ -33,4 +34,5 @@ export const BUILTIN_FILESYSTEM_OPENERS: Readonly<Record<string, SubvolumeOpener
   btrfs: (source, subvolume) => openBtrfs(source, subvolume),
   vfat: openFat,
   exfat: openExfat,
+  ntfs: openNtfs,
 };
