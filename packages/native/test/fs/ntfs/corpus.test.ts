@@ -1,0 +1,88 @@
+/**
+ * NTFS volumes made by Windows and by others, from the shared corpus (see
+ * test/fixtures/corpus/ATTRIBUTION.md), compared whole with The Sleuth Kit.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { MemorySource } from '../../../src/block/slice.js';
+import { openContainer } from '../../../src/container/index.js';
+import { NtfsFileSystem } from '../../../src/fs/ntfs/index.js';
+import { corpusBytes } from '../../fixtures/disks.js';
+import { hasTools, run } from '../../helpers/tools.js';
+import { walkNodeFs } from '../../helpers/tree.js';
+import { compareWithTsk, tskTruth } from './truth.js';
+
+const TOOLS = ['fls', 'icat', 'tsk_recover', 'istat', 'xz'];
+const haveTools = hasTools(...TOOLS);
+if (!haveTools && process.env.CI === 'true') throw new Error(`CI needs ${TOOLS.join(', ')}`);
+
+const corpus = fileURLToPath(new URL('../../fixtures/corpus/', import.meta.url));
+const tmp = mkdtemp(join(tmpdir(), 'ntfs-corpus-'));
+afterAll(async () => rm(await tmp, { recursive: true, force: true }));
+
+/** Decompresses a corpus image to a temp file (for TSK) and opens it from memory (for the reader). */
+async function load(name: string): Promise<{ path: string; fs: NtfsFileSystem; bytes: Uint8Array }> {
+  const bytes = corpusBytes(name);
+  const path = join(await tmp, name.replace(/\.(gz|xz)$/, ''));
+  await writeFile(path, bytes);
+  const fs = await NtfsFileSystem.open(new MemorySource(bytes));
+  if (fs === undefined) throw new Error(`${name} is not NTFS`);
+  return { path, fs, bytes };
+}
+
+describe.skipIf(!haveTools)('NTFS corpus images against The Sleuth Kit', () => {
+  it('util-linux ntfs.img (Windows, empty): label, serial, version, every metafile', async () => {
+    const { path, fs } = await load('util-linux__ntfs.img.xz');
+    // blkid: LABEL="Новый том" UUID="09CBB6DE30C87310".
+    expect(fs.info).toMatchObject({ type: 'ntfs', uuid: '09CBB6DE30C87310', label: 'Новый том' });
+    expect(fs.info.details).toMatchObject({ version: '3.1', clusterSize: 4096, dirty: false });
+    compareWithTsk(await walkNodeFs(fs), await tskTruth(path), {});
+  });
+
+  it('dfir_ntfs ntfs3_attrlist.raw: a file with 100 names and a non-resident $ATTRIBUTE_LIST', async () => {
+    const { path, fs } = await load('dfir_ntfs__ntfs3_attrlist.raw.gz');
+    expect(fs.info.uuid).toBe('239378FD6F0C69C8');
+    const istat = await run('istat', ['-f', 'ntfs', path, '27']);
+    expect(istat).toMatch(/Type: \$ATTRIBUTE_LIST \(32-\d+\)\s+Name: N\/A\s+Non-Resident/);
+    const links = Number(/^Links: (\d+)$/m.exec(istat)?.[1]);
+    expect(links).toBe(100);
+    const root = await fs.root();
+    const names = (await fs.readdir(root)).filter((e) => e.id === '27').map((e) => e.name);
+    expect(names).toHaveLength(links);
+    const node = await fs.lookup(root, names[0] as string);
+    expect(node).toMatchObject({ id: '27', type: 'file', size: 4, nlink: links });
+    const modified = /\$STANDARD_INFORMATION[\s\S]*?File Modified:\t(\S+ \S+)/.exec(istat)?.[1] as string;
+    expect(node?.mtimeMs).toBe(Date.parse(`${modified.slice(0, 23)}Z`.replace(' ', 'T')));
+    expect(new TextDecoder().decode(await fs.read(node as never, 0, 100))).toBe('123\n');
+    compareWithTsk(await walkNodeFs(fs), await tskTruth(path), {});
+  });
+
+  it('dissect.ntfs ntfs.bin (Windows 2022): a 1,000+-entry index, LZNT1-compressed Large.txt', async () => {
+    const { path, fs } = await load('dissect.ntfs__ntfs.bin.gz');
+    expect(fs.info).toMatchObject({ uuid: '9C60667F60665FCE', label: 'New Volume' });
+    const truth = await tskTruth(path);
+    const root = await fs.root();
+    const large = await fs.lookup(root, 'large directory');
+    const entries = await fs.readdir(large as never);
+    expect(entries.length).toBe(truth.entries.filter((e) => e.path.startsWith('/Large Directory/')).length);
+    expect(entries.length).toBeGreaterThan(1000);
+    compareWithTsk(await walkNodeFs(fs), truth, {});
+  });
+
+  it.skipIf(!hasTools('qemu-img'))(
+    'dfvfs vsstest.qcow2 (Windows, inside a compressed qcow2): the whole tree',
+    { timeout: 120_000 },
+    async () => {
+      const qcow = join(corpus, 'dfvfs__vsstest.qcow2');
+      const raw = join(await tmp, 'vsstest.raw');
+      await run('qemu-img', ['convert', '-O', 'raw', qcow, raw]);
+      const container = await openContainer(qcow);
+      const fs = await NtfsFileSystem.open(container.source);
+      expect(fs?.info).toMatchObject({ uuid: 'C45E30FD5E30EA36', label: 'vsstest' });
+      compareWithTsk(await walkNodeFs(fs as NtfsFileSystem), await tskTruth(raw), {});
+    },
+  );
+});

@@ -1,0 +1,182 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { FileSource } from '../../../src/block/file-source.js';
+import { NtfsFileSystem } from '../../../src/fs/ntfs/index.js';
+import { BUILTIN_FILESYSTEM_OPENERS } from '../../../src/fs/registry.js';
+import { probeFilesystem } from '../../../src/probe/index.js';
+import {
+  buildNtfsFixture,
+  NTFS_CASES,
+  NTFS_STATE_CASES,
+  NTFS_TOOLS,
+  type NtfsFixture,
+} from '../../fixtures/ntfs.js';
+import { hasTools, run } from '../../helpers/tools.js';
+import { walkNodeFs } from '../../helpers/tree.js';
+import { compareWithTsk, type TskTruth, tskTruth } from './truth.js';
+
+const haveTools = hasTools(...NTFS_TOOLS);
+if (!haveTools && process.env.CI === 'true') {
+  throw new Error(`CI needs ${NTFS_TOOLS.join(', ')} for the NTFS fixtures`);
+}
+
+const sources: FileSource[] = [];
+afterAll(async () => {
+  for (const s of sources) await s.close();
+});
+
+async function openImage(image: string): Promise<NtfsFileSystem> {
+  const src = await FileSource.open(image);
+  sources.push(src);
+  const fs = await NtfsFileSystem.open(src);
+  if (fs === undefined) throw new Error(`${image} is not NTFS`);
+  return fs;
+}
+
+describe.skipIf(!haveTools).each(NTFS_CASES)(
+  'NTFS made by mkntfs + wimlib + ntfs-3g: $name',
+  ({ params }) => {
+    let fixture: NtfsFixture;
+    let fs: NtfsFileSystem;
+    let truth: TskTruth;
+    const setup = async () => {
+      if (fs !== undefined) return;
+      fixture = await buildNtfsFixture(params);
+      fs = await openImage(fixture.image);
+      truth = await tskTruth(fixture.image);
+    };
+
+    it('probes, opens through the registry, and reports the volume as ntfsinfo does', {
+      timeout: 600_000,
+    }, async () => {
+      await setup();
+      const src = await FileSource.open(fixture.image);
+      const probe = await probeFilesystem(src);
+      expect(probe?.type).toBe('ntfs');
+      const opened = await BUILTIN_FILESYSTEM_OPENERS.ntfs?.(src);
+      expect(opened?.info.label).toBe(params.label);
+      await src.close();
+      const info = await run('ntfsinfo', ['-m', '-f', fixture.image]);
+      const serial = /Volume Serial Number: ([0-9A-F]+)/.exec(
+        await run('fsstat', ['-f', 'ntfs', fixture.image]),
+      )?.[1];
+      const cluster = Number(/Cluster Size: (\d+)/.exec(info)?.[1]);
+      const version = /Volume Version: ([\d.]+)/.exec(info)?.[1];
+      const flags = Number(/Volume Flags: (0x[0-9a-f]+)/i.exec(info)?.[1]);
+      expect(fs.info).toMatchObject({ type: 'ntfs', uuid: serial, label: params.label });
+      expect(fs.info.details).toMatchObject({
+        version,
+        clusterSize: cluster,
+        bytesPerSector: params.sectorSize,
+        dirty: (flags & 1) !== 0,
+        bootSector: 'primary',
+        hiberfil: { present: false },
+      });
+      expect(fs.caseSensitive).toBe(false);
+      expect(fs.posixMetadata).toBe(false);
+    });
+
+    it('walks the whole tree exactly as fls, icat and ntfs-3g see it', { timeout: 600_000 }, async () => {
+      await setup();
+      const tree = await walkNodeFs(fs);
+      compareWithTsk(tree, truth, fixture.ntfs3gLinks);
+    });
+
+    it('names differing only in case: exact case wins, any case finds one', {
+      timeout: 600_000,
+    }, async () => {
+      await setup();
+      const root = await fs.root();
+      for (const name of ['Case.txt', 'case.txt', 'CASE.TXT']) {
+        const n = await fs.lookup(root, name);
+        expect(new TextDecoder().decode(await fs.read(n as never, 0, 100))).toBe(`${name.split('.')[0]}\n`);
+      }
+      const any = await fs.lookup(root, 'cAsE.TxT');
+      expect(
+        ['Case.txt', 'case.txt', 'CASE.TXT'].map(
+          (n) => truth.entries.find((e) => e.path === `/${n}`)?.address.split('-')[0],
+        ),
+      ).toContain(any?.id);
+      expect(await fs.lookup(root, 'README.TXT')).toMatchObject({ type: 'file' });
+      expect(await fs.lookup(root, 'no such file')).toBeUndefined();
+    });
+
+    it('hard links share one node with nlink = 3', { timeout: 600_000 }, async () => {
+      await setup();
+      const root = await fs.root();
+      const hard = await fs.lookup(root, 'hard');
+      const a = await fs.lookup(hard as never, 'original.txt');
+      const b = await fs.lookup(hard as never, 'second.txt');
+      const c = await fs.lookup((await fs.lookup(root, 'deep')) as never, 'third.txt');
+      expect(a?.id).toBe(b?.id);
+      expect(a?.id).toBe(c?.id);
+      expect(a?.nlink).toBe(3);
+      expect(a?.id).toBe(truth.entries.find((e) => e.path === '/hard/second.txt')?.address.split('-')[0]);
+    });
+
+    it('a multi-level directory index: lookups of every name, readdir in collation order', {
+      timeout: 600_000,
+    }, async () => {
+      await setup();
+      const root = await fs.root();
+      const many = await fs.lookup(root, 'many');
+      const names = (await fs.readdir(many as never)).map((e) => e.name);
+      expect(names).toHaveLength(params.manyFiles);
+      expect(names).toEqual([...names].sort());
+      for (const name of [names[0], names[names.length - 1], names[Math.floor(names.length / 2)]]) {
+        const n = await fs.lookup(many as never, (name as string).toUpperCase());
+        const i = Number((name as string).slice(0, 5));
+        expect(new TextDecoder().decode(await fs.read(n as never, 0, 10))).toBe(`${i}\n`);
+      }
+    });
+
+    it('sparse files read holes as zeros; reads past the end are short', { timeout: 600_000 }, async () => {
+      await setup();
+      const root = await fs.root();
+      const sparse = await fs.lookup(root, 'sparse.bin');
+      expect(sparse?.size).toBe(10 * 1024 * 1024);
+      expect((await fs.read(sparse as never, 0, 4096)).every((b) => b === 0)).toBe(true);
+      expect((await fs.read(sparse as never, 10 * 1024 * 1024 - 10, 100)).length).toBe(10);
+      expect((await fs.read(sparse as never, 20 * 1024 * 1024, 100)).length).toBe(0);
+    });
+
+    it('named streams are listed and read; read() returns the unnamed stream', {
+      timeout: 600_000,
+    }, async () => {
+      await setup();
+      const root = await fs.root();
+      const file = await fs.lookup(root, 'downloaded.exe');
+      const streams = await fs.streamsOf(file as never);
+      const tsk = truth.streams.get('/downloaded.exe');
+      expect(new Map(streams.filter((s) => s.name !== '').map((s) => [s.name, s.size]))).toEqual(tsk);
+      const zone = await fs.readStream(file as never, 'Zone.Identifier', 0, 1000);
+      expect(new TextDecoder().decode(zone)).toBe('[ZoneTransfer]\r\nZoneId=3\r\n');
+      expect(await fs.readStream(file as never, 'nope', 0, 10)).toBeUndefined();
+    });
+  },
+);
+
+describe.skipIf(!haveTools).each(NTFS_STATE_CASES)('NTFS volume state: $name', ({ params }) => {
+  it('reports dirty flag, $LogFile and hiberfil.sys as ntfsinfo and the image hold them', {
+    timeout: 600_000,
+  }, async () => {
+    const fixture = await buildNtfsFixture(params);
+    const fs = await openImage(fixture.image);
+    const info = await run('ntfsinfo', ['-m', '-f', fixture.image]);
+    const flags = Number(/Volume Flags: (0x[0-9a-f]+)/i.exec(info)?.[1]);
+    expect(fs.info.details).toMatchObject({ volumeFlags: flags, dirty: (flags & 1) !== 0 });
+    if (params.dirty) {
+      expect(flags & 1).toBe(1);
+      expect(fs.info.details).toMatchObject({ dirty: true, needsRecovery: true });
+    }
+    if (params.hiberfil) {
+      expect(fs.info.details).toMatchObject({
+        hiberfil: { present: true, signature: 'hibr', hibernated: true, size: 65536 },
+      });
+      // The same four bytes as icat reads them (ntfs-3g refuses a read-write mount on them).
+      const fls = await run('fls', ['-f', 'ntfs', fixture.image]);
+      const inode = /(\d+-\d+-\d+):\thiberfil\.sys$/m.exec(fls)?.[1] as string;
+      const head = (await run('icat', ['-f', 'ntfs', fixture.image, inode])).slice(0, 4);
+      expect(head).toBe('hibr');
+    }
+  });
+});
