@@ -14,6 +14,8 @@ import {
 } from './dir-index.js';
 import {
   ATTR,
+  ATTR_FLAG_COMPRESSED,
+  ATTR_FLAG_SPARSE,
   applyFixups,
   type FileName,
   fileRef,
@@ -347,8 +349,9 @@ export class NtfsFileSystem implements FileSystemReader {
         name,
         size: head.resident ? (head.value?.length ?? 0) : (head.dataSize ?? 0),
         resident: head.resident,
-        compressed: (head.flags & 0x0001) !== 0,
-        sparse: (head.flags & 0x8000) !== 0,
+        // Resident values are stored as they are, whatever the flags inherited from the directory say.
+        compressed: !head.resident && (head.flags & ATTR_FLAG_COMPRESSED) !== 0,
+        sparse: !head.resident && (head.flags & ATTR_FLAG_SPARSE) !== 0,
       });
     }
     return out;

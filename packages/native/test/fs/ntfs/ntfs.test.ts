@@ -139,6 +139,27 @@ describe.skipIf(!haveTools).each(NTFS_CASES)(
       expect((await fs.read(sparse as never, 20 * 1024 * 1024, 100)).length).toBe(0);
     });
 
+    it('LZNT1-compressed and sparse-compressed files: the same attribute flags as istat', {
+      timeout: 600_000,
+    }, async () => {
+      await setup();
+      const comp = await fs.lookup(await fs.root(), 'compressed');
+      const names = (await fs.readdir(comp as never)).map((e) => e.name);
+      expect(names.sort()).toEqual(['mixed.bin', 'random.bin', 'small.txt', 'sparse.bin', 'text.txt']);
+      let compressed = 0;
+      for (const name of names) {
+        const node = await fs.lookup(comp as never, name);
+        const address = truth.entries.find((e) => e.path === `/compressed/${name}`)?.address as string;
+        const istat = await run('istat', ['-f', 'ntfs', fixture.image, address.split('-')[0] as string]);
+        const line = /Type: \$DATA \(128-\d+\)\s+Name: N\/A\s+(.*)/.exec(istat)?.[1] as string;
+        const info = (await fs.streamsOf(node as never)).find((s) => s.name === '');
+        expect(info?.compressed, name).toBe(/Compressed/.test(line));
+        if (info?.compressed) compressed++;
+      }
+      // ntfs-3g compresses only with clusters of at most 4 KiB.
+      expect(compressed > 0).toBe(params.clusterSize <= 4096);
+    });
+
     it('named streams are listed and read; read() returns the unnamed stream', {
       timeout: 600_000,
     }, async () => {
