@@ -10,7 +10,7 @@ import {
   NTFS_TOOLS,
   type NtfsFixture,
 } from '../../fixtures/ntfs.js';
-import { hasTools, run } from '../../helpers/tools.js';
+import { hasTools, run, sha256 } from '../../helpers/tools.js';
 import { walkNodeFs } from '../../helpers/tree.js';
 import { compareWithTsk, type TskTruth, tskTruth } from './truth.js';
 
@@ -78,7 +78,8 @@ describe.skipIf(!haveTools).each(NTFS_CASES)(
     it('walks the whole tree exactly as fls, icat and ntfs-3g see it', { timeout: 600_000 }, async () => {
       await setup();
       const tree = await walkNodeFs(fs);
-      compareWithTsk(tree, truth, fixture.ntfs3gLinks);
+      compareWithTsk(tree, truth, fixture.ntfs3gLinks, fixture.wof);
+      expect(Object.keys(fixture.wof)).toHaveLength(4);
     });
 
     it('names differing only in case: exact case wins, any case finds one', {
@@ -158,6 +159,32 @@ describe.skipIf(!haveTools).each(NTFS_CASES)(
       }
       // ntfs-3g compresses only with clusters of at most 4 KiB.
       expect(compressed > 0).toBe(params.clusterSize <= 4096);
+    });
+
+    it('WOF files (XPRESS 4K/8K/16K, LZX chunks made by wimlib) read decompressed, at any offset', {
+      timeout: 600_000,
+    }, async () => {
+      await setup();
+      const dir = await fs.lookup(await fs.root(), 'wof');
+      for (const [path, expected] of Object.entries(fixture.wof)) {
+        const node = await fs.lookup(dir as never, path.slice('/wof/'.length));
+        expect(await fs.reparseTag(node as never)).toBe(0x80000017);
+        expect(node).toMatchObject({ type: 'file', size: expected.size });
+        const names = (await fs.streamsOf(node as never)).map((s) => s.name).sort();
+        expect(names).toEqual(['', 'WofCompressedData']);
+        // The unnamed stream as stored is a hole; read() is the decompressed file.
+        expect((await fs.readStream(node as never, '', 0, 4096))?.every((b) => b === 0)).toBe(true);
+        const whole = await fs.read(node as never, 0, expected.size);
+        expect(sha256(whole)).toBe(expected.sha256);
+        // Reads that straddle chunk boundaries agree with the whole.
+        for (const [off, len] of [
+          [4090, 20],
+          [32760, 40000],
+          [expected.size - 7, 100],
+        ] as const) {
+          expect(await fs.read(node as never, off, len)).toEqual(whole.subarray(off, off + len));
+        }
+      }
     });
 
     it('named streams are listed and read; read() returns the unnamed stream', {

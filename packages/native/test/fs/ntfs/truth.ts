@@ -107,6 +107,8 @@ export function compareWithTsk(
   tree: readonly TreeEntry[],
   truth: TskTruth,
   links: Readonly<Record<string, string>>,
+  /** WOF files: TSK reads their sparse unnamed $DATA (zeros); these are what wimlib compressed. */
+  wof: Readonly<Record<string, { size: number; sha256: string }>> = {},
 ): void {
   const linkPaths = new Set(Object.keys(links).filter((p) => p !== '/interix-link'));
   // fls prints a file without an unnamed $DATA ($Secure, $Extend/$Quota...) only as its named
@@ -125,6 +127,8 @@ export function compareWithTsk(
       expect(e.type, e.path).toBe('symlink');
       expect(e.target, e.path).toBe(fromNtfs3gLink(links[e.path] as string));
       expect(e.mode).toBe(0o120777);
+    } else if (wof[e.path] !== undefined) {
+      expect(e, e.path).toMatchObject({ type: 'file', ...wof[e.path] });
     } else if (t.kind === 'd') {
       expect(e, e.path).toMatchObject({ type: 'dir', mode: 0o40755, uid: 0, gid: 0 });
     } else {
