@@ -1,5 +1,8 @@
+import { readFile } from 'node:fs/promises';
+import { createGuestTree, type FsNode } from '@imagecheck/access';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FileSource } from '../../../src/block/file-source.js';
+import { MemorySource } from '../../../src/block/slice.js';
 import { NtfsFileSystem } from '../../../src/fs/ntfs/index.js';
 import { BUILTIN_FILESYSTEM_OPENERS } from '../../../src/fs/registry.js';
 import { probeFilesystem } from '../../../src/probe/index.js';
@@ -80,6 +83,59 @@ describe.skipIf(!haveTools).each(NTFS_CASES)(
       const tree = await walkNodeFs(fs);
       compareWithTsk(tree, truth, fixture.ntfs3gLinks, fixture.wof);
       expect(Object.keys(fixture.wof)).toHaveLength(4);
+    });
+
+    it('readdir types agree with the nodes lookup returns', { timeout: 600_000 }, async () => {
+      await setup();
+      const check = async (dir: FsNode, depth: number): Promise<void> => {
+        for (const e of await fs.readdir(dir)) {
+          const n = (await fs.lookup(dir, e.name)) as FsNode;
+          expect(e.type, e.name).toBe(n.type);
+          expect(e.id).toBe(n.id);
+          if (n.type === 'dir' && depth < 12) await check(n, depth + 1);
+        }
+      };
+      await check(await fs.root(), 0);
+    });
+
+    it('the guest resolver follows links inside the guest (C: is the guest root)', {
+      timeout: 600_000,
+    }, async () => {
+      await setup();
+      const guest = createGuestTree([{ mountpoint: '/', fs }]);
+      const system = await guest.readFile('/Windows/System32/config/SYSTEM');
+      expect(await guest.readFile('/links/absolute/config/system')).toEqual(system);
+      expect(await guest.readFile('/links/up-and-over/SYSTEM')).toEqual(system);
+      expect(new TextDecoder().decode(await guest.readFile('/links/relative-file'))).toBe('through a link\n');
+      expect(await guest.realpath('/links/relative-dir/file.txt')).toBe('/links/target dir/file.txt');
+      expect(await guest.readlink('/junction')).toBe('/Users/Public');
+      await expect(guest.stat('/junction/x')).rejects.toMatchObject({ code: 'guest/ENOENT' });
+      expect(await guest.readlink('/far junction')).toBe('/D:/Data');
+      await expect(guest.stat('/far junction')).rejects.toMatchObject({ code: 'guest/ENOENT' });
+    });
+
+    it('a damaged primary boot sector: the backup in the last sector is used and said so', {
+      timeout: 600_000,
+    }, async () => {
+      await setup();
+      const bytes = new Uint8Array(await readFile(fixture.image));
+      bytes[0x0b] = 0x03; // bytes per sector 0x0203: not a power of two
+      const damaged = (await NtfsFileSystem.open(new MemorySource(bytes))) as NtfsFileSystem;
+      expect(damaged.info.details).toMatchObject({
+        bootSector: 'backup',
+        primaryBootSectorError: 'ntfs/bad-boot-sector',
+      });
+      expect({ ...damaged.info, details: undefined }).toEqual({ ...fs.info, details: undefined });
+      expect((await damaged.readdir(await damaged.root())).length).toBe(
+        (await fs.readdir(await fs.root())).length,
+      );
+      // Both copies damaged: the primary's error.
+      const last = Math.floor(bytes.length / params.sectorSize) * params.sectorSize - params.sectorSize;
+      bytes[last + 0x0b] = 0x03;
+      bytes[bytes.length - 512 + 0x0b] = 0x03;
+      await expect(NtfsFileSystem.open(new MemorySource(bytes))).rejects.toMatchObject({
+        code: 'ntfs/bad-boot-sector',
+      });
     });
 
     it('names differing only in case: exact case wins, any case finds one', {
