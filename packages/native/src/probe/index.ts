@@ -1,10 +1,10 @@
 import { type ImagecheckError, isImagecheckError } from '@imagecheck/access';
 import type { ByteSource } from '../block/types.js';
+import { probeNtfs } from '../fs/ntfs/probe.js';
 import { isZero } from '../partition/bytes.js';
 import { probeBtrfs } from './btrfs.js';
 import { probeExt } from './ext.js';
 import { probeExfat, probeVfat } from './fat.js';
-import { probeNtfs } from './ntfs.js';
 import { probeBitlocker, probeIso9660, probeLuks, probeSquashfs } from './other.js';
 import { probeSwap } from './swap.js';
 import type { Probe, ProbeResult } from './types.js';

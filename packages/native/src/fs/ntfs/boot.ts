@@ -1,4 +1,4 @@
-import { FormatError } from '@imagecheck/access';
+import { FormatError, isImagecheckError } from '@imagecheck/access';
 import { ByteView } from '@imagecheck/binary';
 
 /**
@@ -118,4 +118,32 @@ export function backupBootOffsets(volumeSize: number): number[] {
     if (o > 0 && !out.includes(o)) out.push(o);
   }
   return out;
+}
+
+/**
+ * The boot sector to use: the primary when it is valid, else the first valid backup (the last
+ * sector of the volume). Throws the primary's error when no copy is valid.
+ */
+export async function readBootSector(
+  source: { size: number; read(offset: number, length: number): Promise<Uint8Array> },
+  primary: Uint8Array,
+): Promise<{ boot: NtfsBootSector; used: 'primary' | 'backup'; primaryError?: string }> {
+  let primaryError: unknown;
+  try {
+    return { boot: parseBootSector(primary, 0, source.size), used: 'primary' };
+  } catch (err) {
+    if (!isImagecheckError(err)) throw err;
+    primaryError = err;
+  }
+  for (const offset of backupBootOffsets(source.size)) {
+    const sector = await source.read(offset, 512);
+    if (!hasNtfsOemId(sector)) continue;
+    try {
+      const boot = parseBootSector(sector, offset, source.size);
+      return { boot, used: 'backup', primaryError: (primaryError as { code: string }).code };
+    } catch (err) {
+      if (!isImagecheckError(err)) throw err;
+    }
+  }
+  throw primaryError;
 }

@@ -9,6 +9,7 @@ export {
   parseBootSector as parseNtfsBootSector,
 } from './boot.js';
 export type { NtfsCodecs } from './codecs.js';
+export { probeNtfs } from './probe.js';
 export { NtfsFileSystem, type NtfsNode, type NtfsOpenOptions, type NtfsStreamInfo } from './reader.js';
 export { guestLinkPath as ntfsGuestLinkPath } from './reparse.js';
 export type { HiberfilState as NtfsHiberfilState, LogFileState as NtfsLogFileState } from './volume.js';

@@ -2,7 +2,13 @@ import { FormatError, GuestPathError, isImagecheckError } from '@imagecheck/acce
 import { ByteView, Lru } from '@imagecheck/binary';
 import type { ByteSource } from '../../block/types.js';
 import type { FileSystemInfo, FileSystemReader, FsDirEntry, FsNode } from '../types.js';
-import { backupBootOffsets, hasNtfsOemId, type NtfsBootSector, parseBootSector } from './boot.js';
+import {
+  backupBootOffsets,
+  hasNtfsOemId,
+  type NtfsBootSector,
+  parseBootSector,
+  readBootSector,
+} from './boot.js';
 import { CODECS, type NtfsCodecs } from './codecs.js';
 import {
   type IndexEntry,
@@ -146,31 +152,24 @@ export class NtfsFileSystem implements FileSystemReader {
     const primary = await source.read(0, 512);
     if (!hasNtfsOemId(primary)) return undefined;
     const codecs = options.codecs ?? CODECS;
-    let primaryError: unknown;
+    const first = await readBootSector(source, primary);
     try {
-      const boot = parseBootSector(primary, 0, source.size);
-      return await NtfsFileSystem.init(source, boot, 'primary', codecs);
+      return await NtfsFileSystem.init(source, first.boot, first.used, codecs, first.primaryError);
     } catch (err) {
-      if (!isImagecheckError(err)) throw err;
-      primaryError = err;
-    }
-    for (const offset of backupBootOffsets(source.size)) {
-      const sector = await source.read(offset, 512);
-      if (!hasNtfsOemId(sector)) continue;
-      try {
-        const boot = parseBootSector(sector, offset, source.size);
-        const fs = await NtfsFileSystem.init(source, boot, 'backup', codecs);
-        const details = {
-          ...fs.info.details,
-          primaryBootSectorError: (primaryError as { code: string }).code,
-        };
-        fs.info = { ...fs.info, details };
-        return fs;
-      } catch (err) {
-        if (!isImagecheckError(err)) throw err;
+      // A primary that parses but leads nowhere (an $MFT that does not read): try the backup.
+      if (!isImagecheckError(err) || first.used === 'backup') throw err;
+      for (const offset of backupBootOffsets(source.size)) {
+        const sector = await source.read(offset, 512);
+        if (!hasNtfsOemId(sector)) continue;
+        try {
+          const boot = parseBootSector(sector, offset, source.size);
+          return await NtfsFileSystem.init(source, boot, 'backup', codecs, err.code);
+        } catch (e) {
+          if (!isImagecheckError(e)) throw e;
+        }
       }
+      throw err;
     }
-    throw primaryError;
   }
 
   private static async init(
@@ -178,6 +177,7 @@ export class NtfsFileSystem implements FileSystemReader {
     boot: NtfsBootSector,
     used: 'primary' | 'backup',
     codecs: NtfsCodecs,
+    primaryError?: string,
   ): Promise<NtfsFileSystem> {
     const fs = new NtfsFileSystem(source, boot, used, codecs);
     await fs.loadMft();
@@ -186,7 +186,10 @@ export class NtfsFileSystem implements FileSystemReader {
       type: 'ntfs',
       uuid: boot.serial,
       ...(state.label === undefined || state.label === '' ? {} : { label: state.label }),
-      details: fs.details(state),
+      details: {
+        ...fs.details(state),
+        ...(primaryError === undefined ? {} : { primaryBootSectorError: primaryError }),
+      },
     };
     return fs;
   }

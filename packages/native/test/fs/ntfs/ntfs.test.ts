@@ -126,6 +126,11 @@ describe.skipIf(!haveTools).each(NTFS_CASES)(
         primaryBootSectorError: 'ntfs/bad-boot-sector',
       });
       expect({ ...damaged.info, details: undefined }).toEqual({ ...fs.info, details: undefined });
+      expect(await probeFilesystem(new MemorySource(bytes))).toMatchObject({
+        type: 'ntfs',
+        uuid: fs.info.uuid,
+        details: { bootSector: 'backup' },
+      });
       expect((await damaged.readdir(await damaged.root())).length).toBe(
         (await fs.readdir(await fs.root())).length,
       );
@@ -267,7 +272,24 @@ describe.skipIf(!haveTools).each(NTFS_STATE_CASES)('NTFS volume state: $name', (
     const fs = await openImage(fixture.image);
     const info = await run('ntfsinfo', ['-m', '-f', fixture.image]);
     const flags = Number(/Volume Flags: (0x[0-9a-f]+)/i.exec(info)?.[1]);
-    expect(fs.info.details).toMatchObject({ volumeFlags: flags, dirty: (flags & 1) !== 0 });
+    expect(fs.info.details).toMatchObject({
+      volumeFlags: flags,
+      dirty: (flags & 1) !== 0,
+      clusterSize: Number(/Cluster Size: (\d+)/.exec(info)?.[1]),
+    });
+    expect(
+      (await probeFilesystem(new MemorySource(new Uint8Array(await readFile(fixture.image)))))?.label,
+    ).toBe(params.label);
+    // The root as ntfs-3g's ntfsls lists it (metafiles included), and a file as ntfscat reads it.
+    const root = await fs.root();
+    const ntfsls = (await run('ntfsls', ['-f', '-a', '-s', fixture.image]))
+      .split('\n')
+      .filter((n) => n !== '' && n !== '.' && n !== '..');
+    expect((await fs.readdir(root)).map((e) => e.name).sort()).toEqual(ntfsls.sort());
+    const readme = (await fs.lookup(root, 'readme.txt')) as FsNode;
+    expect(new TextDecoder().decode(await fs.read(readme, 0, 1000))).toBe(
+      await run('ntfscat', ['-f', fixture.image, 'readme.txt']),
+    );
     if (params.dirty) {
       expect(flags & 1).toBe(1);
       expect(fs.info.details).toMatchObject({ dirty: true, needsRecovery: true });
