@@ -13,14 +13,11 @@ import {
   NTFS_TOOLS,
   type NtfsFixture,
 } from '../../fixtures/ntfs.js';
-import { hasTools, run, sha256 } from '../../helpers/tools.js';
+import { run, sha256 } from '../../helpers/tools.js';
 import { walkNodeFs } from '../../helpers/tree.js';
-import { compareWithTsk, type TskTruth, tskTruth } from './truth.js';
+import { compareWithTsk, requireTools, type TskTruth, tskTruth } from './truth.js';
 
-const haveTools = hasTools(...NTFS_TOOLS);
-if (!haveTools && process.env.CI === 'true') {
-  throw new Error(`CI needs ${NTFS_TOOLS.join(', ')} for the NTFS fixtures`);
-}
+const haveTools = requireTools(...NTFS_TOOLS);
 
 const sources: FileSource[] = [];
 afterAll(async () => {
