@@ -12,6 +12,7 @@ import {
 import { CODECS, type NtfsCodecs } from './codecs.js';
 import {
   type IndexEntry,
+  type IndexRoot,
   MAX_DIR_ENTRIES,
   MAX_INDEX_DEPTH,
   parseIndexRecord,
@@ -76,6 +77,9 @@ interface Inode {
   readonly mtimeMs?: number;
   readonly dosAttributes?: number;
   readonly reparse?: ReparsePoint;
+  /** Streams built from the attributes (runlists decoded once per file, not once per read). */
+  readonly streams: Map<string, NtfsStream | undefined>;
+  indexRoot?: IndexRoot;
 }
 
 export interface NtfsNode extends FsNode {
@@ -200,7 +204,10 @@ export class NtfsFileSystem implements FileSystemReader {
       ...(state.flags === undefined ? {} : { volumeFlags: state.flags, dirty: (state.flags & 1) !== 0 }),
       logFile: state.logFile,
       hiberfil: state.hiberfil,
+      logClean: state.logFile.clean,
       needsRecovery: state.logFile.clean === false || (state.flags !== undefined && (state.flags & 1) !== 0),
+      // Windows hibernated, or shut down with Fast Startup: the volume is not safe to use elsewhere.
+      hibernated: state.hiberfil.hibernated === true || state.logFile.windowsCache === true,
       bootSector: this.bootSectorUsed,
       clusterSize: this.boot.clusterSize,
       bytesPerSector: this.boot.bytesPerSector,
@@ -513,6 +520,7 @@ export class NtfsFileSystem implements FileSystemReader {
       record: rec,
       attributes,
       names,
+      streams: new Map(),
       ...(mtimeMs === undefined ? {} : { mtimeMs }),
       ...(dosAttributes === undefined ? {} : { dosAttributes }),
       ...(reparse === undefined ? {} : { reparse }),
@@ -578,10 +586,22 @@ export class NtfsFileSystem implements FileSystemReader {
   }
 
   private stream(inode: Inode, type: number, name: string): NtfsStream | undefined {
+    const key = `${type}:${name}`;
+    if (inode.streams.has(key)) return inode.streams.get(key);
     const extents = inode.attributes.filter((a) => a.type === type && a.name === name);
-    if (extents.length === 0) return undefined;
-    const label = `record ${inode.record.number} ${name === '' ? '$DATA' : `$DATA:${name}`}`;
-    return buildStream(extents, this.boot.clusterSize, this.clusterCount, label);
+    let s: NtfsStream | undefined;
+    if (extents.length > 0) {
+      const kind =
+        type === ATTR.DATA
+          ? '$DATA'
+          : type === ATTR.INDEX_ALLOCATION
+            ? '$INDEX_ALLOCATION'
+            : `0x${type.toString(16)}`;
+      const label = `record ${inode.record.number} ${kind}${name === '' ? '' : `:${name}`}`;
+      s = buildStream(extents, this.boot.clusterSize, this.clusterCount, label);
+    }
+    inode.streams.set(key, s);
+    return s;
   }
 
   private dataSize(inode: Inode): number {
@@ -656,7 +676,8 @@ export class NtfsFileSystem implements FileSystemReader {
     return this.upcase;
   }
 
-  private indexRoot(dir: Inode) {
+  private indexRoot(dir: Inode): IndexRoot {
+    if (dir.indexRoot !== undefined) return dir.indexRoot;
     const root = dir.attributes.find((a) => a.type === ATTR.INDEX_ROOT && a.name === '$I30');
     if (root?.value === undefined) {
       throw new FormatError('ntfs/bad-index', `directory ${dir.record.number} has no $I30 $INDEX_ROOT`, {
@@ -675,6 +696,7 @@ export class NtfsFileSystem implements FileSystemReader {
         },
       });
     }
+    dir.indexRoot = parsed;
     return parsed;
   }
 
