@@ -8,8 +8,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MemorySource } from '../../../src/block/slice.js';
+import type { ByteSource } from '../../../src/block/types.js';
 import { openContainer } from '../../../src/container/index.js';
 import { NtfsFileSystem } from '../../../src/fs/ntfs/index.js';
+import { BUILTIN_FILESYSTEM_OPENERS } from '../../../src/fs/registry.js';
+import { readLayout } from '../../../src/layout.js';
 import { corpusBytes } from '../../fixtures/disks.js';
 import { run } from '../../helpers/tools.js';
 import { walkNodeFs } from '../../helpers/tree.js';
@@ -94,6 +97,31 @@ describe.skipIf(!haveTools)('NTFS corpus images against The Sleuth Kit', () => {
       }
     },
   );
+
+  it('dissect.hypervisor dynamic.vhd (Windows): NTFS in an MBR partition of a VHD, found by the layout and opened by the registry', async () => {
+    const vhd = join(await tmp, 'dynamic.vhd');
+    await writeFile(vhd, corpusBytes('dissect.hypervisor__dynamic.vhd.gz'));
+    const container = await openContainer(vhd);
+    try {
+      const { layout, sources } = await readLayout(container.source, {
+        format: container.format,
+        readableTypes: new Set(Object.keys(BUILTIN_FILESYSTEM_OPENERS)),
+      });
+      const ntfs = layout.filesystems.find((f) => f.type === 'ntfs');
+      // blkid: TYPE="ntfs" LABEL="New Volume" UUID="0896723096721E7E", partition 1 at sector 128.
+      expect(ntfs).toMatchObject({ uuid: '0896723096721E7E', label: 'New Volume', readable: true });
+      const fs = (await BUILTIN_FILESYSTEM_OPENERS.ntfs?.(
+        sources.get(ntfs?.id as string) as ByteSource,
+      )) as NtfsFileSystem;
+      expect(fs.info).toMatchObject({ type: 'ntfs', uuid: '0896723096721E7E', label: 'New Volume' });
+      const start = (layout.disk.partitions[0]?.start ?? 0) / 512;
+      expect(start).toBe(128);
+      // TSK reads the VHD itself.
+      compareWithTsk(await walkNodeFs(fs), await tskTruth(vhd, ['-i', 'vhd', '-o', String(start)]), {});
+    } finally {
+      await container.close?.();
+    }
+  });
 
   it.skipIf(!requireTools('qemu-img'))(
     'dfvfs vsstest.qcow2 (Windows, inside a compressed qcow2): the whole tree',

@@ -33,11 +33,12 @@ export interface TskTruth {
 }
 
 /**
- * Runs fls and recovers every file. Entries under `$OrphanFiles` (TSK's virtual folder of
- * unreachable records) are left out: they are not in any directory.
+ * Runs fls and recovers every file; `imageArgs` reach a volume inside an image (`-i vhd -o 128`).
+ * Entries under `$OrphanFiles` (TSK's virtual folder of unreachable records) are left out: they
+ * are not in any directory.
  */
-export async function tskTruth(image: string): Promise<TskTruth> {
-  const out = await run('fls', ['-r', '-p', '-l', '-u', '-f', 'ntfs', image]);
+export async function tskTruth(image: string, imageArgs: readonly string[] = []): Promise<TskTruth> {
+  const out = await run('fls', ['-r', '-p', '-l', '-u', '-f', 'ntfs', ...imageArgs, image]);
   const entries: TskEntry[] = [];
   const streams = new Map<string, Map<string, number>>();
   for (const line of out.split('\n')) {
@@ -58,7 +59,7 @@ export async function tskTruth(image: string): Promise<TskTruth> {
   const sha256 = new Map<string, string>();
   const dir = await mkdtemp(join(tmpdir(), 'ntfs-truth-'));
   try {
-    await run('tsk_recover', ['-e', '-f', 'ntfs', image, dir]);
+    await run('tsk_recover', ['-e', '-f', 'ntfs', ...imageArgs, image, dir]);
     for (const e of entries) {
       if (e.kind !== 'r') continue;
       const host = join(dir, e.path);
@@ -68,7 +69,7 @@ export async function tskTruth(image: string): Promise<TskTruth> {
       } catch {}
       // tsk_recover skips metafiles and empty files: icat reads those.
       if (bytes === undefined) {
-        const r = await execFileP(which('icat') ?? 'icat', ['-f', 'ntfs', image, e.address], {
+        const r = await execFileP(which('icat') ?? 'icat', ['-f', 'ntfs', ...imageArgs, image, e.address], {
           encoding: 'buffer',
           maxBuffer: 512 * 1024 * 1024,
         });
