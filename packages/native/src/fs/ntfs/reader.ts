@@ -118,7 +118,14 @@ export interface NtfsOpenOptions {
  * - `read` returns the unnamed $DATA stream (sparse runs read as zeros without I/O, LZNT1 units and
  *   WOF/CompactOS files decompressed); `streams()` and `readStream()` reach named streams.
  * - Symbolic links and junctions are `symlink` nodes; `readlink` returns a guest path (see
- *   `guestLinkPath`).
+ *   `guestLinkPath`). Interix symlinks (what `ln -s` makes on ntfs-3g: a system file holding
+ *   `IntxLNK`) are regular files, as Windows and The Sleuth Kit see them.
+ * - Errors: damage is a `FormatError` with an `ntfs/...` code (`ntfs/bad-fixup`,
+ *   `ntfs/run-outside-volume`, `ntfs/index-loop`, ...) or a `binary/...` one from the byte readers,
+ *   naming the structure and its offset; EFS-encrypted data and WIM-backed files are
+ *   `UnsupportedError`s. Caps: `MAX_RUNS`, `MAX_ATTRIBUTE_LIST_BYTES`, `MAX_EXTENSION_RECORDS`,
+ *   `MAX_INDEX_DEPTH`, `MAX_DIR_ENTRIES`, `MAX_MFT_RECORDS`, `MAX_REPARSE_BYTES`, and the
+ *   decompressors' output caps.
  */
 export class NtfsFileSystem implements FileSystemReader {
   readonly caseSensitive = false;
