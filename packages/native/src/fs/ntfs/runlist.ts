@@ -13,6 +13,8 @@ export interface Run {
  * 4 KiB clusters; a longer list is a crafted image asking for unbounded memory.
  */
 export const MAX_RUNS = 1 << 20;
+/** VCNs beyond 2^40 (4 EiB at 4 KiB clusters) are past any file NTFS can hold; it keeps byte offsets safe integers. */
+export const MAX_VCN = 2 ** 40;
 
 /**
  * Decodes a runlist ("data runs", libfsntfs section 5.4): each run starts with a header byte whose
@@ -50,10 +52,16 @@ export function decodeRunlist(
     v.check(o + 1, lenBytes + offBytes, 'run');
     let length = 0;
     for (let i = lenBytes - 1; i >= 0; i--) length = length * 256 + (bytes[o + 1 + i] ?? 0);
-    if (length === 0 || length > clusterCount) {
-      throw new FormatError('ntfs/bad-runlist', `runlist at ${offset + o}: run of ${length} clusters`, {
-        data: { structure: 'runlist', offset: offset + o, expected: `1..${clusterCount}`, actual: length },
-      });
+    // An allocated run fits the volume (checked below); a sparse one may not (a sparse file can be
+    // larger than its volume), but its VCNs must stay countable.
+    if (length === 0 || !Number.isSafeInteger(vcn + length) || vcn + length > MAX_VCN) {
+      throw new FormatError(
+        'ntfs/bad-runlist',
+        `runlist at ${offset + o}: run of ${length} clusters at VCN ${vcn}`,
+        {
+          data: { structure: 'runlist', offset: offset + o, expected: `1..${MAX_VCN - vcn}`, actual: length },
+        },
+      );
     }
     let run: Run;
     if (offBytes === 0) {

@@ -42,7 +42,7 @@ describe.skipIf(!haveTools).each(NTFS_CASES)(
       if (fs !== undefined) return;
       fixture = await buildNtfsFixture(params);
       fs = await openImage(fixture.image);
-      truth = await tskTruth(fixture.image);
+      truth = await tskTruth(fixture.image, [], ['/larger than the volume.bin']);
     };
 
     it('probes, opens through the registry, and reports the volume as ntfsinfo does', {
@@ -196,6 +196,14 @@ describe.skipIf(!haveTools).each(NTFS_CASES)(
       expect((await fs.read(sparse as never, 0, 4096)).every((b) => b === 0)).toBe(true);
       expect((await fs.read(sparse as never, 10 * 1024 * 1024 - 10, 100)).length).toBe(10);
       expect((await fs.read(sparse as never, 20 * 1024 * 1024, 100)).length).toBe(0);
+      // Larger than the volume: holes are not read from the image.
+      const huge = await fs.lookup(root, 'larger than the volume.bin');
+      expect(huge?.size).toBe(160 * 1024 * 1024);
+      const src = sources[sources.length - 1] as FileSource;
+      const before = src.stats.bytesRead;
+      const head = await fs.read(huge as never, 0, 100 * 1024 * 1024);
+      expect(head.every((b) => b === 0)).toBe(true);
+      expect(src.stats.bytesRead - before).toBeLessThan(1024 * 1024);
     });
 
     it('LZNT1-compressed and sparse-compressed files: the same attribute flags as istat', {

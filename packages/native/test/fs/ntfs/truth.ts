@@ -19,7 +19,7 @@ export interface TskEntry {
   readonly path: string;
   /** fls's meta type letter: `d` directory, `r` regular file. */
   readonly kind: string;
-  /** `inode-type-id` of the default attribute. */
+  /** `inode-type-id` of the default attribute; the inode alone (or empty) when TSK could not load the data. */
   readonly address: string;
   readonly size: number;
 }
@@ -37,12 +37,20 @@ export interface TskTruth {
  * Entries under `$OrphanFiles` (TSK's virtual folder of unreachable records) are left out: they
  * are not in any directory.
  */
-export async function tskTruth(image: string, imageArgs: readonly string[] = []): Promise<TskTruth> {
+export async function tskTruth(
+  image: string,
+  imageArgs: readonly string[] = [],
+  /**
+   * Files TSK may fail to list or read (a sparse run longer than the volume, which NTFS allows and
+   * TSK refuses): when fls leaves one out, ntfs-3g's ntfsls and ntfscat stand in for it.
+   */
+  ntfs3gFiles: readonly string[] = [],
+): Promise<TskTruth> {
   const out = await run('fls', ['-r', '-p', '-l', '-u', '-f', 'ntfs', ...imageArgs, image]);
   const entries: TskEntry[] = [];
   const streams = new Map<string, Map<string, number>>();
   for (const line of out.split('\n')) {
-    const m = /^(\S)\/(\S) (\d+-\d+-\d+):\t([^\t]*)\t(?:[^\t]*\t){4}(\d+)\t/.exec(line);
+    const m = /^(\S)\/(\S) (\d+(?:-\d+-\d+)?):\t([^\t]*)\t(?:[^\t]*\t){4}(\d+)\t/.exec(line);
     if (m === null) continue;
     const [, , kind, address, name, size] = m as unknown as [string, string, string, string, string, string];
     if (name === '$OrphanFiles' || name.startsWith('$OrphanFiles/')) continue;
@@ -56,7 +64,15 @@ export async function tskTruth(image: string, imageArgs: readonly string[] = [])
     }
     entries.push({ path: `/${name}`, kind, address, size: Number(size) });
   }
+  for (const path of ntfs3gFiles) {
+    if (entries.some((e) => e.path === path)) continue;
+    const parent = path.slice(0, path.lastIndexOf('/')) || '/';
+    const listed = (await run('ntfsls', ['-f', '-a', '-p', parent, image])).split('\n');
+    if (listed.includes(path.slice(path.lastIndexOf('/') + 1)))
+      entries.push({ path, kind: 'r', address: '', size: 0 });
+  }
   const sha256 = new Map<string, string>();
+  const sizes = new Map<string, number>();
   const dir = await mkdtemp(join(tmpdir(), 'ntfs-truth-'));
   try {
     await run('tsk_recover', ['-e', '-f', 'ntfs', ...imageArgs, image, dir]);
@@ -67,6 +83,16 @@ export async function tskTruth(image: string, imageArgs: readonly string[] = [])
       try {
         if ((await stat(host)).isFile()) bytes = await readFile(host);
       } catch {}
+      // TSK could not load the file's data (it refuses a sparse run longer than the volume, which
+      // NTFS allows): ntfs-3g's ntfscat reads it.
+      if (!/^\d+-\d+-\d+$/.test(e.address)) {
+        const r = await execFileP(which('ntfscat') ?? 'ntfscat', ['-f', image, e.path.slice(1)], {
+          encoding: 'buffer',
+          maxBuffer: 512 * 1024 * 1024,
+        });
+        bytes = r.stdout;
+        sizes.set(e.path, bytes.length);
+      }
       // tsk_recover skips metafiles and empty files: icat reads those.
       if (bytes === undefined) {
         const r = await execFileP(which('icat') ?? 'icat', ['-f', 'ntfs', ...imageArgs, image, e.address], {
@@ -80,7 +106,7 @@ export async function tskTruth(image: string, imageArgs: readonly string[] = [])
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
-  return { entries, streams, sha256 };
+  return { entries: entries.map((e) => ({ ...e, size: sizes.get(e.path) ?? e.size })), streams, sha256 };
 }
 
 /** Lists a host folder recursively (for debugging truth extraction). */
