@@ -13,6 +13,7 @@ export * from './fs/btrfs/index.js';
 export * from './fs/exfat/index.js';
 export * from './fs/ext/index.js';
 export * from './fs/fat/index.js';
+export * from './fs/ntfs/index.js';
 export {
   BUILTIN_FILESYSTEM_OPENERS,
   isSubvolumeLister,

@@ -3,6 +3,7 @@ import { openBtrfs } from './btrfs/index.js';
 import { openExfat } from './exfat/index.js';
 import { openExt } from './ext/index.js';
 import { openFat } from './fat/index.js';
+import { openNtfs } from './ntfs/index.js';
 import type { FileSystemReader } from './types.js';
 import { openXfs } from './xfs/index.js';
 
@@ -34,4 +35,5 @@ export const BUILTIN_FILESYSTEM_OPENERS: Readonly<Record<string, SubvolumeOpener
   btrfs: (source, subvolume) => openBtrfs(source, subvolume),
   vfat: openFat,
   exfat: openExfat,
+  ntfs: openNtfs,
 };
