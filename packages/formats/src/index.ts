@@ -1,2 +1,32 @@
 // One folder per format; each exports its reader from here.
-export {};
+
+export {
+  BIG_DATA_THRESHOLD,
+  baseBlockChecksum,
+  DB_SEGMENT_SIZE,
+  filetimeToDate,
+  Hive,
+  type HiveInfo,
+  KeyFlags,
+  MAX_DB_SEGMENTS,
+  MAX_HIVE_SIZE,
+  MAX_KEY_DEPTH,
+  MAX_LOG_ENTRIES,
+  MAX_SECURITY_DESCRIPTOR,
+  MAX_SUBKEYS,
+  MAX_VALUE_SIZE,
+  MAX_VALUES,
+  marvin32,
+  nameHash,
+  type OpenHiveOptions,
+  openHive,
+  REGF_LOG_SEED,
+  type RecoveryReport,
+  RegKey,
+  RegType,
+  RegValue,
+  regTypeName,
+  upcaseName,
+  type ValueStorage,
+} from './regf/index.js';
+export type { ByteInput, RandomAccess } from './source.js';
