@@ -16,7 +16,7 @@ import {
   NO_CELL,
 } from './constants.js';
 import { regfError } from './errors.js';
-import { compareUpper, isAscii, upcaseName } from './names.js';
+import { isAscii, upcaseName, upcaseUnit } from './names.js';
 import { type RecoveryReport, recoverHive } from './recover.js';
 import { RegValue, type ValueStorage } from './value.js';
 
@@ -202,6 +202,7 @@ export class Hive {
   readonly root: RegKey;
   private readonly hbins: Hbin[];
   private readonly binsSize: number;
+  private readonly dv: DataView;
 
   /** @internal use `openHive` */
   constructor(
@@ -209,6 +210,7 @@ export class Hive {
     readonly info: HiveInfo,
   ) {
     this.binsSize = info.hiveBinsDataSize;
+    this.dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.hbins = indexHbins(bytes, this.binsSize);
     this.root = new RegKey(this, info.rootCellOffset, null, 0);
   }
@@ -257,6 +259,16 @@ export class Hive {
    * @internal
    */
   cell(offset: number, structure: string): ByteView {
+    const { start, length } = this.cellSpan(offset, structure);
+    return new ByteView(this.bytes.subarray(start, start + length), structure, start);
+  }
+
+  /**
+   * Where the data of the cell at `offset` is: its file offset and length, with the checks of
+   * `cell`, without making a view (for the hot path of name comparisons).
+   * @internal
+   */
+  cellSpan(offset: number, structure: string): { start: number; length: number } {
     const fileOffset = BASE_BLOCK_SIZE + offset;
     if (offset === NO_CELL || offset % 8 !== 0 || offset + 8 > this.binsSize) {
       throw regfError(
@@ -278,8 +290,7 @@ export class Hive {
         actual: offset,
       });
     }
-    const v = new ByteView(this.bytes, structure, 0);
-    const raw = v.i32le(fileOffset, 'cell size');
+    const raw = this.dv.getInt32(fileOffset, true);
     if (raw >= 0) {
       throw regfError('free-cell', `${structure}: cell at ${offset} is not allocated (size ${raw})`, {
         structure,
@@ -301,11 +312,50 @@ export class Hive {
         },
       );
     }
-    return new ByteView(
-      this.bytes.subarray(fileOffset + 4, fileOffset + cellSize),
-      structure,
-      fileOffset + 4,
-    );
+    return { start: fileOffset + 4, length: cellSize - 4 };
+  }
+
+  /**
+   * Compares the name of the key node at `offset`, upper-cased, with `upper` (already upper-cased)
+   * by UTF-16 code units, without decoding it into a string.
+   * @internal
+   */
+  compareKeyName(offset: number, upper: string): number {
+    const { start, length } = this.cellSpan(offset, 'regf nk');
+    const dv = this.dv;
+    // "nk" little-endian; name length @72, name @76 (msuhanov/regf, "Key node").
+    if (length < 76 || dv.getUint16(start, true) !== 0x6b6e) {
+      // Let the full decoder raise the precise error.
+      new ByteView(this.bytes.subarray(start, start + length), 'regf nk', start).check(0, 76, 'key node');
+      throw regfError('bad-signature', `regf nk at ${offset}: not a key node`, {
+        structure: 'regf nk',
+        offset: start - 4,
+        expected: 'nk',
+      });
+    }
+    const compressed = (dv.getUint16(start + 2, true) & KeyFlags.COMP_NAME) !== 0;
+    const nameBytes = dv.getUint16(start + 72, true);
+    if (76 + nameBytes > length) {
+      throw regfError(
+        'bad-name-length',
+        `regf nk at ${offset}: a ${nameBytes}-byte name in a ${length}-byte cell`,
+        {
+          structure: 'regf nk',
+          offset: start + 72,
+          expected: `<= ${length - 76}`,
+          actual: nameBytes,
+        },
+      );
+    }
+    const units = compressed ? nameBytes : nameBytes >>> 1;
+    const n = Math.min(units, upper.length);
+    const at = start + 76;
+    for (let i = 0; i < n; i++) {
+      const a = upcaseUnit(compressed ? (this.bytes[at + i] as number) : dv.getUint16(at + 2 * i, true));
+      const b = upper.charCodeAt(i);
+      if (a !== b) return a - b;
+    }
+    return units - upper.length;
   }
 
   private binOf(offset: number): Hbin | undefined {
@@ -350,7 +400,18 @@ function indexHbins(bytes: Uint8Array, binsSize: number): Hbin[] {
 }
 
 function signature(c: ByteView): string {
-  return c.length >= 2 ? latin1(c.bytesAt(0, 2)) : '';
+  return c.length >= 2 ? String.fromCharCode(c.bytes[0] as number, c.bytes[1] as number) : '';
+}
+
+/**
+ * A compressed (Latin-1, one byte per character) name. Names are short (255 characters at most
+ * for keys), where a loop beats spreading a typed array into `String.fromCharCode`.
+ */
+function latin1Name(b: Uint8Array): string {
+  if (b.length > 512) return latin1(b);
+  let s = '';
+  for (let i = 0; i < b.length; i++) s += String.fromCharCode(b[i] as number);
+  return s;
 }
 
 function expectSignature(c: ByteView, want: string, offset: number): void {
@@ -376,9 +437,19 @@ export const KeyFlags = {
   PREDEF_HANDLE: 0x0040,
 } as const;
 
-/** A leaf of a subkey list: key node offsets, in list order (sorted by upper-cased name). */
+/**
+ * A leaf of a subkey list (li, lf or lh): `count` key node offsets, `stride` bytes apart from
+ * byte 4 of the cell, in list order (sorted by upper-cased name). Entries are read on demand so
+ * that a binary search touches O(log n) of them.
+ */
 interface Leaf {
-  entries: number[];
+  cell: ByteView;
+  stride: number;
+  count: number;
+}
+
+function entryAt(leaf: Leaf, i: number): number {
+  return leaf.cell.u32le(4 + i * leaf.stride, 'entry');
 }
 
 /**
@@ -430,7 +501,7 @@ export class RegKey {
     const nameLength = c.u16le(72, 'name length');
     this.classLength = c.u16le(74, 'class name length');
     const nameBytes = c.bytesAt(76, nameLength, 'name');
-    this.name = this.flags & KeyFlags.COMP_NAME ? latin1(nameBytes) : utf16le(nameBytes);
+    this.name = this.flags & KeyFlags.COMP_NAME ? latin1Name(nameBytes) : utf16le(nameBytes);
     this.path = parentPath === null ? '' : parentPath === '' ? this.name : `${parentPath}\\${this.name}`;
   }
 
@@ -503,7 +574,7 @@ export class RegKey {
       out.push(this.leaf(top, this.subkeyList, true));
     }
     let total = 0;
-    for (const l of out) total += l.entries.length;
+    for (const l of out) total += l.count;
     if (total !== count) {
       throw regfError(
         'subkey-count-mismatch',
@@ -522,7 +593,6 @@ export class RegKey {
   private leaf(c: ByteView, offset: number, top: boolean): Leaf {
     const sig = signature(c);
     const n = c.u16le(2, 'count');
-    const entries: number[] = [];
     // li: 4-byte entries; lf and lh: 8-byte entries (offset, then a name hint or hash).
     const stride = sig === 'li' ? 4 : sig === 'lf' || sig === 'lh' ? 8 : 0;
     if (stride === 0) {
@@ -538,15 +608,15 @@ export class RegKey {
       );
     }
     c.check(4, n * stride, 'entries');
-    for (let i = 0; i < n; i++) entries.push(c.u32le(4 + i * stride));
-    return { entries };
+    return { cell: c, stride, count: n };
   }
 
   /** The subkeys, in list order (Windows keeps them sorted by upper-cased name). */
   subkeys(): RegKey[] {
     const out: RegKey[] = [];
     for (const leaf of this.leaves()) {
-      for (const off of leaf.entries) out.push(new RegKey(this.hive, off, this.path, this.depth + 1));
+      for (let i = 0; i < leaf.count; i++)
+        out.push(new RegKey(this.hive, entryAt(leaf, i), this.path, this.depth + 1));
     }
     return out;
   }
@@ -554,7 +624,8 @@ export class RegKey {
   /** The names of the subkeys, without decoding more than each name. */
   subkeyNames(): string[] {
     const out: string[] = [];
-    for (const leaf of this.leaves()) for (const off of leaf.entries) out.push(this.nameAt(off));
+    for (const leaf of this.leaves())
+      for (let i = 0; i < leaf.count; i++) out.push(this.nameAt(entryAt(leaf, i)));
     return out;
   }
 
@@ -568,19 +639,19 @@ export class RegKey {
     const target = upcaseName(name);
     const ascii = isAscii(name);
     for (const leaf of this.leaves()) {
-      const found = ascii ? this.search(leaf.entries, target) : this.scan(leaf.entries, target);
+      const found = ascii ? this.search(leaf, target) : this.scan(leaf, target);
       if (found !== null) return new RegKey(this.hive, found, this.path, this.depth + 1);
     }
     return null;
   }
 
-  private search(entries: readonly number[], target: string): number | null {
+  private search(leaf: Leaf, target: string): number | null {
     let lo = 0;
-    let hi = entries.length - 1;
+    let hi = leaf.count - 1;
     while (lo <= hi) {
       const mid = (lo + hi) >>> 1;
-      const off = entries[mid] as number;
-      const cmp = compareUpper(upcaseName(this.nameAt(off)), target);
+      const off = entryAt(leaf, mid);
+      const cmp = this.hive.compareKeyName(off, target);
       if (cmp === 0) return off;
       if (cmp < 0) lo = mid + 1;
       else hi = mid - 1;
@@ -588,8 +659,11 @@ export class RegKey {
     return null;
   }
 
-  private scan(entries: readonly number[], target: string): number | null {
-    for (const off of entries) if (upcaseName(this.nameAt(off)) === target) return off;
+  private scan(leaf: Leaf, target: string): number | null {
+    for (let i = 0; i < leaf.count; i++) {
+      const off = entryAt(leaf, i);
+      if (upcaseName(this.nameAt(off)) === target) return off;
+    }
     return null;
   }
 
@@ -599,7 +673,7 @@ export class RegKey {
     expectSignature(c, 'nk', off);
     const flags = c.u16le(2, 'flags');
     const b = c.bytesAt(76, c.u16le(72, 'name length'), 'name');
-    return flags & KeyFlags.COMP_NAME ? latin1(b) : utf16le(b);
+    return flags & KeyFlags.COMP_NAME ? latin1Name(b) : utf16le(b);
   }
 
   private valueOffsets(): number[] {
@@ -733,5 +807,5 @@ function vkName(c: ByteView, off: number): string {
   expectSignature(c, 'vk', off);
   const n = c.u16le(2, 'name length');
   const b = c.bytesAt(20, n, 'name');
-  return c.u16le(16, 'flags') & 0x0001 ? latin1(b) : utf16le(b);
+  return c.u16le(16, 'flags') & 0x0001 ? latin1Name(b) : utf16le(b);
 }
