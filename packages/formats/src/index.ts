@@ -1,6 +1,27 @@
 // One folder per format; each exports its reader from here.
 
 export {
+  APPLICATION_TYPES,
+  type BcdDevice,
+  type BcdDeviceValue,
+  type BcdElement,
+  type BcdElementFormat,
+  type BcdElementValue,
+  type BcdObject,
+  type BcdStore,
+  BOOTMGR_ID,
+  decodeBcd,
+  ELEMENT_NAMES,
+  FWBOOTMGR_ID,
+  MAX_BCD_ELEMENTS,
+  MAX_BCD_OBJECTS,
+  MAX_DEVICE_NESTING,
+  MAX_INTEGER_LIST,
+  openBcd,
+  parseDeviceElement,
+  WELL_KNOWN_OBJECTS,
+} from './bcd/index.js';
+export {
   BIG_DATA_THRESHOLD,
   baseBlockChecksum,
   DB_SEGMENT_SIZE,
