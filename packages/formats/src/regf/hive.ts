@@ -1,3 +1,4 @@
+import { isImagecheckError } from '@imagecheck/access';
 import { ByteView, latin1, utf16le } from '@imagecheck/binary';
 import { type ByteInput, inputSize, readRange } from '../source.js';
 import { type BaseBlock, filetimeToDate, parseBaseBlock } from './base-block.js';
@@ -131,8 +132,18 @@ export async function openHive(input: ByteInput, options: OpenHiveOptions = {}):
     const result = recoverHive(bytes, base, logs);
     recovery = result.report;
     if (result.bytes !== null) {
-      bytes = result.bytes;
-      usedBase = parseBaseBlock(bytes);
+      // A replay that leaves the hive bins broken (a log of another write, a torn log) is
+      // dropped: the primary is opened as it is, flagged as possibly stale.
+      try {
+        const b = parseBaseBlock(result.bytes);
+        indexHbins(result.bytes, b.hiveBinsDataSize);
+        bytes = result.bytes;
+        usedBase = b;
+      } catch (e) {
+        if (!isImagecheckError(e)) throw e;
+        recovery.applied = false;
+        recovery.notes.push(`the replayed hive is invalid (${e.message}); opened without the logs`);
+      }
     }
   }
   const recovered = recovery?.applied === true;

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type BcdDevice, type BcdStore, openBcd, openHive } from '../../src/index.js';
+import { type BcdDevice, type BcdStore, openBcd, openHive, parseDeviceElement } from '../../src/index.js';
 import { CORPUS_BCD, corpusBytes, hasTools, runBytes } from '../helpers/tools.js';
 
 /** The facts the corpus MANIFEST records for each store (from Win::Hivex and hivexregedit). */
@@ -306,5 +306,46 @@ describe('device elements of the corpus stores', () => {
     const { decodeBcd } = await import('../../src/index.js');
     const hive = await openHive(corpusBytes('yarp__UnicodeHive'));
     expect(() => decodeBcd(hive)).toThrow(expect.objectContaining({ code: 'bcd/not-a-store' }));
+  });
+});
+
+describe('hostile device elements: decoded or unknown, never thrown', () => {
+  it('every corpus device element, mutated by fast-check, and random bytes', async () => {
+    const fc = (await import('fast-check')).default;
+    const samples: Uint8Array[] = [];
+    for (const name of CORPUS_BCD) {
+      const store = await openBcd(corpusBytes(name));
+      for (const o of store.objects) {
+        for (const e of o.elements)
+          if (e.format === 'device')
+            samples.push(
+              store.hive
+                .key(`Objects\\${o.id}\\Elements\\${e.type.toString(16).padStart(8, '0')}`)
+                ?.value('Element')?.data ?? new Uint8Array(),
+            );
+      }
+    }
+    expect(samples.length).toBeGreaterThan(10);
+    const kinds = new Set<string>();
+    fc.assert(
+      fc.property(
+        fc.nat({ max: samples.length - 1 }),
+        fc.array(fc.tuple(fc.nat({ max: 255 }), fc.nat({ max: 255 })), { maxLength: 6 }),
+        fc.nat({ max: 300 }),
+        (i, flips, cut) => {
+          const data = (samples[i] as Uint8Array).slice(0, cut);
+          for (const [at, x] of flips) if (at < data.length) data[at] = x;
+          const v = parseDeviceElement(data);
+          kinds.add(v.device.kind);
+          if (v.device.kind === 'unknown') expect(v.device.reason.length).toBeGreaterThan(0);
+        },
+      ),
+      { numRuns: 2000, seed: 0xbcd },
+    );
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 400 }), (b) => void parseDeviceElement(b)),
+      { numRuns: 500, seed: 1 },
+    );
+    expect(kinds.has('unknown') && kinds.has('partition')).toBe(true);
   });
 });
