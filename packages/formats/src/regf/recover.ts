@@ -137,21 +137,21 @@ function recoverOld(
     report.notes.push(`${name}: hive bins data size ${lb.hiveBinsDataSize} is not usable`);
     return null;
   }
-  const v = new ByteView(h.bytes, `regf ${name}`);
-  if (h.bytes.length < 516 || v.latin1(512, 4) !== 'DIRT') {
-    report.notes.push(`${name}: no "DIRT" dirty vector at 512`);
+  const dirt = secondSector(h, 'DIRT');
+  if (dirt === null) {
+    report.notes.push(`${name}: no "DIRT" dirty vector in the second sector`);
     return null;
   }
   // One bit per 512-byte page of the hive bins data, bit 0 of byte 0 first ("Dirty vector").
   const bits = lb.hiveBinsDataSize / 512;
   const bitmapBytes = Math.ceil(bits / 8);
-  if (516 + bitmapBytes > h.bytes.length) {
+  if (dirt + 4 + bitmapBytes > h.bytes.length) {
     report.notes.push(`${name}: the dirty vector (${bitmapBytes} bytes) runs past the end of the log`);
     return null;
   }
-  const bitmap = h.bytes.subarray(516, 516 + bitmapBytes);
+  const bitmap = h.bytes.subarray(dirt + 4, dirt + 4 + bitmapBytes);
   // Dirty pages start at the sector after the dirty vector.
-  const pagesStart = Math.ceil((516 + bitmapBytes) / 512) * 512;
+  const pagesStart = Math.ceil((dirt + 4 + bitmapBytes) / 512) * 512;
   const out = resized(primary, lb.hiveBinsDataSize);
   let k = 0;
   for (let bit = 0; bit < bits; bit++) {
@@ -175,6 +175,23 @@ function recoverOld(
   return out;
 }
 
+/**
+ * Where the second sector of a log starts: the dirty vector or the first log entry. The spec
+ * says "the second sector"; with 512-byte sectors that is 512. A log written on a disk with
+ * larger sectors (clustering factor > 1) may start it at 512 x clustering factor; that is
+ * tried when 512 does not hold the signature. (Not seen in a real log: none was available.)
+ */
+function secondSector(h: LogHeader, signature: string): number | null {
+  const candidates = [512];
+  const cf = h.base.clusteringFactor;
+  if (cf > 1 && cf <= 8) candidates.push(512 * cf);
+  for (const at of candidates) {
+    if (at + 4 <= h.bytes.length && String.fromCharCode(...h.bytes.subarray(at, at + 4)) === signature)
+      return at;
+  }
+  return null;
+}
+
 interface LogEntry {
   log: number;
   offset: number;
@@ -188,7 +205,9 @@ function parseEntries(h: LogHeader, notes: string[]): LogEntry[] {
   const name = `log ${h.index + 1}`;
   const out: LogEntry[] = [];
   const b = h.bytes;
-  for (let at = 512; at + 40 <= b.length; ) {
+  const first = secondSector(h, 'HvLE');
+  if (first === null) notes.push(`${name}: no "HvLE" entry in the second sector`);
+  for (let at = first ?? b.length; at + 40 <= b.length; ) {
     if (out.length >= MAX_LOG_ENTRIES) {
       notes.push(`${name}: more than ${MAX_LOG_ENTRIES} entries; the rest ignored`);
       break;

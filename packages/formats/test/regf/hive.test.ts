@@ -211,3 +211,29 @@ describe('base block and hive facts (MANIFEST, from Win::Hivex)', () => {
     }
   });
 });
+
+describe('reading from a random-access source', () => {
+  it('reads the base block and the hive bins, not the padding after them', async () => {
+    const bytes = corpusBytes('yarp__UnicodeHive');
+    const reads: [number, number][] = [];
+    const source = {
+      size: bytes.length,
+      read: async (offset: number, length: number) => {
+        reads.push([offset, length]);
+        return bytes.slice(offset, offset + length);
+      },
+    };
+    const hive = await openHive(source);
+    expect(hive.key('Привет\\Ключ')?.name).toBe('Ключ');
+    const total = reads.reduce((n, [, l]) => n + l, 0);
+    // 262,144-byte file; 4096 of base block and 4096 of hive bins (MANIFEST: 3 keys).
+    expect(hive.info.loadedBytes).toBe(8192);
+    expect(total).toBe(4096 + 8192);
+  });
+
+  it('a source that returns short reads is a typed error', async () => {
+    const bytes = corpusBytes('yarp__UnicodeHive');
+    const source = { size: bytes.length, read: async (o: number, l: number) => bytes.slice(o, o + l - 1) };
+    await expect(openHive(source)).rejects.toMatchObject({ code: 'formats/short-input' });
+  });
+});
