@@ -39,7 +39,9 @@ export interface ResourceLeaf {
 }
 
 interface DirEntry {
-  name: number | string;
+  /** The numeric ID, or undefined for a named entry (its name string is at `nameOffset`). */
+  name: number | undefined;
+  nameOffset: number;
   isDirectory: boolean;
   target: number;
 }
@@ -87,6 +89,7 @@ class ResourceReader {
     );
   }
 
+  /** The entries of one directory table. A named entry's name is its string's offset until `entryName` reads it. */
   async directory(rel: number, level: string): Promise<DirEntry[]> {
     const structure = `resource directory (${level})`;
     const head = await this.read(rel, 16, structure);
@@ -101,14 +104,20 @@ class ResourceReader {
     for (let i = 0; i < count; i++) {
       const nameField = table.u32le(i * 8);
       const dataField = table.u32le(i * 8 + 4);
-      const name = nameField & 0x80000000 ? await this.name(nameField & 0x7fffffff) : nameField & 0xffff;
-      entries.push({ name, isDirectory: (dataField & 0x80000000) !== 0, target: dataField & 0x7fffffff });
+      entries.push({
+        name: nameField & 0x80000000 ? undefined : nameField & 0xffff,
+        nameOffset: nameField & 0x7fffffff,
+        isDirectory: (dataField & 0x80000000) !== 0,
+        target: dataField & 0x7fffffff,
+      });
     }
     return entries;
   }
 
-  /** IMAGE_RESOURCE_DIR_STRING_U: Length u16 (in UTF-16 code units), then the characters. */
-  private async name(rel: number): Promise<string> {
+  /** An entry's ID, or its name (IMAGE_RESOURCE_DIR_STRING_U: Length u16 in UTF-16 code units, then the characters). */
+  async entryName(entry: DirEntry): Promise<number | string> {
+    if (entry.name !== undefined) return entry.name;
+    const rel = entry.nameOffset;
     const head = await this.read(rel, 2, 'resource name');
     const chars = capped(head.u16le(0), MAX_RESOURCE_NAME_CHARS, 'Length', 'resource name');
     return (await this.read(rel + 2, chars * 2, 'resource name')).utf16le(0, chars * 2);
@@ -127,7 +136,7 @@ class ResourceReader {
 function wrongKind(level: string, entry: DirEntry, expected: string): FormatError {
   return new FormatError(
     'pe/bad-resource-tree',
-    `resource ${level} entry ${String(entry.name)} points at a ${entry.isDirectory ? 'directory' : 'data entry'}, expected a ${expected}`,
+    `resource ${level} entry ${entry.name ?? `named at ${entry.nameOffset}`} points at a ${entry.isDirectory ? 'directory' : 'data entry'}, expected a ${expected}`,
     {
       data: {
         structure: `resource directory (${level})`,
@@ -152,18 +161,23 @@ export async function listResources(
   if (dir === undefined || dir.virtualAddress === 0 || dir.size === 0) return [];
   const reader = new ResourceReader(source, image, dir.virtualAddress);
   const leaves: ResourceLeaf[] = [];
+  // Directory tables read below the type level: each costs a read, so their number is capped too
+  // (a crafted tree can have thousands of names each with an empty language table).
+  let tables = 0;
   for (const typeEntry of await reader.directory(0, 'type')) {
     if (typeEntry.name !== type) continue;
     if (!typeEntry.isDirectory) throw wrongKind('type', typeEntry, 'directory');
+    capped(++tables, MAX_RESOURCE_LEAVES, 'directory tables of one type', 'resource directory');
     for (const nameEntry of await reader.directory(typeEntry.target, 'name')) {
       if (!nameEntry.isDirectory) throw wrongKind('name', nameEntry, 'directory');
+      capped(++tables, MAX_RESOURCE_LEAVES, 'directory tables of one type', 'resource directory');
       for (const langEntry of await reader.directory(nameEntry.target, 'language')) {
         if (langEntry.isDirectory) throw wrongKind('language', langEntry, 'data entry');
-        if (typeof langEntry.name !== 'number') throw wrongKind('language', langEntry, 'numeric language ID');
+        if (langEntry.name === undefined) throw wrongKind('language', langEntry, 'numeric language ID');
         capped(leaves.length + 1, MAX_RESOURCE_LEAVES, 'resources of one type', 'resource directory');
         const data = await reader.dataEntry(langEntry.target);
         leaves.push({
-          name: nameEntry.name,
+          name: await reader.entryName(nameEntry),
           language: langEntry.name,
           ...data,
           offset: reader.fileOffset(data.dataRva, data.size, 'resource data'),
