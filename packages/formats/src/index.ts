@@ -22,6 +22,28 @@ export {
   WELL_KNOWN_OBJECTS,
 } from './bcd/index.js';
 export {
+  decodeVersionInfo,
+  type FixedFileInfo,
+  listResources,
+  PE_MACHINES,
+  PE_SUBSYSTEMS,
+  type PeDataDirectory,
+  type PeFormat,
+  type PeImage,
+  type PeSection,
+  type PeVersion,
+  probePe,
+  type ResourceLeaf,
+  RT_VERSION,
+  readPe,
+  readVersionInfo,
+  rvaToOffset,
+  type VersionInfo,
+  type VersionStringTable,
+  type VersionTranslation,
+  versionString,
+} from './pe/index.js';
+export {
   BIG_DATA_THRESHOLD,
   baseBlockChecksum,
   DB_SEGMENT_SIZE,
@@ -50,4 +72,4 @@ export {
   upcaseName,
   type ValueStorage,
 } from './regf/index.js';
-export type { ByteInput, RandomAccess } from './source.js';
+export { type ByteInput, bytesSource, inputSize, type RandomAccessSource, readExact } from './source.js';

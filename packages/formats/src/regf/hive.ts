@@ -1,6 +1,6 @@
 import { isImagecheckError } from '@imagecheck/access';
 import { ByteView, latin1, utf16le } from '@imagecheck/binary';
-import { type ByteInput, inputSize, readRange } from '../source.js';
+import { type ByteInput, inputSize, readExact } from '../source.js';
 import { type BaseBlock, filetimeToDate, parseBaseBlock } from './base-block.js';
 import {
   BASE_BLOCK_SIZE,
@@ -92,7 +92,7 @@ export async function openHive(input: ByteInput, options: OpenHiveOptions = {}):
       actual: size,
     });
   }
-  const head = await readRange(input, 0, BASE_BLOCK_SIZE, 'regf base block');
+  const head = await readExact(input, 0, BASE_BLOCK_SIZE, 'formats/short-input', 'regf base block');
   const base = parseBaseBlock(head);
   const checksumValid = base.storedChecksum === base.computedChecksum;
   const dirtyReasons: HiveInfo['dirtyReasons'] = [];
@@ -112,7 +112,7 @@ export async function openHive(input: ByteInput, options: OpenHiveOptions = {}):
     });
   }
   want = Math.min(want, size);
-  let bytes = await readRange(input, 0, want, 'regf hive bins');
+  let bytes = await readExact(input, 0, want, 'formats/short-input', 'regf hive bins');
   let usedBase: BaseBlock = base;
   let recovery: RecoveryReport | null = null;
   if (dirty && options.logs !== undefined && options.logs.length > 0) {
@@ -127,7 +127,7 @@ export async function openHive(input: ByteInput, options: OpenHiveOptions = {}):
           actual: n,
         });
       }
-      logs.push(await readRange(log, 0, n, `regf log ${i + 1}`));
+      logs.push(await readExact(log, 0, n, 'formats/short-input', `regf log ${i + 1}`));
     }
     const result = recoverHive(bytes, base, logs);
     recovery = result.report;

@@ -1,6 +1,8 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
@@ -41,6 +43,20 @@ export async function runBytes(tool: string, args: readonly string[]): Promise<B
   return stdout;
 }
 
+/** Runs a tool and returns stdout; throws with stderr on failure. */
+export async function run(
+  tool: string,
+  args: readonly string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<string> {
+  const { stdout } = await execFileP(which(tool) ?? tool, [...args], {
+    cwd: options.cwd,
+    env: { ...process.env, ...options.env },
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  return stdout;
+}
+
 export const corpusDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'corpus');
 
 /** A corpus file's bytes, `.xz` ones decompressed with the xz tool. */
@@ -74,3 +90,96 @@ export const CORPUS_BCD = [
   'windeploy-linux__BCD',
   'windeploy-linux__BCD-efi',
 ] as const;
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+function repoRoot(): string {
+  for (const start of [here, process.cwd()]) {
+    for (let dir = start; ; dir = dirname(dir)) {
+      if (existsSync(join(dir, 'turbo.json'))) return dir;
+      if (dirname(dir) === dir) break;
+    }
+  }
+  return resolve(here, '../../../..');
+}
+
+/** `$IMAGECHECK_FIXTURE_CACHE/<sub>` (else `.fixtures-cache/` at the repository root). Never committed. */
+export function fixtureCacheDir(...sub: string[]): string {
+  const base = process.env.IMAGECHECK_FIXTURE_CACHE ?? join(repoRoot(), '.fixtures-cache');
+  const dir = join(base, ...sub);
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+export function sha256(bytes: Uint8Array | string): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** A lock older than this is taken to be left by a killed build. */
+const STALE_LOCK_MS = 10 * 60 * 1000;
+
+/**
+ * Builds `<dir>/<name>` once: the result is cached by name (callers put a content key in it), and
+ * concurrent builders (vitest workers, other checkouts sharing the cache) wait on a lock directory
+ * instead of building twice into the same path. The build writes into a private scratch folder,
+ * which is renamed into place only when complete.
+ */
+export async function cachedBuild(
+  dir: string,
+  name: string,
+  build: (scratch: string) => Promise<void>,
+): Promise<string> {
+  const path = join(dir, name);
+  if (existsSync(path)) return path;
+  const lock = `${path}.lock`;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      writeFileSync(join(lock, 'owner'), `${process.pid}\n`);
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      if (existsSync(path)) return path;
+      if (lockIsStale(lock)) {
+        rmSync(lock, { recursive: true, force: true });
+        continue;
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  try {
+    if (existsSync(path)) return path;
+    const scratch = `${path}.tmp-${process.pid}-${Date.now()}`;
+    await mkdir(scratch, { recursive: true });
+    try {
+      await build(scratch);
+      renameSync(scratch, path);
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
+    return path;
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+function lockIsStale(lock: string): boolean {
+  try {
+    const owner = Number(readFileSync(join(lock, 'owner'), 'utf8').trim());
+    if (Number.isInteger(owner) && owner > 0) {
+      try {
+        process.kill(owner, 0);
+      } catch {
+        return true; // the builder is gone
+      }
+    }
+    return Date.now() - statSync(lock).mtimeMs > STALE_LOCK_MS;
+  } catch {
+    // No owner file yet: the builder is between mkdir and write, unless it died there long ago.
+    try {
+      return Date.now() - statSync(lock).mtimeMs > STALE_LOCK_MS;
+    } catch {
+      return false;
+    }
+  }
+}
