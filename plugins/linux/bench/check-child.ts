@@ -2,7 +2,7 @@
  * One full check of one image in a fresh process, for bench/check.ts: the same libraries and
  * steps as `imagecheck check` (native backend, the Linux plugin and its pack, from their built
  * dist). Prints one JSON line: the item statuses, the backend's counters, and this process's
- * peak RSS.
+ * CPU time and peak RSS.
  *
  *   node bench/check-child.ts IMAGE
  */
@@ -28,4 +28,8 @@ try {
   await access.close();
 }
 // maxRSS is in kilobytes (getrusage's ru_maxrss).
-process.stdout.write(`${JSON.stringify({ ...out, maxRssBytes: process.resourceUsage().maxRSS * 1024 })}\n`);
+// CPU time (user + system) moves less than wall time when other work shares the machine.
+const cpu = process.cpuUsage();
+process.stdout.write(
+  `${JSON.stringify({ ...out, cpuMs: (cpu.user + cpu.system) / 1000, maxRssBytes: process.resourceUsage().maxRSS * 1024 })}\n`,
+);

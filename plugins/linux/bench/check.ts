@@ -2,7 +2,8 @@
  * Benchmark of the full Linux check on the real Debian 12 qcow2 images (test/images), printed as
  * a table; no pass/fail. For each image:
  *  - a full check in a cold process (bench/check-child.ts: native backend, plugin and pack from
- *    their dist): wall time from spawn to exit, peak RSS, bytes read from the image file;
+ *    their dist): wall time from spawn to exit, its CPU time (user + system: steadier than wall
+ *    time on a shared machine), peak RSS, bytes read from the image file;
  *  - the `imagecheck` command itself (`check IMAGE --format json`), wall time, when it is built;
  *  - `zstd -d` of the image's initramfs, the reference of the speed goal (check within 1.5x);
  *  - virt-inspector on the same image, when installed (libguestfs, direct backend, TCG), and the
@@ -93,6 +94,7 @@ console.log(
 const header = [
   'image',
   'check (cold)',
+  'cpu',
   'peak RSS',
   'read from image',
   'reads',
@@ -106,13 +108,15 @@ const rows: string[][] = [header];
 for (const name of names) {
   const img = imagePath(images, name);
   const wall: number[] = [];
+  const cpu: number[] = [];
   const cliWall: number[] = [];
-  let last: { maxRssBytes: number; stats: Record<string, number> } | undefined;
+  let last: { cpuMs: number; maxRssBytes: number; stats: Record<string, number> } | undefined;
   for (let i = 0; i < runs; i++) {
     const r = await timed(process.execPath, [join(here, 'check-child.ts'), img]);
     if (r.code !== 0) throw new Error(`check-child failed on ${name} (exit ${r.code})`);
     wall.push(r.ms);
     last = JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}');
+    cpu.push(last?.cpuMs ?? Number.NaN);
     if (withCli) cliWall.push((await timed(process.execPath, [cli, 'check', img, '--format', 'json'])).ms);
   }
   const initrd = initramfsOf(name, images.kernelVersion);
@@ -134,6 +138,7 @@ for (const name of names) {
   rows.push([
     name,
     sec(w),
+    sec(median(cpu)),
     last ? mib(last.maxRssBytes) : '-',
     last ? mib(last.stats.bytesRead ?? Number.NaN) : '-',
     last ? String(last.stats.reads ?? '-') : '-',
