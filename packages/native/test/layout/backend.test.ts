@@ -15,7 +15,7 @@ describe.skipIf(!canBuild.mbr())('native backend object', () => {
       expect(access.backend).toBe('native');
       expect(access.capabilities).toMatchObject({ layout: true, bootFacts: true, filesystemTree: true });
       expect(access.capabilities.readableFilesystems).toEqual(
-        expect.arrayContaining(['ext2', 'ext3', 'ext4', 'xfs', 'btrfs', 'vfat', 'exfat']),
+        expect.arrayContaining(['ext2', 'ext3', 'ext4', 'xfs', 'btrfs', 'vfat', 'exfat', 'ntfs']),
       );
       const layout = await access.inspect();
       expect(await access.inspect()).toBe(layout);
@@ -24,7 +24,7 @@ describe.skipIf(!canBuild.mbr())('native backend object', () => {
       expect(layout).not.toHaveProperty('roots');
       expect(layout.disk.boot.mbrBootCode.known).toBe(true);
       for (const f of layout.filesystems) {
-        expect(f.readable, `${f.id} ${f.type}`).toBe(['ext4', 'ext2', 'vfat'].includes(f.type));
+        expect(f.readable, `${f.id} ${f.type}`).toBe(['ext4', 'ext2', 'vfat', 'ntfs'].includes(f.type));
       }
       const stats = access.stats?.() ?? {};
       expect(stats.bytesRead).toBeGreaterThan(0);
@@ -33,8 +33,11 @@ describe.skipIf(!canBuild.mbr())('native backend object', () => {
       expect((await p1.root()).type).toBe('dir');
       expect(await access.openFilesystem('p1')).toBe(p1);
       expect(await access.listSubvolumes('p1')).toEqual([]);
-      const ntfs = layout.filesystems.find((f) => f.type === 'ntfs');
-      const unreadable = await access.openFilesystem(ntfs?.id ?? 'p8').catch((e: unknown) => e);
+      expect((await (await access.openFilesystem('p8')).root()).type).toBe('dir');
+      // Swap holds no files: a filesystem the backend lists but has no reader for.
+      const swap = layout.filesystems.find((f) => f.type === 'swap');
+      expect(swap?.id).toBe('p7');
+      const unreadable = await access.openFilesystem(swap?.id ?? 'p7').catch((e: unknown) => e);
       expect(isImagecheckError(unreadable) && unreadable.code).toBe('native/no-filesystem-reader');
       const unknown = await access.openFilesystem('p99').catch((e: unknown) => e);
       expect(isImagecheckError(unknown) && unknown.code).toBe('native/unknown-filesystem');
