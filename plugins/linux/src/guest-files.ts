@@ -1,12 +1,12 @@
 import {
   type AssembledGuest,
   type Evidence,
+  exists,
   type FactResult,
   type GuestTreeV2,
   globGuest,
   isAbsent,
   isImagecheckError,
-  isUnresolvable,
 } from '@imagecheck/sdk';
 
 /**
@@ -62,15 +62,7 @@ export function globConfig(tree: GuestTreeV2, pattern: string): Promise<string[]
 }
 
 /** Whether `path` exists as anything, following symlinks; a dangling link or a loop leads nowhere. */
-export async function pathExists(tree: GuestTreeV2, path: string): Promise<boolean> {
-  try {
-    await tree.stat(path);
-    return true;
-  } catch (err) {
-    if (isUnresolvable(err)) return false;
-    throw err;
-  }
-}
+export const pathExists: (tree: GuestTreeV2, path: string) => Promise<boolean> = exists;
 
 /** Whether `path` is a regular file with an execute bit, following symlinks. */
 export async function isExecutable(tree: GuestTreeV2, path: string): Promise<boolean> {
