@@ -24,8 +24,9 @@ import { readLayout } from './layout.js';
  *
  * Layering: `openDisk` turns the image file into the guest-visible disk (a `ByteSource`);
  * `readLayout` finds partitions, LVM volumes and filesystems on it; filesystem contents are read
- * by the `FileSystemOpener`s registered for their type. It knows no operating system: finding OS
- * roots and assembling guest trees is the engine's, through the plugins' OS providers.
+ * by the opener registered for their type (`fs/registry.ts`, or `filesystemOpeners`). It knows
+ * no operating system: finding OS roots and assembling guest trees is the engine's, through the
+ * plugins' OS providers.
  */
 
 /** The guest-visible disk of an opened image, whatever container held it. */
