@@ -4,6 +4,7 @@ import type { Ajv2020, ValidateFunction } from 'ajv/dist/2020.js';
 import { applyWaivers, ruleSettings } from '../config/apply.js';
 import type { ResolvedConfig } from '../config/types.js';
 import { declaredFacts } from '../facts/declared/index.js';
+import type { FactKey } from '../facts/define.js';
 import type { CollectContext, Collector, FactDefinition, FactResult, Plugin } from '../facts/types.js';
 import { assembleGuest, FilesystemOpener, findRoots } from '../guest/roots.js';
 import type { AssembledGuest, GuestOs, OsProvider, OsRoot } from '../guest/types.js';
@@ -433,7 +434,8 @@ function factSession(options: FactSessionOptions): (id: string) => Promise<FactR
         roots,
         root,
         guest,
-        fact: <T>(other: string) => collect(other, [...chain, id]) as Promise<FactResult<T>>,
+        fact: <T>(other: FactKey<T> | string) =>
+          collect(typeof other === 'string' ? other : other.id, [...chain, id]) as Promise<FactResult<T>>,
         ...(signal ? { signal } : {}),
       };
       let result: FactResult;
