@@ -31,6 +31,8 @@ export interface BcdStoreState {
   readonly partition: number;
   readonly filesystem: string | null;
   readonly path: string;
+  /** Whether the boot manager that reads this store is there (`bootmgr`, `EFI\Microsoft\Boot\bootmgfw.efi`). */
+  readonly bootManager: boolean;
   readonly present: boolean;
   readonly parsed: boolean;
   readonly error: string | null;
@@ -98,6 +100,7 @@ export const bcdFact: FactDefinition = {
             partition: { type: 'integer' },
             filesystem: { type: ['string', 'null'] },
             path: { type: 'string' },
+            bootManager: { type: 'boolean' },
             present: { type: 'boolean' },
             parsed: { type: 'boolean' },
             error: { type: ['string', 'null'] },
@@ -190,7 +193,10 @@ async function storeState(
   evidence: Evidence[],
 ): Promise<BcdStoreState> {
   const path = bp.firmware === 'bios' ? '/Boot/BCD' : '/EFI/Microsoft/Boot/BCD';
+  const manager = bp.firmware === 'bios' ? '/bootmgr' : '/EFI/Microsoft/Boot/bootmgfw.efi';
+  const tree = bp.tree;
   const empty = {
+    bootManager: tree === null ? false : await fileExists(tree, manager),
     firmware: bp.firmware,
     partition: bp.partition.number,
     filesystem: bp.filesystem,
@@ -205,7 +211,6 @@ async function storeState(
     systemRoot: null,
     bootManagerDevice: null,
   };
-  const tree = bp.tree;
   if (tree === null || !(await fileExists(tree, path))) {
     evidence.push(
       fileEvidence(
