@@ -568,3 +568,143 @@ ruleTester.run('GUESTOS.CloudAssistant', {
     },
   ],
 });
+
+const pending = (extra: Record<string, unknown> = {}) => ({
+  'guest.os': WINDOWS,
+  'windows.pending': {
+    updateRebootRequired: false,
+    cbsRebootPending: false,
+    cbsRebootInProgress: false,
+    cbsPackagesPending: false,
+    pendingFileRenames: [],
+    pendingXml: false,
+    sha2: { needed: false, installed: [], packages: [] },
+    ...extra,
+  },
+});
+const SHA2 = 'Package_for_KB4474419~31bf3856ad364e35~x86~~6.1.3.2';
+
+ruleTester.run('GUESTOS.Update', {
+  valid: [{ name: 'nothing pending', facts: pending() }],
+  invalid: [
+    {
+      name: 'RebootRequired',
+      facts: pending({ updateRebootRequired: true }),
+      status: 'fail',
+      riskLevel: 'medium',
+      findings: [{ messageId: 'rebootRequired' }],
+    },
+    {
+      name: 'pending file renames',
+      facts: pending({ pendingFileRenames: ['\\??\\C:\\Windows\\System32\\drivers\\new.sys'] }),
+      status: 'fail',
+      findings: [{ messageId: 'pendingRenames' }],
+    },
+  ],
+});
+
+ruleTester.run('GUESTOS.Hotfix', {
+  valid: [
+    { name: 'Windows 10, nothing pending', facts: pending() },
+    {
+      name: 'Windows 7 with KB4474419 installed',
+      facts: pending({ sha2: { needed: true, installed: [SHA2], packages: [SHA2] } }),
+    },
+  ],
+  invalid: [
+    {
+      name: 'CBS RebootPending',
+      facts: pending({ cbsRebootPending: true }),
+      status: 'fail',
+      findings: [{ messageId: 'rebootPending' }],
+    },
+    {
+      name: 'CBS PackagesPending',
+      facts: pending({ cbsPackagesPending: true }),
+      status: 'fail',
+      findings: [{ messageId: 'packagesPending' }],
+    },
+    {
+      name: 'pending.xml',
+      facts: pending({ pendingXml: true }),
+      status: 'fail',
+      findings: [{ messageId: 'pendingXml' }],
+    },
+    {
+      name: 'Windows 7 without the SHA-2 update',
+      facts: pending({ sha2: { needed: true, installed: [], packages: [] } }),
+      status: 'fail',
+      riskLevel: 'high',
+      findings: [{ messageId: 'noSha2' }],
+    },
+    {
+      name: 'Windows 7, SHA-2 package staged but not installed',
+      facts: pending({ sha2: { needed: true, installed: [], packages: [SHA2] } }),
+      status: 'fail',
+      findings: [{ messageId: 'noSha2' }],
+    },
+  ],
+});
+
+const deviceInstall = (extra: Record<string, unknown> = {}) => ({
+  'guest.os': WINDOWS,
+  'windows.deviceInstall': {
+    deviceInstallDisabled: null,
+    restrictions: [],
+    plugPlay: svc('PlugPlay', { start: 3, type: 32, group: null }),
+    deviceInstall: svc('DeviceInstall', { start: 3, type: 32, group: null }),
+    ...extra,
+  },
+});
+
+ruleTester.run('GUESTOS.Server', {
+  valid: [
+    { name: 'nothing blocks driver installation', facts: deviceInstall() },
+    { name: 'DeviceInstallDisabled 0', facts: deviceInstall({ deviceInstallDisabled: 0 }) },
+  ],
+  invalid: [
+    {
+      name: 'DeviceInstallDisabled 1',
+      facts: deviceInstall({ deviceInstallDisabled: 1 }),
+      status: 'fail',
+      riskLevel: 'medium',
+      findings: [{ messageId: 'disabled' }],
+    },
+    {
+      name: 'DenyUnspecified policy',
+      facts: deviceInstall({ restrictions: ['DenyUnspecified'] }),
+      status: 'fail',
+      findings: [{ messageId: 'policy' }],
+    },
+    {
+      name: 'PlugPlay disabled',
+      facts: deviceInstall({ plugPlay: svc('PlugPlay', { start: 4, type: 32 }) }),
+      status: 'fail',
+      findings: [{ messageId: 'plugPlayDisabled' }],
+    },
+  ],
+});
+
+ruleTester.run('GUESTOS.DesktopConfig', {
+  valid: [
+    {
+      name: 'present',
+      facts: {
+        'guest.os': WINDOWS,
+        'windows.publicDesktop': { path: '/Users/Public/Desktop/desktop.ini', desktopIni: true },
+      },
+    },
+  ],
+  invalid: [
+    {
+      name: 'missing',
+      facts: {
+        'guest.os': WINDOWS,
+        'windows.publicDesktop': { path: '/Users/Public/Desktop/desktop.ini', desktopIni: false },
+      },
+      status: 'fail',
+      riskLevel: 'low',
+      findings: [{ messageId: 'missing' }],
+    },
+  ],
+});

@@ -13,6 +13,14 @@ import {
   xenCollector,
   xenFact,
 } from './services.js';
+import {
+  deviceInstallCollector,
+  deviceInstallFact,
+  pendingCollector,
+  pendingFact,
+  publicDesktopCollector,
+  publicDesktopFact,
+} from './servicing.js';
 import { sysprepCollector, sysprepFact } from './sysprep.js';
 import { versionCollector, versionFact } from './version.js';
 
@@ -24,6 +32,7 @@ export type { WindowsKernel } from './kernel.js';
 export type { HiveState, WindowsRegistry } from './registry-health.js';
 export type { WindowsRtc } from './rtc.js';
 export type { ServiceState, WindowsCloudAssistant, WindowsVirtio, WindowsXen } from './services.js';
+export type { WindowsDeviceInstall, WindowsPending, WindowsPublicDesktop } from './servicing.js';
 export type { WindowsSysprep } from './sysprep.js';
 export type { WindowsVersion } from './version.js';
 
@@ -39,6 +48,9 @@ export const facts: readonly FactDefinition[] = [
   xenFact,
   cloudAssistantFact,
   sysprepFact,
+  pendingFact,
+  deviceInstallFact,
+  publicDesktopFact,
 ];
 
 export const collectors: readonly Collector[] = [
@@ -53,4 +65,7 @@ export const collectors: readonly Collector[] = [
   xenCollector,
   cloudAssistantCollector,
   sysprepCollector,
+  pendingCollector,
+  deviceInstallCollector,
+  publicDesktopCollector,
 ] as Collector[];

@@ -25,7 +25,7 @@ export interface ServiceState {
   readonly fileExists: boolean;
 }
 
-const serviceSchema = {
+export const serviceSchema = {
   type: 'object',
   required: ['name', 'present', 'start', 'type', 'group', 'imagePath', 'file', 'fileExists'],
   properties: {
@@ -40,7 +40,7 @@ const serviceSchema = {
   },
 };
 
-async function serviceState(
+export async function serviceState(
   tree: GuestTreeV2,
   systemRoot: string,
   services: RegKey | null,
