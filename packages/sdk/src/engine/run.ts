@@ -164,8 +164,9 @@ export async function runCheck(options: RunCheckOptions): Promise<Report> {
     emit({ type: 'stage', stage: 'rules' });
     for (const rule of rules) {
       checkAbort();
-      // With several roots, a rule for another OS is about that OS's root, not this one.
-      if (targets.length > 1 && notForThisRoot(rule, facts['guest.os'])) continue;
+      // A rule for another OS than this root's is not about this root: it is left out, not
+      // reported as skipped, so a Windows image does not list every Linux item (and vice versa).
+      if (root !== undefined && notForThisRoot(rule, facts['guest.os'])) continue;
       emit({ type: 'item-start', name: rule.id });
       const settings = ruleSettings(rule, config);
       let item = evaluateRule(rule, facts, {
