@@ -1,13 +1,17 @@
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { FilesystemInfoV2, GuestAccessV2, ImageLayoutV2 } from '@imagecheck/access';
 import { GuestPathError, UsageError } from '@imagecheck/access';
 import { memoryFileSystem } from '@imagecheck/access/testing';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../src/config/index.js';
 import { evaluateRule, exitCodeFor, type ProgressEvent, runCheck, selectRules } from '../src/engine/index.js';
 import type { Collector, FactResult, Plugin } from '../src/facts/types.js';
 import type { OsProvider } from '../src/guest/types.js';
 import { createReport, summarize } from '../src/report/create.js';
+import { renderJson } from '../src/report/renderers/json.js';
 import type { Report, ReportItem } from '../src/report/types.js';
 import { type LoadedPack, loadPack, SDK_VERSION } from '../src/rules/index.js';
 
@@ -557,8 +561,14 @@ describe('runCheck', () => {
       now,
       tool,
     });
+    const ajv = new Ajv2020({ strict: true, allErrors: true });
+    (addFormats as unknown as (a: Ajv2020) => Ajv2020)(ajv);
+    const validate = ajv.compile(
+      JSON.parse(readFileSync(new URL('../schemas/report.schema.json', import.meta.url), 'utf8')) as object,
+    );
     for (const report of [opened, unopened]) {
       expect(report).toMatchObject({ tool, generatedAt: '2026-03-04T05:06:07.000Z' });
+      expect(validate(JSON.parse(renderJson(report))), JSON.stringify(validate.errors)).toBe(true);
     }
     expect(unopened.summary).toMatchObject({ total: 0, passed: false });
     // Without a tool, the SDK names itself rather than leaving the field out.
