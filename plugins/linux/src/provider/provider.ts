@@ -10,7 +10,6 @@ import {
   type GuestOs,
   type GuestTreeMount,
   type GuestTreeV2,
-  isAbsent,
   isImagecheckError,
   isUnresolvable,
   NETWORK_FSTYPES,
