@@ -66,7 +66,8 @@ export interface ConformanceFixture {
   /** Short name, used in test titles and cache paths. */
   readonly name: string;
   readonly disk: Pick<DiskInfoV2, 'virtualSize' | 'sectorSize' | 'partitionTable'> & {
-    readonly format: 'raw';
+    /** The container the image file is in (the guest sees the same disk either way). */
+    readonly format: 'raw' | 'qcow2';
     readonly diskId: string;
   };
   readonly partitions: readonly ConformancePartition[];
@@ -297,8 +298,19 @@ export const MBR_XFS_SWAP: ConformanceFixture = {
   },
 };
 
+/** The GPT disk again, in a qcow2 container: the same answers through the container layer. */
+export const GPT_EXT4_ESP_QCOW2: ConformanceFixture = {
+  ...GPT_EXT4_ESP,
+  name: 'gpt-ext4-esp-qcow2',
+  disk: { ...GPT_EXT4_ESP.disk, format: 'qcow2' },
+};
+
 /** Every conformance fixture, in the order the suite runs them. */
-export const CONFORMANCE_FIXTURES: readonly ConformanceFixture[] = [GPT_EXT4_ESP, MBR_XFS_SWAP];
+export const CONFORMANCE_FIXTURES: readonly ConformanceFixture[] = [
+  GPT_EXT4_ESP,
+  MBR_XFS_SWAP,
+  GPT_EXT4_ESP_QCOW2,
+];
 
 const TYPE_BITS = { content: 0o100000, dir: 0o040000, symlink: 0o120000, other: 0o010000 } as const;
 

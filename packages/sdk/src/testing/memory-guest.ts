@@ -280,14 +280,17 @@ export function createMemoryGuest(
     if (closed) throw new InternalError('access/closed', 'the memory guest is used after close()');
   }
   /** As the native backend's: every call checks the guest is open and not aborted. */
-  function guarded(fs: NodeFileSystem): NodeFileSystem {
+  const wrappers = new Map<string, NodeFileSystem>();
+  function guarded(id: string, fs: NodeFileSystem): NodeFileSystem {
+    const known = wrappers.get(id);
+    if (known !== undefined) return known;
     const gate =
       <A extends unknown[], R>(f: (...args: A) => Promise<R>) =>
       async (...args: A): Promise<R> => {
         checkOpen();
         return f(...args);
       };
-    return {
+    const wrapper: NodeFileSystem = {
       info: fs.info,
       caseSensitive: fs.caseSensitive,
       posixMetadata: fs.posixMetadata,
@@ -298,6 +301,8 @@ export function createMemoryGuest(
       read: gate(fs.read),
       readlink: gate(fs.readlink),
     };
+    wrappers.set(id, wrapper);
+    return wrapper;
   }
   function treeOf(id: string): NodeFileSystem {
     const info = filesystems.find((f) => f.id === id);
@@ -328,7 +333,7 @@ export function createMemoryGuest(
     },
     async openFilesystem(filesystemId: string): Promise<NodeFileSystem> {
       checkOpen();
-      return guarded(treeOf(filesystemId));
+      return guarded(filesystemId, treeOf(filesystemId));
     },
     async listSubvolumes(filesystemId: string): Promise<readonly string[]> {
       checkOpen();
