@@ -74,6 +74,7 @@ class NativeAccess implements GuestAccessV2 {
   private closed = false;
   private readonly signal: AbortSignal | undefined;
   private readonly wrappers = new WeakMap<FileSystemReader, NodeFileSystem>();
+  private readonly onAbort = (): void => void this.close().catch(() => undefined);
 
   constructor(
     readonly imagePath: string,
@@ -82,7 +83,7 @@ class NativeAccess implements GuestAccessV2 {
   ) {
     this.signal = options.signal;
     // Aborting releases the image file at once; what is pending or comes later rejects with the reason.
-    this.signal?.addEventListener('abort', () => void this.close().catch(() => undefined), { once: true });
+    this.signal?.addEventListener('abort', this.onAbort, { once: true });
     this.openers = options.filesystemOpeners ?? BUILTIN_FILESYSTEM_OPENERS;
     const readable = Object.keys(this.openers);
     this.capabilities = {
@@ -223,6 +224,7 @@ class NativeAccess implements GuestAccessV2 {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.signal?.removeEventListener('abort', this.onAbort);
     this.readers.clear();
     await this.disk.close();
   }
