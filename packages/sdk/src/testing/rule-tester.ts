@@ -330,7 +330,10 @@ export class RuleTester {
       if (!known) continue;
       const validate = factValidator(known.def);
       if (validate(value)) continue;
-      const problems = (validate.errors ?? [])
+      const errors = validate.errors ?? [];
+      // An `anyOf` error only repeats that its branches failed, and those are listed already.
+      const specific = errors.filter((e) => e.keyword !== 'anyOf');
+      const problems = (specific.length > 0 ? specific : errors)
         .slice(0, MAX_SHAPE_ERRORS)
         .map((e) => `  ${e.instancePath || '/'} ${e.message ?? 'is invalid'}${describeParams(e.params)}`);
       throw new AssertionError({
