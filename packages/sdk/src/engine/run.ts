@@ -3,6 +3,7 @@ import { isImagecheckError, UsageError } from '@imagecheck/access';
 import type { Ajv2020, ValidateFunction } from 'ajv/dist/2020.js';
 import { applyWaivers, ruleSettings } from '../config/apply.js';
 import type { ResolvedConfig } from '../config/types.js';
+import { BUILTIN_FACT_DEFINITIONS } from '../facts/builtin.js';
 import { declaredFacts } from '../facts/declared/index.js';
 import type { FactKey } from '../facts/define.js';
 import type { CollectContext, Collector, FactDefinition, FactResult, Plugin } from '../facts/types.js';
@@ -44,32 +45,7 @@ export interface RunCheckOptions {
   readonly tool?: ReportTool;
 }
 
-/** Facts the engine provides itself: the layout and roots, and `guest.os` from the root's OS provider. */
-export const BUILTIN_FACT_DEFINITIONS: readonly FactDefinition[] = [
-  {
-    id: 'disk.layout',
-    version: '1.0.0',
-    description:
-      'The image layout as the access backend read it (ImageLayoutV2: disk, partitions, volumes, filesystems, warnings) and the OS roots the providers found in it (`roots`).',
-    schema: { type: 'object', required: ['disk', 'volumes', 'filesystems', 'roots', 'warnings'] },
-  },
-  {
-    id: 'guest.os',
-    version: '1.0.0',
-    description:
-      'The guest operating system for rule applicability: {os, family, distribution, version, architecture}, described by the OS provider that found the root (the Linux provider reads linux.osRelease and linux.architecture); `os` alone when the provider describes nothing more.',
-    schema: {
-      type: 'object',
-      properties: {
-        os: { type: 'string' },
-        family: { type: 'string' },
-        distribution: { type: 'string' },
-        version: { type: 'string' },
-        architecture: { type: 'string' },
-      },
-    },
-  },
-];
+export { BUILTIN_FACT_DEFINITIONS } from '../facts/builtin.js';
 
 /** A fact depending on itself (through other facts) would wait forever; the chain is capped too. */
 const MAX_FACT_CHAIN = 32;

@@ -1,66 +1,53 @@
 import { ByteView } from '@imagecheck/binary';
-import type {
-  CollectContext,
-  Collector,
-  Evidence,
-  FactDefinition,
-  FactResult,
-  GuestTreeV2,
+import {
+  type CollectContext,
+  defineCollector,
+  defineFact,
+  type Evidence,
+  type FactResult,
+  type FactValue,
+  type GuestTreeV2,
+  Nullable,
+  Type,
 } from '@imagecheck/sdk';
-import type { Kernels } from '../boot/kernels.js';
+import { kernelsFact } from '../boot/kernels.js';
 import { fileEvidence, isAbsent, NO_GUEST, readHead } from '../guest-files.js';
 
-/** Value of `linux.architecture`. */
-export interface Architecture {
-  /** `x86_64`, `i386`, `aarch64`, `arm`, `ppc64le`, `ppc64`, `s390x`, `riscv64`, `loongarch64`, ... */
-  readonly architecture: string;
-  readonly bits: 32 | 64;
-  readonly endian: 'little' | 'big';
-  /** ELF `e_machine` of the binary read. */
-  readonly elfMachine: number;
-  /** The binary read (after symlinks): `/usr/lib/systemd/systemd`, `/bin/busybox`. */
-  readonly binary: string;
-  /** Kernel images and the architecture their boot header names (`null`: compressed or unknown format). */
-  readonly kernels: readonly {
-    readonly image: string;
-    readonly architecture: string | null;
-    readonly format: string;
-  }[];
-  /** False when a kernel image names another architecture than userland. */
-  readonly consistent: boolean;
-}
-
-export const architectureFact: FactDefinition = {
+export const architectureFact = defineFact({
   id: 'linux.architecture',
   version: '1.0.0',
   description:
     "The guest's CPU architecture from the ELF header (class, data, e_machine) of /sbin/init or /bin/sh after symlink resolution inside the guest, cross-checked with the kernel images' boot headers (x86 bzImage, arm64/riscv Image).",
-  schema: {
-    $schema: 'https://json-schema.org/draft/2020-12/schema',
-    type: 'object',
-    required: ['architecture', 'bits', 'endian', 'elfMachine', 'binary', 'kernels', 'consistent'],
-    properties: {
-      architecture: { type: 'string' },
-      bits: { enum: [32, 64] },
-      endian: { enum: ['little', 'big'] },
-      elfMachine: { type: 'integer' },
-      binary: { type: 'string' },
-      kernels: {
-        type: 'array',
-        items: {
-          type: 'object',
-          required: ['image', 'architecture', 'format'],
-          properties: {
-            image: { type: 'string' },
-            architecture: { type: ['string', 'null'] },
-            format: { type: 'string' },
-          },
-        },
+  schema: Type.Object({
+    architecture: Type.String({
+      description:
+        '`x86_64`, `i386`, `aarch64`, `arm`, `ppc64le`, `ppc64`, `s390x`, `riscv64`, `loongarch64`, ...',
+    }),
+    bits: Type.Enum([32, 64]),
+    endian: Type.Enum(['little', 'big']),
+    elfMachine: Type.Integer({ description: 'ELF `e_machine` of the binary read.' }),
+    binary: Type.String({
+      description: 'The binary read (after symlinks): `/usr/lib/systemd/systemd`, `/bin/busybox`.',
+    }),
+    kernels: Type.Array(
+      Type.Object({
+        image: Type.String(),
+        architecture: Nullable(Type.String()),
+        format: Type.String(),
+      }),
+      {
+        description:
+          'Kernel images and the architecture their boot header names (`null`: compressed or unknown format).',
       },
-      consistent: { type: 'boolean' },
-    },
-  },
-};
+    ),
+    consistent: Type.Boolean({
+      description: 'False when a kernel image names another architecture than userland.',
+    }),
+  }),
+});
+
+/** Value of `linux.architecture`. */
+export type Architecture = FactValue<typeof architectureFact>;
 
 /** Binaries tried in order; `/sbin/init` is systemd, sysvinit or busybox depending on the distribution. */
 const CANDIDATES = [
@@ -192,7 +179,7 @@ async function collectArchitecture(ctx: CollectContext): Promise<FactResult<Arch
     };
   }
   const kernels: { image: string; architecture: string | null; format: string }[] = [];
-  const k = await ctx.fact<Kernels>('linux.kernels');
+  const k = await ctx.fact(kernelsFact);
   if (k.status === 'ok') {
     const images = [
       ...new Set([
@@ -218,7 +205,4 @@ async function collectArchitecture(ctx: CollectContext): Promise<FactResult<Arch
   };
 }
 
-export const architectureCollector: Collector<Architecture> = {
-  fact: 'linux.architecture',
-  collect: collectArchitecture,
-};
+export const architectureCollector = defineCollector(architectureFact, collectArchitecture);
