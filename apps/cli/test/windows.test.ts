@@ -368,6 +368,22 @@ const CASES: Partial<
       expect(await t.has('C', 'Users/Public/Desktop/desktop.ini')).toBe(false);
     },
   },
+  'disk-residual-filter': {
+    fails: 'GUESTOS.Disk',
+    truth: async (t) => {
+      const cls = 'ControlSet001\\Control\\Class\\{4d36e967-e325-11ce-bfc1-08002be10318}';
+      const v = exported(await t.hive('SYSTEM', [cls]), cls, 'UpperFilters');
+      expect(Buffer.from(v?.bytes ?? []).toString('utf16le')).toContain('avfilter');
+      expect(await t.keyExists('SYSTEM', `${SVC}\\avfilter`)).toBe(false);
+    },
+  },
+  'disk-boot-driver-file-missing': {
+    fails: 'GUESTOS.Disk',
+    truth: async (t) => {
+      expect(await t.dword('SYSTEM', `${SVC}\\oldstor`, 'Start')).toBe(0);
+      expect(await t.has('C', 'Windows/System32/drivers/oldstor.sys')).toBe(false);
+    },
+  },
   'bootmgr-missing-bios': {
     fails: 'GUESTOS.BootMgr',
     truth: async (t) => {
