@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { ProgressEvent, Report } from '@imagecheck/sdk';
-import { isImagecheckError, renderReport } from '@imagecheck/sdk';
+import { isImagecheckError, isInternalError, renderReport } from '@imagecheck/sdk';
 import { render } from 'ink';
 import { Dashboard } from './components/Dashboard.js';
 import {
@@ -49,6 +49,11 @@ export interface DashboardResult {
   readonly reports: readonly Report[];
   /** False when the user quit before every image was checked. */
   readonly complete: boolean;
+  /**
+   * The first bug a check hit (`isInternalError`: a TypeError, an `InternalError`), kept with its
+   * stack: its image shows the message, and the caller reports it as a bug once the screen closes.
+   */
+  readonly bug?: unknown;
 }
 
 /**
@@ -61,6 +66,7 @@ export async function runDashboard(options: DashboardOptions): Promise<Dashboard
   const reports: (Report | undefined)[] = options.images.map(() => undefined);
   const cwd = options.cwd ?? process.cwd();
   const abort = new AbortController();
+  let bug: unknown;
 
   const save = async (fileName: string): Promise<string> => {
     const done = reports.filter((r): r is Report => r !== undefined);
@@ -103,6 +109,7 @@ export async function runDashboard(options: DashboardOptions): Promise<Dashboard
         if (abort.signal.aborted) return;
         const code = isImagecheckError(err) ? err.code : 'internal';
         const message = err instanceof Error ? err.message : String(err);
+        if (isInternalError(err)) bug ??= err;
         store.update(index, (s) => failImage(s, { code, message }));
         reports[index] = unopened(image, code, message);
       }
@@ -113,7 +120,11 @@ export async function runDashboard(options: DashboardOptions): Promise<Dashboard
   abort.abort(new Error('the dashboard was closed'));
   await checks.catch(() => undefined);
   const done = reports.filter((r): r is Report => r !== undefined);
-  return { reports: done, complete: done.length === options.images.length };
+  return {
+    reports: done,
+    complete: done.length === options.images.length,
+    ...(bug === undefined ? {} : { bug }),
+  };
 }
 
 function unopened(path: string, code: string, message: string): Report {

@@ -1,7 +1,14 @@
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Report, RiskLevel } from '@imagecheck/sdk';
-import { exitCodeFor, isImagecheckError, renderReport, runCheck, selectRules } from '@imagecheck/sdk';
+import {
+  exitCodeFor,
+  isImagecheckError,
+  isInternalError,
+  renderReport,
+  runCheck,
+  selectRules,
+} from '@imagecheck/sdk';
 import type { CliIo } from '../io.js';
 import { EXIT } from '../io.js';
 import { VERSION } from '../version.js';
@@ -62,8 +69,9 @@ export async function runDashboardCommand(
             // The backend memoises its layout, so runCheck's own inspect() reads nothing again.
             const layout = await access.inspect();
             hooks.onHeader({ format: layout.disk.format, virtualSize: layout.disk.virtualSize });
-          } catch {
-            // runCheck reports a layout that cannot be read, as the report's error.
+          } catch (err) {
+            // runCheck reports a layout that cannot be read, as the report's error; a bug is not that.
+            if (isInternalError(err)) throw err;
           }
           return runCheck({
             access,
@@ -91,6 +99,8 @@ export async function runDashboardCommand(
     );
     await writeFile(resolve(io.cwd, opts.output), rendered);
   }
+  // The screen showed the failing image's message; now the command reports the bug (exit 4).
+  if (result.bug !== undefined) throw result.bug;
   if (reports.some((r) => r.error !== undefined)) return EXIT.usage;
   return exitCodeFor(reports, failOn);
 }

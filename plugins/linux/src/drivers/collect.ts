@@ -5,6 +5,7 @@ import {
   type FactResult,
   type GuestTreeV2,
   isImagecheckError,
+  isInternalError,
 } from '@imagecheck/sdk';
 import { errorCode, fileEvidence, isAbsent, NO_GUEST } from '../guest-files.js';
 import { type InitramfsModules, type RangeInput, readInitramfsModules } from './initramfs/index.js';
@@ -90,6 +91,7 @@ async function readInitramfs(
     size = st.size;
   } catch (err) {
     if (isAbsent(err)) return { info: { path, status: 'none', reason: `${path} does not exist` } };
+    if (isInternalError(err)) throw err;
     const code = errorCode(err);
     return {
       info: { path, status: 'unreadable', reason: (err as Error).message, ...(code ? { code } : {}) },

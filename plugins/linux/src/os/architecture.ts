@@ -6,8 +6,9 @@ import type {
   FactResult,
   GuestTreeV2,
 } from '@imagecheck/sdk';
+import { isUnresolvable } from '@imagecheck/sdk';
 import type { Kernels } from '../boot/kernels.js';
-import { fileEvidence, isAbsent, NO_GUEST, readHead } from '../guest-files.js';
+import { fileEvidence, NO_GUEST, readHead } from '../guest-files.js';
 
 /** Value of `linux.architecture`. */
 export interface Architecture {
@@ -149,7 +150,7 @@ async function realpathOrUndefined(g: GuestTreeV2, p: string): Promise<string | 
   try {
     return await g.realpath(p);
   } catch (err) {
-    if (isAbsent(err) || (err as { code?: string }).code === 'guest/ELOOP') return undefined;
+    if (isUnresolvable(err)) return undefined;
     throw err;
   }
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { GuestStatV2, GuestTreeV2 } from '@imagecheck/access';
-import { isImagecheckError, PackError, UnsupportedError } from '@imagecheck/access';
+import { isImagecheckError, isUnresolvable, PackError, UnsupportedError } from '@imagecheck/access';
 import type { ValidateFunction } from 'ajv/dist/2020.js';
 import picomatch from 'picomatch';
 import { bestError, describeError, newAjv, schemasDir } from '../../rules/schemas.js';
@@ -398,12 +398,10 @@ async function statOrUndefined(
   try {
     return follow ? await tree.stat(path) : await tree.lstat(path);
   } catch (err) {
-    if (isImagecheckError(err) && ABSENT.has(err.code)) return undefined;
+    if (isUnresolvable(err)) return undefined;
     throw err;
   }
 }
-
-const ABSENT = new Set(['guest/ENOENT', 'guest/ENOTDIR', 'guest/ELOOP']);
 
 const RWX = 'rwxrwxrwx';
 
