@@ -50,7 +50,7 @@ const TABLE: Readonly<Record<string, readonly [ErrorCodeClass, string]>> = {
   ],
 
   'bcd/not-a-store': [F, 'The hive has no Objects key, so it is not a Boot Configuration Data store.'],
-  'bcd/over-cap': [F, 'A BCD object has more elements than the reader allows.'],
+  'bcd/over-cap': [F, 'A BCD store has more objects, or an object more elements, than the reader allows.'],
 
   'binary/out-of-range': [F, 'A field read runs past the end of the structure it belongs to.'],
   'binary/over-cap': [F, 'A count or size field exceeds the cap the reader sets for that structure.'],
@@ -66,24 +66,39 @@ const TABLE: Readonly<Record<string, readonly [ErrorCodeClass, string]>> = {
     "The bootloader's configuration is not interpreted by imagecheck (a bootloader problem).",
   ],
 
-  'btrfs/bad-checksum': [F, 'A btrfs superblock or tree block fails its crc32c check.'],
-  'btrfs/bad-chunk': [F, 'A btrfs chunk item is truncated.'],
+  'btrfs/bad-checksum': [F, 'A btrfs superblock or tree block fails its checksum (crc32c or sha256).'],
+  'btrfs/bad-chunk': [
+    F,
+    "A btrfs chunk item or the superblock's system chunk array is truncated or out of range.",
+  ],
   'btrfs/bad-compressed-extent': [F, 'A compressed btrfs file extent does not decompress.'],
-  'btrfs/bad-dir-item': [F, 'A btrfs directory entry points at neither an inode nor a subvolume.'],
-  'btrfs/bad-extent': [F, 'A btrfs file extent item is truncated.'],
-  'btrfs/bad-inode': [F, 'A btrfs inode item is truncated.'],
-  'btrfs/bad-inode-ref': [F, 'A btrfs inode has no back-reference path to its subvolume root.'],
+  'btrfs/bad-dir-item': [
+    F,
+    'A btrfs directory item is truncated, has an out-of-range name, or points at neither an inode nor a subvolume.',
+  ],
+  'btrfs/bad-extent': [
+    F,
+    'A btrfs file extent item is truncated, of an unknown type, or has out-of-range fields.',
+  ],
+  'btrfs/bad-inode': [F, 'A btrfs inode item is truncated or its size is out of range.'],
+  'btrfs/bad-inode-ref': [F, 'A btrfs inode has no back reference, or no path to its subvolume root.'],
   'btrfs/bad-item': [F, "A btrfs leaf item's data lies outside the leaf."],
-  'btrfs/bad-lzo': [F, 'An LZO-compressed btrfs extent is shorter than its header or its segments.'],
+  'btrfs/bad-lzo': [F, "An LZO-compressed btrfs extent's header or segments disagree with the extent."],
   'btrfs/bad-node': [
     F,
-    'A btrfs tree node is misaligned, belongs to another filesystem, or is not where it says.',
+    'A btrfs tree node is misaligned, from another filesystem, not where it says, or has an impossible level or count.',
   ],
   'btrfs/bad-node-id': [I, 'The btrfs reader was given a node id it never handed out: a bug in the caller.'],
   'btrfs/bad-read': [I, 'The btrfs reader was asked for an invalid read range: a bug in the caller.'],
-  'btrfs/bad-root-item': [F, 'A btrfs subvolume root item is truncated.'],
-  'btrfs/bad-root-ref': [F, 'A btrfs subvolume back-reference is truncated.'],
-  'btrfs/bad-superblock': [F, "The btrfs superblock's sector or node size is out of range."],
+  'btrfs/bad-root-item': [F, 'A btrfs subvolume root item is truncated or its level is out of range.'],
+  'btrfs/bad-root-ref': [
+    F,
+    'A btrfs subvolume back reference is truncated, or a subvolume has no path to the top level.',
+  ],
+  'btrfs/bad-superblock': [
+    F,
+    'A btrfs superblock field (sector or node size, root level, system chunk array size) is out of range.',
+  ],
   'btrfs/bad-symlink': [F, 'A btrfs symlink target is longer than PATH_MAX.'],
   'btrfs/encrypted-extent': [U, 'A btrfs file extent is encrypted or otherwise encoded; it is not read.'],
   'btrfs/is-a-directory': [
@@ -195,15 +210,21 @@ const TABLE: Readonly<Record<string, readonly [ErrorCodeClass, string]>> = {
   'engine/unknown-root': [S, 'The OS root id asked for is not one the image has.'],
 
   'exfat/bad-boot-sector': [F, 'An exFAT boot sector field is out of range.'],
-  'exfat/bad-cluster': [F, 'An exFAT entry starts at a cluster outside the cluster heap.'],
-  'exfat/bad-entry-set': [F, 'An exFAT file entry set has a bad secondary count.'],
+  'exfat/bad-cluster': [
+    F,
+    'An exFAT entry or cluster chain reaches a cluster outside the cluster heap, or a bad cluster.',
+  ],
+  'exfat/bad-entry-set': [
+    F,
+    'An exFAT file entry set is malformed (secondary count, stream extension or name entries).',
+  ],
   'exfat/bad-node-id': [I, 'The exFAT reader was given a node id it never handed out: a bug in the caller.'],
   'exfat/bad-read': [I, 'The exFAT reader was asked for an invalid read range: a bug in the caller.'],
   'exfat/bad-set-checksum': [F, 'An exFAT file entry set fails its checksum.'],
   'exfat/bad-stream': [F, 'An exFAT stream extension gives an impossible size.'],
   'exfat/chain-loop': [F, 'An exFAT cluster chain loops.'],
   'exfat/chain-too-long': [F, 'An exFAT cluster chain is longer than its file needs.'],
-  'exfat/dir-too-large': [F, 'An exFAT directory is larger than the reader allows.'],
+  'exfat/dir-too-large': [F, 'An exFAT directory is larger, or has more entries, than the reader allows.'],
   'exfat/is-a-directory': [
     I,
     'The exFAT reader was asked to read a directory as a file: a bug in the caller.',
@@ -270,11 +291,17 @@ const TABLE: Readonly<Record<string, readonly [ErrorCodeClass, string]>> = {
   ],
   'ext/too-many-entries': [F, 'An ext directory has more entries than the reader allows.'],
   'ext/too-many-groups': [F, 'The ext filesystem has more block groups than the reader allows.'],
-  'ext/truncated': [F, 'The ext filesystem is larger than the partition or image holding it.'],
+  'ext/truncated': [F, 'The ext filesystem or its superblock runs past the end of the partition or image.'],
 
   'fat/bad-active-fat': [F, 'The FAT32 active FAT number is out of range.'],
-  'fat/bad-bpb': [F, 'The FAT boot sector has a zero FAT size or sector count.'],
-  'fat/bad-cluster': [F, 'A FAT cluster chain reaches a cluster out of range.'],
+  'fat/bad-bpb': [
+    F,
+    "The FAT boot sector's parameters are impossible (zero sizes, metadata larger than the volume, root fields).",
+  ],
+  'fat/bad-cluster': [
+    F,
+    'A FAT cluster chain reaches a cluster out of range or marked bad, or a FAT entry past the FAT.',
+  ],
   'fat/bad-cluster-size': [F, 'The FAT cluster size exceeds the largest allowed.'],
   'fat/bad-dir-cluster': [F, 'A FAT directory starts at an invalid cluster.'],
   'fat/bad-node-id': [I, 'The FAT reader was given a node id it never handed out: a bug in the caller.'],
@@ -301,7 +328,7 @@ const TABLE: Readonly<Record<string, readonly [ErrorCodeClass, string]>> = {
 
   'formats/short-input': [
     F,
-    "A file is shorter than the structure read from it (a registry hive's base block).",
+    "A file is shorter than a structure read from it (a registry hive's base block, bins or log).",
   ],
 
   'fstab/line-too-long': [F, 'An /etc/fstab line is longer than the parser allows.'],
@@ -438,7 +465,7 @@ const TABLE: Readonly<Record<string, readonly [ErrorCodeClass, string]>> = {
 
   'lvm/bad-label': [F, "An LVM label's PV header offset lies outside its sector."],
   'lvm/bad-label-crc': [F, 'An LVM label fails its CRC.'],
-  'lvm/bad-mda': [F, 'An LVM metadata area does not fit the physical volume.'],
+  'lvm/bad-mda': [F, 'An LVM metadata area does not fit the physical volume or disagrees with the PV label.'],
   'lvm/bad-mda-crc': [F, 'An LVM metadata area header fails its CRC.'],
   'lvm/bad-mda-magic': [F, 'An LVM metadata area has no mda_header magic.'],
   'lvm/bad-metadata': [F, 'The LVM text metadata does not parse, or describes an impossible volume group.'],
@@ -475,18 +502,24 @@ const TABLE: Readonly<Record<string, readonly [ErrorCodeClass, string]>> = {
   'netplan/bad-yaml': [F, 'A netplan file is not valid YAML, or its aliases expand too far.'],
   'netplan/too-many-devices': [F, 'A netplan file defines more devices than allowed.'],
 
-  'ntfs/bad-attribute': [F, "An NTFS MFT record's attributes are malformed or too many."],
-  'ntfs/bad-attribute-list': [F, 'An NTFS attribute list names a record that belongs to another file.'],
+  'ntfs/bad-attribute': [
+    F,
+    'An NTFS attribute is malformed: outside its record, too many, or its extents do not fit its size.',
+  ],
+  'ntfs/bad-attribute-list': [
+    F,
+    'An NTFS attribute list is malformed or names a record that belongs to another file.',
+  ],
   'ntfs/bad-boot-sector': [F, 'An NTFS boot sector field is out of range.'],
   'ntfs/bad-compression-unit': [F, 'An NTFS compressed attribute has an unsupported compression unit.'],
   'ntfs/bad-fixup': [F, "An NTFS record's update sequence array does not match its sectors."],
   'ntfs/bad-index': [F, 'An NTFS directory index ($I30) is malformed.'],
-  'ntfs/bad-mft': [F, 'The NTFS $MFT record is malformed (no $DATA).'],
+  'ntfs/bad-mft': [F, 'The NTFS $MFT is malformed (no $DATA, or fewer records than the system files).'],
   'ntfs/bad-record': [F, "An NTFS MFT record's used size or first attribute is out of range."],
   'ntfs/bad-record-magic': [F, 'An NTFS MFT record does not start with "FILE".'],
-  'ntfs/bad-reference': [F, 'An NTFS file reference points outside the $MFT.'],
-  'ntfs/bad-reparse': [F, "An NTFS reparse point's data is malformed."],
-  'ntfs/bad-runlist': [F, 'An NTFS runlist holds an invalid run header.'],
+  'ntfs/bad-reference': [F, 'An NTFS file reference points outside or past the end of the $MFT.'],
+  'ntfs/bad-reparse': [F, "An NTFS reparse point's data is malformed or has an empty target."],
+  'ntfs/bad-runlist': [F, 'An NTFS runlist holds an invalid run or does not cover its attribute.'],
   'ntfs/bad-upcase': [F, 'The NTFS $UpCase table is not 128 KiB.'],
   'ntfs/bad-wof': [F, 'NTFS WOF (compressed file) reparse data is malformed or of an unknown version.'],
   'ntfs/encrypted': [U, 'An NTFS file is EFS-encrypted; it is not read.'],
@@ -540,16 +573,25 @@ const TABLE: Readonly<Record<string, readonly [ErrorCodeClass, string]>> = {
 
   'partition/past-end': [R, 'A partition ends past the end of the disk (a layout warning).'],
 
-  'pe/bad-fixed-file-info': [F, "A PE version resource's VS_FIXEDFILEINFO has a bad signature."],
+  'pe/bad-fixed-file-info': [F, "A PE version resource's VS_FIXEDFILEINFO has a bad signature or size."],
   'pe/bad-optional-header': [F, 'A PE optional header has an impossible size or an unknown magic.'],
-  'pe/bad-resource-tree': [F, 'A PE resource directory runs past the resource section.'],
+  'pe/bad-resource-tree': [
+    F,
+    'A PE resource directory entry is malformed or runs past the resource section.',
+  ],
   'pe/bad-rva': [F, "A PE RVA lies in no section's file data."],
   'pe/bad-version-info': [F, 'A PE VS_VERSIONINFO resource is malformed.'],
   'pe/not-pe': [F, 'The file is not a PE image (no MZ header or PE signature).'],
-  'pe/truncated': [F, 'A PE file is shorter than the headers it declares.'],
+  'pe/truncated': [F, 'A PE file is shorter than a header or resource it declares.'],
 
-  'qcow2/bad-backing-name': [F, 'The qcow2 backing file name offset or length is out of range.'],
-  'qcow2/bad-cluster-bits': [F, 'The qcow2 cluster size is out of range.'],
+  'qcow2/bad-backing-name': [
+    F,
+    'The qcow2 backing file name offset or length is out of range, or outside the first cluster.',
+  ],
+  'qcow2/bad-cluster-bits': [
+    F,
+    'The qcow2 cluster size is out of range, or too small for extended L2 entries.',
+  ],
   'qcow2/bad-cluster-offset': [F, 'A qcow2 cluster has allocated subclusters but no host cluster.'],
   'qcow2/bad-compressed-cluster': [F, 'A compressed qcow2 cluster does not decompress to a cluster.'],
   'qcow2/bad-compressed-offset': [F, 'A compressed qcow2 cluster lies outside the file.'],
@@ -564,19 +606,22 @@ const TABLE: Readonly<Record<string, readonly [ErrorCodeClass, string]>> = {
   'qcow2/bad-size': [F, 'The qcow2 virtual size is out of range.'],
   'qcow2/bad-snapshot-count': [F, 'The qcow2 snapshot count is out of range.'],
   'qcow2/bad-snapshot-offset': [F, 'The qcow2 snapshot table offset is out of range.'],
-  'qcow2/bad-snapshot-table': [F, 'A qcow2 snapshot header lies past the end of the file.'],
+  'qcow2/bad-snapshot-table': [
+    F,
+    'A qcow2 snapshot header or its extra data lies past the end of the file or is out of range.',
+  ],
   'qcow2/bad-subcluster-bitmap': [F, 'A qcow2 cluster has subclusters both allocated and zero.'],
   'qcow2/cluster-past-end': [F, 'A qcow2 data cluster lies past the end of the file.'],
   'qcow2/compression-type': [U, 'The qcow2 compression type is not one imagecheck decodes.'],
   'qcow2/encrypted': [U, 'The qcow2 image is encrypted; it is not read.'],
   'qcow2/external-data-file': [U, 'The qcow2 image keeps its data in an external data file; it is not read.'],
   'qcow2/too-many-extensions': [F, 'The qcow2 header has more extensions than allowed.'],
-  'qcow2/truncated': [F, 'The file is shorter than a qcow2 header.'],
+  'qcow2/truncated': [F, 'The file is shorter than a qcow2 header (v2, or the v3 extension).'],
   'qcow2/unknown-incompatible-features': [
     U,
     'The qcow2 image uses incompatible features imagecheck does not know.',
   ],
-  'qcow2/version': [U, 'The image is qcow version 1, which is not read.'],
+  'qcow2/version': [U, 'The image is qcow version 1, or a qcow2 version other than 2 or 3; it is not read.'],
 
   'regf/bad-big-data': [F, "A registry value's big-data segments cannot hold its length."],
   'regf/bad-bins-size': [F, "The registry hive's bins size is misaligned or zero."],
@@ -590,12 +635,15 @@ const TABLE: Readonly<Record<string, readonly [ErrorCodeClass, string]>> = {
     F,
     'A registry structure has the wrong signature (regf, nk, vk, lf, lh, li, ri...).',
   ],
-  'regf/cycle': [F, 'A registry key is reached twice while walking the hive.'],
+  'regf/cycle': [F, 'A registry key or subkey list is reached twice while walking the hive.'],
   'regf/data-past-cell': [F, "A registry value's data is longer than its cell."],
   'regf/dirty': [F, 'The registry hive is dirty and its logs could not recover it.'],
   'regf/free-cell': [F, 'A registry structure points at an unallocated cell.'],
   'regf/nested-ri': [F, 'A registry subkey index list (ri) holds another ri list.'],
-  'regf/over-cap': [F, 'The registry hive is larger than the reader allows.'],
+  'regf/over-cap': [
+    F,
+    'A registry hive, log, key, value or security descriptor is larger than the reader allows.',
+  ],
   'regf/subkey-count-mismatch': [F, "A registry key's subkey count differs from its subkey lists."],
   'regf/too-deep': [F, 'Registry keys nest deeper than the reader allows.'],
   'regf/truncated': [F, 'The registry hive is shorter than its base block or bins.'],
@@ -609,7 +657,10 @@ const TABLE: Readonly<Record<string, readonly [ErrorCodeClass, string]>> = {
 
   'report/unknown-format': [S, 'The report format asked for is not one imagecheck renders.'],
 
-  'rule-tester/bad-fixture': [S, 'A RuleTester fixture file cannot be read or parsed.'],
+  'rule-tester/bad-fixture': [
+    S,
+    'A RuleTester fixture file cannot be read or parsed, or its status disagrees with its name.',
+  ],
   'rule-tester/bad-fixture-name': [S, "A RuleTester fixture's name does not give a valid expected status."],
   'rule-tester/duplicate-case': [S, 'Two RuleTester cases are the same.'],
   'rule-tester/duplicate-name': [S, 'Two RuleTester cases have the same name.'],
@@ -625,14 +676,20 @@ const TABLE: Readonly<Record<string, readonly [ErrorCodeClass, string]>> = {
   'rule/foreach-not-array': [F, "A rule's forEach gave something that is not an array; the item is error."],
   'rule/foreach-too-large': [F, "A rule's forEach gave more elements than allowed; the item is error."],
 
-  'sdk/schemas-missing': [P, "The SDK's schema folder is missing from its installation."],
+  'sdk/schemas-missing': [
+    P,
+    "The SDK's schema folder or one of its schema files is missing from its installation.",
+  ],
 
   'source/out-of-range': [F, 'A read of an in-memory byte source goes past its end.'],
 
   'usage/unknown-rule': [S, 'A rule id named in the selection is in no loaded pack.'],
 
-  'vdi/bad-block-count': [F, 'The VDI block count is out of range.'],
-  'vdi/bad-block-map': [F, "A VDI block maps past the image's blocks."],
+  'vdi/bad-block-count': [F, 'The VDI block count is out of range or does not cover the disk size.'],
+  'vdi/bad-block-map': [
+    F,
+    "The VDI block map lies outside the file, or a block maps past the image's blocks.",
+  ],
   'vdi/bad-block-size': [F, 'The VDI block size is not a power of two in range.'],
   'vdi/bad-size': [F, 'The VDI disk size is out of range.'],
   'vdi/block-extra': [U, 'The VDI image has per-block extra data, which is not read.'],
@@ -651,11 +708,14 @@ const TABLE: Readonly<Record<string, readonly [ErrorCodeClass, string]>> = {
   'version/too-long': [F, 'A version string is longer than allowed.'],
   'version/unknown-scheme': [F, 'A version comparison names an unknown scheme.'],
 
-  'vhd/bad-bat': [F, 'The VHD block allocation table offset or size is out of range.'],
+  'vhd/bad-bat': [
+    F,
+    'The VHD block allocation table offset or size is out of range, or past the end of the file.',
+  ],
   'vhd/bad-block-offset': [F, "A VHD block overlaps the disk's own metadata."],
   'vhd/bad-block-size': [F, 'The VHD block size is not a multiple of 512 in range.'],
   'vhd/bad-dynamic-header': [F, 'The VHD dynamic disk header is missing (no "cxsparse").'],
-  'vhd/bad-footer': [F, 'The file has no valid VHD footer.'],
+  'vhd/bad-footer': [F, 'The file has no valid VHD footer, or a fixed VHD footer is not at its end.'],
   'vhd/bad-header-offset': [F, 'The VHD dynamic header offset is out of range.'],
   'vhd/bad-parent-locator': [F, "A VHD parent locator's length or offset is out of range."],
   'vhd/bad-size': [F, 'The VHD disk size is out of range.'],
@@ -664,7 +724,10 @@ const TABLE: Readonly<Record<string, readonly [ErrorCodeClass, string]>> = {
   'vhd/no-parent': [F, 'A differencing VHD names no parent.'],
 
   'vhdx/bad-bat': [F, 'The VHDX BAT region cannot hold the entries the disk needs.'],
-  'vhdx/bad-bat-entry': [F, 'A VHDX BAT entry has an invalid state.'],
+  'vhdx/bad-bat-entry': [
+    F,
+    'A VHDX BAT entry has an invalid state for the disk (or a sector bitmap is missing).',
+  ],
   'vhdx/bad-block-offset': [
     F,
     'A VHDX block points into the header area or overlaps the log, BAT or metadata.',
@@ -672,10 +735,13 @@ const TABLE: Readonly<Record<string, readonly [ErrorCodeClass, string]>> = {
   'vhdx/bad-block-size': [F, 'The VHDX block size is not a power of two in [1 MiB, 256 MiB].'],
   'vhdx/bad-header': [F, 'A VHDX header field is out of range.'],
   'vhdx/bad-log': [F, 'The VHDX log is malformed.'],
-  'vhdx/bad-metadata': [F, 'The VHDX metadata table is missing or malformed.'],
-  'vhdx/bad-parent-locator': [F, 'The VHDX parent locator is malformed.'],
+  'vhdx/bad-metadata': [
+    F,
+    'The VHDX metadata table is missing or malformed, or an item lies outside its region.',
+  ],
+  'vhdx/bad-parent-locator': [F, 'The VHDX parent locator is malformed or its entries overrun it.'],
   'vhdx/bad-region': [F, 'A VHDX region is misplaced or past the end of the file.'],
-  'vhdx/bad-region-table': [F, 'The VHDX region table has too many entries.'],
+  'vhdx/bad-region-table': [F, 'The VHDX region table has too many entries or is malformed.'],
   'vhdx/bad-sector-size': [F, 'The VHDX logical sector size is not 512 or 4096.'],
   'vhdx/bad-size': [F, 'The VHDX virtual disk size is out of range.'],
   'vhdx/block-past-end': [F, 'A VHDX data block lies past the end of the file.'],
@@ -695,16 +761,19 @@ const TABLE: Readonly<Record<string, readonly [ErrorCodeClass, string]>> = {
   'vhdx/unknown-region': [U, 'The VHDX has a required region imagecheck does not know.'],
   'vhdx/version': [U, 'The VHDX header version is not supported.'],
 
-  'vmdk/bad-capacity': [F, 'The VMDK extents add up to more than the largest disk allowed.'],
+  'vmdk/bad-capacity': [F, 'The VMDK capacity or the sum of its extents is larger than allowed.'],
   'vmdk/bad-compressed-grain': [F, 'A compressed VMDK grain does not decompress to a grain.'],
   'vmdk/bad-descriptor': [F, 'The VMDK descriptor is past the end of the file or larger than allowed.'],
-  'vmdk/bad-extent': [F, 'A VMDK descriptor extent line has an out-of-range number.'],
-  'vmdk/bad-footer': [F, 'A stream-optimized VMDK has no footer (truncated?).'],
+  'vmdk/bad-extent': [F, 'A VMDK descriptor extent line has an out-of-range number or names no file.'],
+  'vmdk/bad-footer': [
+    F,
+    'A stream-optimized VMDK has no footer (truncated?), or it does not locate the grain directory.',
+  ],
   'vmdk/bad-gd-offset': [F, 'The VMDK grain directory offset is out of range.'],
   'vmdk/bad-gd-size': [F, 'The VMDK grain directory is larger than allowed.'],
   'vmdk/bad-grain-marker': [F, 'A stream-optimized VMDK grain marker has an impossible size.'],
   'vmdk/bad-grain-offset': [F, "A VMDK grain points into the extent's metadata."],
-  'vmdk/bad-grain-size': [F, 'The VMDK grain size is out of range.'],
+  'vmdk/bad-grain-size': [F, 'The VMDK grain size is out of range or not a power of two.'],
   'vmdk/bad-gt-offset': [F, 'A VMDK grain table lies outside the file.'],
   'vmdk/bad-gt-size': [F, 'The VMDK grain table size is out of range.'],
   'vmdk/bad-magic': [
@@ -722,10 +791,10 @@ const TABLE: Readonly<Record<string, readonly [ErrorCodeClass, string]>> = {
   'vmdk/noaccess-extent': [U, 'The VMDK has a NOACCESS extent, which is not read.'],
   'vmdk/sesparse': [U, 'The VMDK uses seSparse extents (ESXi snapshots), which are not read.'],
   'vmdk/too-many-extents': [F, 'The VMDK descriptor lists more extents than allowed.'],
-  'vmdk/truncated': [F, 'The file is shorter than a VMDK sparse extent header.'],
+  'vmdk/truncated': [F, 'The file is shorter than a VMDK sparse extent header or a stream-optimized footer.'],
   'vmdk/version': [U, 'The VMDK sparse extent version is not supported.'],
 
-  'xfs/bad-block-number': [F, 'An xfs block number is outside the filesystem.'],
+  'xfs/bad-block-number': [F, 'An xfs block number or range is outside the filesystem.'],
   'xfs/bad-bmbt-block': [F, 'An xfs bmap btree block has a bad level or record count.'],
   'xfs/bad-bmbt-crc': [F, 'An xfs bmap btree block fails its CRC.'],
   'xfs/bad-bmbt-magic': [F, 'An xfs bmap btree block has a bad magic.'],
