@@ -105,7 +105,7 @@ async function readInitramfs(
         ctx.signal ? { signal: ctx.signal } : {},
       );
     } catch (err) {
-      if (!isImagecheckError(err)) throw err;
+      if (!isImagecheckError(err) || isInternalError(err)) throw err;
       hit = { path, status: 'unreadable', reason: err.message, code: err.code };
     }
     cache.set(real, hit);
