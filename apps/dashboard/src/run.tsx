@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { ProgressEvent, Report, ReportTool } from '@imagecheck/sdk';
-import { renderReport, reportError, unopenedReport } from '@imagecheck/sdk';
+import { isInternalError, renderReport, reportError, unopenedReport } from '@imagecheck/sdk';
 import { render } from 'ink';
 import pkg from '../package.json' with { type: 'json' };
 import { Dashboard } from './components/Dashboard.js';
@@ -52,6 +52,11 @@ export interface DashboardResult {
   readonly reports: readonly Report[];
   /** False when the user quit before every image was checked. */
   readonly complete: boolean;
+  /**
+   * The first bug a check hit (`isInternalError`: a TypeError, an `InternalError`), kept with its
+   * stack: its image shows the message, and the caller reports it as a bug once the screen closes.
+   */
+  readonly bug?: unknown;
 }
 
 /**
@@ -65,6 +70,7 @@ export async function runDashboard(options: DashboardOptions): Promise<Dashboard
   const cwd = options.cwd ?? process.cwd();
   const abort = new AbortController();
   const tool = options.tool ?? { name: pkg.name, version: pkg.version };
+  let bug: unknown;
 
   const save = async (fileName: string): Promise<string> => {
     const done = reports.filter((r): r is Report => r !== undefined);
@@ -105,6 +111,7 @@ export async function runDashboard(options: DashboardOptions): Promise<Dashboard
         store.update(index, (s) => finishImage(s, report));
       } catch (err) {
         if (abort.signal.aborted) return;
+        if (isInternalError(err)) bug ??= err;
         const report = unopenedReport({ imagePath: image, backend: 'unknown', tool, error: err });
         store.update(index, (s) => failImage(s, reportError(err)));
         reports[index] = report;
@@ -116,5 +123,9 @@ export async function runDashboard(options: DashboardOptions): Promise<Dashboard
   abort.abort(new Error('the dashboard was closed'));
   await checks.catch(() => undefined);
   const done = reports.filter((r): r is Report => r !== undefined);
-  return { reports: done, complete: done.length === options.images.length };
+  return {
+    reports: done,
+    complete: done.length === options.images.length,
+    ...(bug === undefined ? {} : { bug }),
+  };
 }

@@ -1,3 +1,4 @@
+export * from './error-codes.js';
 export * from './errors.js';
 export * from './node-fs.js';
 export * from './partition-types.js';

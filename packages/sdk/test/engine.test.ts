@@ -1,13 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { FilesystemInfoV2, GuestAccessV2, ImageLayoutV2 } from '@imagecheck/access';
-import { GuestPathError, UsageError } from '@imagecheck/access';
+import { GuestPathError, InternalError, isInternalError, UsageError } from '@imagecheck/access';
 import { memoryFileSystem } from '@imagecheck/access/testing';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../src/config/index.js';
 import { evaluateRule, exitCodeFor, type ProgressEvent, runCheck, selectRules } from '../src/engine/index.js';
+import { parseJson } from '../src/facts/declared/parsers.js';
 import type { Collector, FactResult, Plugin } from '../src/facts/types.js';
 import type { OsProvider } from '../src/guest/types.js';
 import { createReport, summarize } from '../src/report/create.js';
@@ -612,6 +613,101 @@ describe('runCheck', () => {
     expect(byName(report, 'GUESTOS.Platform').message).toMatch(
       /linux.osRelease \(engine\/unknown-fact: no plugin provides the fact linux.osRelease/,
     );
+  });
+
+  describe('a bug is not a result', () => {
+    /** The test plugin with one collector replaced. */
+    const withCollector = (fact: string, collect: Collector['collect']): Plugin => {
+      const base = makePlugin({});
+      return { ...base, collectors: [...base.collectors.filter((c) => c.fact !== fact), { fact, collect }] };
+    };
+    const guestText = async (ctx: Parameters<Collector['collect']>[0], path: string): Promise<string> => {
+      if (!ctx.guest) throw new UsageError('test/no-guest', 'no guest');
+      return new TextDecoder().decode(await ctx.guest.readFile(path));
+    };
+    /** Reads the real config, then uses a line it never checked is there: a TypeError on these bytes. */
+    const buggySelinux = withCollector('linux.selinux', async (ctx) => {
+      const lines = (await guestText(ctx, '/etc/selinux/config')).split('\n');
+      const policy = lines.find((l) => l.startsWith('SELINUXPOLICY=')) as string;
+      return { status: 'ok', value: { present: true, mode: policy.slice(14) }, evidence: [] };
+    });
+
+    it('a collector that throws a TypeError makes runCheck reject, the TypeError as the cause', async () => {
+      const run = runCheck({
+        access: makeAccess(FILES),
+        packs: [pack],
+        plugins: [buggySelinux],
+        select: { only: ['GUESTOS.Selinux'] },
+      });
+      const err = await run.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(InternalError);
+      expect(isInternalError(err)).toBe(true);
+      const bug = err as InternalError;
+      expect(bug.code).toBe('engine/collector-bug');
+      expect(bug.data).toEqual({ fact: 'linux.selinux' });
+      expect(bug.cause).toBeInstanceOf(TypeError);
+      expect(bug.message).toBe(`the collector of linux.selinux threw: ${(bug.cause as TypeError).message}`);
+      // The stack of the original throw is kept: it names the collector's file.
+      expect((bug.cause as TypeError).stack).toContain('engine.test.ts');
+    });
+
+    it('a bug in a fact another collector reads also rejects, wrapped once', async () => {
+      // linux.osRelease reads linux.selinux through the context; GUESTOS.Platform needs osRelease.
+      const err = await runCheck({
+        access: makeAccess(FILES),
+        packs: [pack],
+        plugins: [buggySelinux],
+        select: { only: ['GUESTOS.Platform'] },
+      }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toMatchObject({ code: 'engine/collector-bug', data: { fact: 'linux.selinux' } });
+      expect((err as Error).cause).toBeInstanceOf(TypeError);
+    });
+
+    it('an InternalError from a collector propagates as it is', async () => {
+      const misuse = new InternalError('ext/bad-node-id', 'not an ext node id: 7x', { data: { id: '7x' } });
+      await expect(
+        runCheck({
+          access: makeAccess(FILES),
+          packs: [pack],
+          plugins: [
+            withCollector('linux.selinux', async () => {
+              throw misuse;
+            }),
+          ],
+          select: { only: ['GUESTOS.Selinux'] },
+        }),
+      ).rejects.toBe(misuse);
+    });
+
+    it('a FormatError about the image still gives an unavailable fact and an error item', async () => {
+      const events: ProgressEvent[] = [];
+      const report = await runCheck({
+        access: makeAccess(FILES),
+        packs: [pack],
+        // The config file is not JSON: the real parser rejects its bytes with a FormatError.
+        plugins: [
+          withCollector('linux.selinux', async (ctx) => ({
+            status: 'ok',
+            value: parseJson(await guestText(ctx, '/etc/selinux/config'), '/etc/selinux/config'),
+            evidence: [],
+          })),
+        ],
+        select: { only: ['GUESTOS.Selinux'] },
+        onProgress: (e) => events.push(e),
+      });
+      const finish = events.find((e) => e.type === 'fact-finish' && e.id === 'linux.selinux');
+      expect(finish).toMatchObject({ result: { status: 'unavailable', code: 'declared/bad-json' } });
+      expect((finish as { result: { reason: string } }).result.reason).toMatch(/^\/etc\/selinux\/config: /);
+      const item = byName(report, 'GUESTOS.Selinux');
+      expect(item.status).toBe('error');
+      expect(item.message).toContain('linux.selinux (declared/bad-json: /etc/selinux/config: ');
+    });
   });
 
   it('an aborted signal rejects', async () => {

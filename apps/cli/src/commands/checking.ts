@@ -13,6 +13,7 @@ import {
   exitCodeFor,
   findConfig,
   isImagecheckError,
+  isInternalError,
   loadConfig,
   renderReport,
   runCheck,
@@ -166,8 +167,9 @@ export async function showDashboard(io: CliIo, images: string[], opts: CheckRunO
             // The backend memoises its layout, so runCheck's own inspect() reads nothing again.
             const layout = await access.inspect();
             hooks.onHeader({ format: layout.disk.format, virtualSize: layout.disk.virtualSize });
-          } catch {
-            // runCheck reports a layout that cannot be read, as the report's error.
+          } catch (err) {
+            // runCheck reports a layout that cannot be read, as the report's error; a bug is not that.
+            if (isInternalError(err)) throw err;
           }
           return runCheck({
             access,
@@ -195,6 +197,8 @@ export async function showDashboard(io: CliIo, images: string[], opts: CheckRunO
     );
     await writeFile(resolve(io.cwd, opts.output), rendered);
   }
+  // The screen showed the failing image's message; now the command reports the bug (exit 4).
+  if (result.bug !== undefined) throw result.bug;
   if (reports.some((r) => r.error !== undefined)) return EXIT.usage;
   return exitCodeFor(reports, failOn);
 }

@@ -1,5 +1,5 @@
 import type { GuestAccessV2, ImageLayoutV2 } from '@imagecheck/access';
-import { isImagecheckError, UsageError } from '@imagecheck/access';
+import { InternalError, isImagecheckError, isInternalError, UsageError } from '@imagecheck/access';
 import type { Ajv2020, ValidateFunction } from 'ajv/dist/2020.js';
 import { applyWaivers, ruleSettings } from '../config/apply.js';
 import type { ResolvedConfig } from '../config/types.js';
@@ -419,6 +419,8 @@ function factSession(options: FactSessionOptions): (id: string) => Promise<FactR
         }
       } catch (err) {
         if (signal?.aborted) throw err;
+        // A bug (a TypeError, reader misuse) is not a finding about the image: it ends the check.
+        if (isInternalError(err)) throw asCollectorBug(id, err);
         result = {
           status: 'unavailable',
           reason: (err as Error)?.message ?? String(err),
@@ -437,6 +439,19 @@ function factSession(options: FactSessionOptions): (id: string) => Promise<FactR
   };
 
   return (id) => collect(id, []);
+}
+
+/**
+ * A collector's bug, kept as it is when it is already one of ours (it names its code); anything
+ * else (a TypeError) is wrapped so the report names the fact, with the original as `cause`.
+ */
+function asCollectorBug(id: string, err: unknown): unknown {
+  if (isImagecheckError(err)) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new InternalError('engine/collector-bug', `the collector of ${id} threw: ${message}`, {
+    data: { fact: id },
+    cause: err,
+  });
 }
 
 interface Registry {

@@ -8,7 +8,7 @@ import {
   Nullable,
   Type,
 } from '@imagecheck/sdk';
-import { fileEvidence, listDir, NO_GUEST, readOptional, splitLines } from '../guest-files.js';
+import { fileEvidence, listDir, NO_GUEST, readOptional, splitLines, unlessBug } from '../guest-files.js';
 import { espFilesystem, FsCache, locateGuestPath, resolveGrubDevice, resolveLinuxDevice } from './devices.js';
 import {
   type BootTarget,
@@ -365,13 +365,9 @@ function guestPathOf(ctx: CollectContext, grubFile: string): string {
   return mount ? `${mount.mountpoint}${inner}` : grubFile;
 }
 
+/** Whether `p` can be stat'ed: absent, a loop or damage all say no; a bug propagates. */
 async function existsQuiet(tree: { stat(p: string): Promise<unknown> }, p: string): Promise<boolean> {
-  try {
-    await tree.stat(p);
-    return true;
-  } catch {
-    return false;
-  }
+  return tree.stat(p).then(() => true, unlessBug(false));
 }
 
 export const bootloaderCollector = defineCollector(bootloaderFact, collectBootloader);

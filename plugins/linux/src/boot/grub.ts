@@ -6,7 +6,7 @@ import {
   type Static,
   Type,
 } from '@imagecheck/sdk';
-import { isAbsent, MAX_CONFIG_BYTES, splitLines } from '../guest-files.js';
+import { isAbsent, MAX_CONFIG_BYTES, splitLines, unlessBug } from '../guest-files.js';
 import { type FsCache, grubDeviceName, resolveGrubDevice } from './devices.js';
 import { type Node, parseGrubScript, rawWord, type Word } from './grub-script.js';
 
@@ -383,7 +383,7 @@ export class GrubInterpreter {
       if (op === '-n') return x !== '';
       if (op === '-e' || op === '-f' || op === '-s' || op === '-d') {
         if (op === '-d') return false;
-        const text = await this.readGrubFile(x).catch(() => undefined);
+        const text = await this.readGrubFile(x).catch(unlessBug(undefined));
         return text !== undefined && (op !== '-s' || text.length > 0);
       }
       return false;

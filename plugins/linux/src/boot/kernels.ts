@@ -10,7 +10,7 @@ import {
   type Static,
   Type,
 } from '@imagecheck/sdk';
-import { fileEvidence, listDir, NO_GUEST, pathExists } from '../guest-files.js';
+import { fileEvidence, listDir, NO_GUEST, pathExists, unlessBug } from '../guest-files.js';
 import { bootloaderFact } from './bootloader.js';
 import { compareKernelVersions } from './grub.js';
 
@@ -102,7 +102,7 @@ async function collectKernels(ctx: CollectContext): Promise<FactResult<Kernels>>
     const version = versionFromImage(name, moduleTrees);
     if (!version) continue;
     const image = `/boot/${name}`;
-    const st = await guest.stat(image).catch(() => undefined);
+    const st = await guest.stat(image).catch(unlessBug(undefined));
     if (st?.type !== 'file') continue;
     const flavour = IMAGE_RE.exec(name)?.[1] as string;
     const initrd = await firstExisting(guest, '/boot', [
@@ -131,11 +131,8 @@ async function collectKernels(ctx: CollectContext): Promise<FactResult<Kernels>>
   if (bl.status === 'ok' && entry?.kernel) {
     const image = guestKernelPath(ctx, entry.filesystem, entry.kernelPath ?? entry.kernel);
     let real = image;
-    try {
-      real = await guest.realpath(image);
-    } catch {
-      /* missing image: reported through imageExists */
-    }
+    // A missing or unreadable image is reported through imageExists.
+    real = await guest.realpath(image).catch(unlessBug(image));
     const base = real.slice(real.lastIndexOf('/') + 1);
     const version =
       versionFromImage(base, moduleTrees) ??

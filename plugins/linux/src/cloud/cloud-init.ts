@@ -115,7 +115,16 @@ export async function readCloudConfig(
         },
       );
     }
-    const js = doc.toJS({ maxAliasCount: 100 }) as unknown;
+    let js: unknown;
+    try {
+      js = doc.toJS({ maxAliasCount: 100 });
+    } catch (err) {
+      // The yaml package refuses an alias bomb with a plain ReferenceError: damage, not a bug.
+      throw new FormatError('cloud-init/bad-yaml', `${path}: ${(err as Error).message}`, {
+        data: { path },
+        cause: err,
+      });
+    }
     if (!isObj(js)) continue;
     if (isMap(doc.contents)) {
       for (const pair of doc.contents.items) {

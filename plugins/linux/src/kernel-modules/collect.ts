@@ -7,6 +7,7 @@ import {
   type FactResult,
   type GuestTreeV2,
   isImagecheckError,
+  isInternalError,
 } from '@imagecheck/sdk';
 import { kernelsFact } from '../boot/kernels.js';
 import { errorCode, fileEvidence, isAbsent, NO_GUEST } from '../guest-files.js';
@@ -50,6 +51,7 @@ async function readInitramfs(
     size = st.size;
   } catch (err) {
     if (isAbsent(err)) return { info: { path, status: 'none', reason: `${path} does not exist` } };
+    if (isInternalError(err)) throw err;
     const code = errorCode(err);
     return {
       info: { path, status: 'unreadable', reason: (err as Error).message, ...(code ? { code } : {}) },
@@ -63,7 +65,7 @@ async function readInitramfs(
         ctx.signal ? { signal: ctx.signal } : {},
       );
     } catch (err) {
-      if (!isImagecheckError(err)) throw err;
+      if (!isImagecheckError(err) || isInternalError(err)) throw err;
       hit = { path, status: 'unreadable', reason: err.message, code: err.code };
     }
     cache.set(real, hit);

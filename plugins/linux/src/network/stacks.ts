@@ -242,9 +242,16 @@ export async function readNetplan(tree: GuestTreeV2): Promise<StackRead> {
     const network = doc.get('network', true);
     if (!isMap(network)) continue;
     // Aliases are expanded with a cap, so a "billion laughs" document cannot exhaust memory.
-    const whole = doc.toJS({ maxAliasCount: 100 }) as {
-      network?: Record<string, Record<string, Record<string, unknown>>>;
-    };
+    let whole: { network?: Record<string, Record<string, Record<string, unknown>>> };
+    try {
+      whole = doc.toJS({ maxAliasCount: 100 });
+    } catch (err) {
+      // The yaml package refuses an alias bomb with a plain ReferenceError: damage, not a bug.
+      throw new FormatError('netplan/bad-yaml', `${path}: ${(err as Error).message}`, {
+        data: { path },
+        cause: err,
+      });
+    }
     for (const group of DEVICE_GROUPS) {
       const g = network.get(group, true);
       if (!isMap(g)) continue;

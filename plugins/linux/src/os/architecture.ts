@@ -7,11 +7,12 @@ import {
   type FactResult,
   type FactValue,
   type GuestTreeV2,
+  isUnresolvable,
   Nullable,
   Type,
 } from '@imagecheck/sdk';
 import { kernelsFact } from '../boot/kernels.js';
-import { fileEvidence, isAbsent, NO_GUEST, readHead } from '../guest-files.js';
+import { fileEvidence, NO_GUEST, readHead } from '../guest-files.js';
 
 export const architectureFact = defineFact({
   id: 'linux.architecture',
@@ -138,7 +139,7 @@ async function realpathOrUndefined(g: GuestTreeV2, p: string): Promise<string | 
   try {
     return await g.realpath(p);
   } catch (err) {
-    if (isAbsent(err) || (err as { code?: string }).code === 'guest/ELOOP') return undefined;
+    if (isUnresolvable(err)) return undefined;
     throw err;
   }
 }
