@@ -5,6 +5,7 @@ import {
   type FilesystemLocationV2,
   type ImageLayoutV2,
   isImagecheckError,
+  isInternalError,
   type LayoutWarningV2,
   type VolumeInfoV2,
 } from '@imagecheck/access';
@@ -68,7 +69,7 @@ export async function readLayout(disk: ByteSource, options: ReadLayoutOptions): 
     try {
       return await probeFilesystem(source);
     } catch (e) {
-      if (!isImagecheckError(e)) throw e;
+      if (!isImagecheckError(e) || isInternalError(e)) throw e;
       warnings.push({ code: e.code, message: `${where}: ${e.message}`, data: { where, ...e.data } });
       return undefined;
     }
@@ -85,7 +86,7 @@ export async function readLayout(disk: ByteSource, options: ReadLayoutOptions): 
       pvs.push({ location, source, label });
       return true;
     } catch (e) {
-      if (!isImagecheckError(e)) throw e;
+      if (!isImagecheckError(e) || isInternalError(e)) throw e;
       warnings.push({ code: e.code, message: `${where}: ${e.message}`, data: { where, ...e.data } });
       return true;
     }
@@ -112,7 +113,7 @@ export async function readLayout(disk: ByteSource, options: ReadLayoutOptions): 
       bootSectorFilesystem: whole !== undefined && BOOT_SECTOR_TYPES.has(whole.type),
     });
   } catch (e) {
-    if (!isImagecheckError(e)) throw e;
+    if (!isImagecheckError(e) || isInternalError(e)) throw e;
     warnings.push({ code: e.code, message: `partition table: ${e.message}`, data: e.data });
     table = { table: 'none', sectorSize: 512, partitions: [], warnings: [], details: {} };
   }
@@ -177,7 +178,7 @@ export async function readLayout(disk: ByteSource, options: ReadLayoutOptions): 
         ...(b.biosBootPartition ? { biosBootPartition: b.biosBootPartition } : {}),
       };
     } catch (e) {
-      if (!isImagecheckError(e)) throw e;
+      if (!isImagecheckError(e) || isInternalError(e)) throw e;
       warnings.push({ code: e.code, message: `boot code: ${e.message}`, data: e.data });
       boot = { ...boot, mbrBootCode: { known: false, reason: `sector 0 could not be read: ${e.message}` } };
     }

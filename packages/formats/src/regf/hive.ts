@@ -1,4 +1,4 @@
-import { isImagecheckError } from '@imagecheck/access';
+import { isImagecheckError, isInternalError } from '@imagecheck/access';
 import { ByteView, latin1, utf16le } from '@imagecheck/binary';
 import { type ByteInput, inputSize, readExact } from '../source.js';
 import { type BaseBlock, filetimeToDate, parseBaseBlock } from './base-block.js';
@@ -140,7 +140,7 @@ export async function openHive(input: ByteInput, options: OpenHiveOptions = {}):
         bytes = result.bytes;
         usedBase = b;
       } catch (e) {
-        if (!isImagecheckError(e)) throw e;
+        if (!isImagecheckError(e) || isInternalError(e)) throw e;
         recovery.applied = false;
         recovery.notes.push(`the replayed hive is invalid (${e.message}); opened without the logs`);
       }

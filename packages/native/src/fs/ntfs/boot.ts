@@ -1,4 +1,4 @@
-import { FormatError, isImagecheckError } from '@imagecheck/access';
+import { FormatError, isImagecheckError, isInternalError } from '@imagecheck/access';
 import { ByteView } from '@imagecheck/binary';
 
 /**
@@ -132,7 +132,7 @@ export async function readBootSector(
   try {
     return { boot: parseBootSector(primary, 0, source.size), used: 'primary' };
   } catch (err) {
-    if (!isImagecheckError(err)) throw err;
+    if (!isImagecheckError(err) || isInternalError(err)) throw err;
     primaryError = err;
   }
   for (const offset of backupBootOffsets(source.size)) {
@@ -142,7 +142,7 @@ export async function readBootSector(
       const boot = parseBootSector(sector, offset, source.size);
       return { boot, used: 'backup', primaryError: (primaryError as { code: string }).code };
     } catch (err) {
-      if (!isImagecheckError(err)) throw err;
+      if (!isImagecheckError(err) || isInternalError(err)) throw err;
     }
   }
   throw primaryError;

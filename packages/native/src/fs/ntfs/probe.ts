@@ -1,4 +1,4 @@
-import { isImagecheckError } from '@imagecheck/access';
+import { isImagecheckError, isInternalError } from '@imagecheck/access';
 import { ByteView } from '@imagecheck/binary';
 import type { ByteSource } from '../../block/types.js';
 import { readIf } from '../../probe/read.js';
@@ -40,7 +40,7 @@ export async function probeNtfs(source: ByteSource): Promise<ProbeResult | undef
       }
     }
   } catch (err) {
-    if (!isImagecheckError(err)) throw err;
+    if (!isImagecheckError(err) || isInternalError(err)) throw err;
   }
   return {
     ...result,

@@ -1,4 +1,10 @@
-import { FormatError, GuestPathError, InternalError, isImagecheckError } from '@imagecheck/access';
+import {
+  FormatError,
+  GuestPathError,
+  InternalError,
+  isImagecheckError,
+  isInternalError,
+} from '@imagecheck/access';
 import { ByteView, Lru } from '@imagecheck/binary';
 import type { ByteSource } from '../../block/types.js';
 import type { FileSystemInfo, FileSystemReader, FsDirEntry, FsNode } from '../types.js';
@@ -176,7 +182,7 @@ export class NtfsFileSystem implements FileSystemReader {
           const boot = parseBootSector(sector, offset, source.size);
           return await NtfsFileSystem.init(source, boot, 'backup', codecs, err.code);
         } catch (e) {
-          if (!isImagecheckError(e)) throw e;
+          if (!isImagecheckError(e) || isInternalError(e)) throw e;
         }
       }
       throw err;

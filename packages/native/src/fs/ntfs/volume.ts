@@ -1,4 +1,4 @@
-import { isImagecheckError } from '@imagecheck/access';
+import { isImagecheckError, isInternalError } from '@imagecheck/access';
 import { ByteView } from '@imagecheck/binary';
 import type { FsNode } from '../types.js';
 import { ATTR, applyFixups, type RawAttribute } from './record.js';
@@ -122,7 +122,7 @@ async function logFileState(fs: VolumeStateSource): Promise<LogFileState> {
       windowsCache: major === 2 && minor === 0,
     };
   } catch (err) {
-    if (!isImagecheckError(err)) throw err;
+    if (!isImagecheckError(err) || isInternalError(err)) throw err;
     return { state: 'damaged', error: err.code };
   }
 }
@@ -144,7 +144,7 @@ async function hiberfilState(fs: VolumeStateSource): Promise<HiberfilState> {
       hibernated: signature === 'hibr' || signature === 'HIBR',
     };
   } catch (err) {
-    if (!isImagecheckError(err)) throw err;
+    if (!isImagecheckError(err) || isInternalError(err)) throw err;
     return { error: err.code };
   }
 }

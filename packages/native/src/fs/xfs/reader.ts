@@ -1,4 +1,10 @@
-import { FormatError, InternalError, isImagecheckError, UsageError } from '@imagecheck/access';
+import {
+  FormatError,
+  InternalError,
+  isImagecheckError,
+  isInternalError,
+  UsageError,
+} from '@imagecheck/access';
 import { ByteView, Lru } from '@imagecheck/binary';
 import type { ByteSource } from '../../block/types.js';
 import type { FileSystemInfo, FileSystemOpener, FileSystemReader, FsDirEntry, FsNode } from '../types.js';
@@ -117,7 +123,7 @@ export class XfsFileSystem implements FileSystemReader, BlockReader {
       const state = await checkLog(source, sb);
       log = { logClean: state.clean, logState: state.reason, logHeadBlock: state.headBlock };
     } catch (err) {
-      if (!isImagecheckError(err)) throw err;
+      if (!isImagecheckError(err) || isInternalError(err)) throw err;
       log = { logClean: false, logState: `log unreadable: ${err.code}` };
     }
     const info: FileSystemInfo = {

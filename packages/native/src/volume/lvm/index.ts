@@ -1,4 +1,4 @@
-import { isImagecheckError, type LayoutWarningV2 } from '@imagecheck/access';
+import { isImagecheckError, isInternalError, type LayoutWarningV2 } from '@imagecheck/access';
 import type { ByteSource } from '../../block/types.js';
 import { type PvLabel, readMetadataArea } from './label.js';
 import { type LvmLv, type LvmVg, parseVgMetadata } from './metadata.js';
@@ -64,7 +64,7 @@ export async function scanLvm(pvs: readonly FoundPv[]): Promise<LvmScan> {
         if (prev === undefined || vg.seqno > prev.seqno) best.set(key, vg);
         break;
       } catch (e) {
-        if (!isImagecheckError(e)) throw e;
+        if (!isImagecheckError(e) || isInternalError(e)) throw e;
         warnings.push({
           code: e.code,
           message: `PV ${pv.label.uuid} (${pv.location === 0 ? 'whole disk' : `partition ${pv.location}`}): ${e.message}`,
