@@ -491,6 +491,11 @@ const TABLE: Readonly<Record<string, readonly [ErrorCodeClass, string]>> = {
   'lzx/truncated': [F, 'LZX data ends inside a block.'],
 
   'memory/bad-description': [S, 'An in-memory test guest description is invalid.'],
+  'memory/not-a-directory': [
+    I,
+    'The in-memory filesystem was asked to look up or list a node that is not a directory: a bug in the caller.',
+  ],
+  'memory/unknown-image': [S, 'The in-memory test backend was asked to open an image it was not given.'],
 
   'native/closed': [I, 'The native backend was used after close(): a bug in the caller.'],
   'native/no-filesystem-reader': [U, 'The native backend has no reader for this filesystem type.'],
@@ -526,6 +531,10 @@ const TABLE: Readonly<Record<string, readonly [ErrorCodeClass, string]>> = {
   'ntfs/index-loop': [F, 'An NTFS directory index reaches the same node twice.'],
   'ntfs/index-too-deep': [F, 'An NTFS directory index is deeper than the reader allows.'],
   'ntfs/missing-attribute': [F, 'An NTFS file lacks an attribute it needs ($DATA, $INDEX_ROOT...).'],
+  'ntfs/not-a-directory': [
+    I,
+    'The NTFS reader was asked to look up or list a node that is not a directory: a bug in the caller.',
+  ],
   'ntfs/run-outside-volume': [F, 'An NTFS run lies outside the volume.'],
   'ntfs/short-runlist': [F, "An NTFS stream's runs end before its size."],
   'ntfs/stale-reference': [F, 'An NTFS directory entry names a record whose sequence number has moved on.'],
@@ -777,7 +786,7 @@ const TABLE: Readonly<Record<string, readonly [ErrorCodeClass, string]>> = {
   'vmdk/bad-gt-offset': [F, 'A VMDK grain table lies outside the file.'],
   'vmdk/bad-gt-size': [F, 'The VMDK grain table size is out of range.'],
   'vmdk/bad-magic': [
-    R,
+    F,
     "Not a VMDK: the descriptor magic is missing (appears in the renderers' sample report).",
   ],
   'vmdk/bad-overhead': [F, 'The VMDK overhead is out of range.'],
