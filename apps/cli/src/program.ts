@@ -1,4 +1,4 @@
-import { isImagecheckError } from '@imagecheck/sdk';
+import { isImagecheckError, REPORT_FORMATS } from '@imagecheck/sdk';
 import { Command, CommanderError, Option } from 'commander';
 import { BACKEND_NAMES } from './backends.js';
 import { runCat } from './commands/cat.js';
@@ -10,7 +10,6 @@ import { runRulesList, runRulesShow } from './commands/rules.js';
 import { type CliIo, EXIT } from './io.js';
 import { VERSION } from './version.js';
 
-const FORMATS = ['text', 'json', 'sarif', 'junit', 'detection'] as const;
 const FAIL_ON = ['high', 'medium', 'low', 'none'] as const;
 
 /** `--only a,b --only c` → ['a', 'b', 'c']. */
@@ -71,7 +70,7 @@ function build(io: CliIo, setExit: (code: number) => void): Command {
       .description('check one or more images and report every item')
       .argument('<image...>', 'disk image files (raw, qcow2, vmdk, vhd, vhdx, vdi)'),
   )
-    .addOption(new Option('--format <format>', 'report format').choices(FORMATS).default('text'))
+    .addOption(new Option('--format <format>', 'report format').choices(REPORT_FORMATS).default('text'))
     .option('--output <file>', 'write the report to a file instead of standard output')
     .option('--tui', 'show the interactive dashboard')
     .action(async (images: string[], opts) => {

@@ -1,5 +1,6 @@
 import type { Report } from '@imagecheck/sdk';
 import { describe, expect, it } from 'vitest';
+import pkg from '../package.json' with { type: 'json' };
 import { recordSampleCheck, until } from '../test/helpers.js';
 import { fakeTerminal } from '../test/streams.js';
 import { runDashboard } from './run.js';
@@ -53,5 +54,9 @@ describe('runDashboard', () => {
     expect(complete).toBe(false);
     expect(reports).toHaveLength(1);
     expect(reports[0]?.error).toEqual({ code: 'internal', message: 'not a disk image' });
+    // Built by the SDK's constructor: it names the tool and the time like every other report.
+    expect(reports[0]?.tool).toEqual({ name: '@imagecheck/dashboard', version: pkg.version });
+    expect(Date.parse(reports[0]?.generatedAt ?? '')).not.toBeNaN();
+    expect(reports[0]?.summary.passed).toBe(false);
   });
 });

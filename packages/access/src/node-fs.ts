@@ -4,7 +4,8 @@ import type { GuestFileTypeV2 } from './v2.js';
  * One interface for every filesystem reader (ext2/3/4, XFS, btrfs, FAT, exFAT, NTFS).
  *
  * A reader works on nodes (inodes), not paths: path resolution, symlink following, `..` and mount
- * points live once in `guest/`, so every filesystem gets the same confinement rules for free.
+ * points live once in the path resolver (`tree.ts`), so every filesystem gets the same
+ * confinement rules for free.
  * Native readers are given a `ByteSource` (a partition or LV window), never a file name;
  * the in-memory test guest implements it over a map of files. `createGuestTree()` turns mounts of
  * these into a `GuestTreeV2`.
@@ -45,9 +46,12 @@ export interface NodeFileSystem {
   /** Owner, group and permission bits are real. */
   readonly posixMetadata: boolean;
   root(): Promise<FsNode>;
-  /** Looks `name` up in directory `dir`; `undefined` when absent. Throws `guest/ENOTDIR` if `dir` is not a directory. */
+  /**
+   * Looks `name` up in directory `dir`; `undefined` when absent. A `dir` that is not a directory
+   * is the caller's bug (the resolver checks types first): an `InternalError`.
+   */
   lookup(dir: FsNode, name: string): Promise<FsNode | undefined>;
-  /** Entries other than `.` and `..`. */
+  /** Entries other than `.` and `..`; an `InternalError` when `dir` is not a directory. */
   readdir(dir: FsNode): Promise<FsDirEntry[]>;
   /** Node by id, as found in a directory entry. */
   node(id: string): Promise<FsNode>;

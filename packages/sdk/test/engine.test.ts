@@ -1,21 +1,19 @@
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { FilesystemInfoV2, GuestAccessV2, ImageLayoutV2 } from '@imagecheck/access';
 import { GuestPathError, UsageError } from '@imagecheck/access';
 import { memoryFileSystem } from '@imagecheck/access/testing';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../src/config/index.js';
-import {
-  evaluateRule,
-  exitCodeFor,
-  type ProgressEvent,
-  runCheck,
-  selectRules,
-  summarize,
-} from '../src/engine/index.js';
+import { evaluateRule, exitCodeFor, type ProgressEvent, runCheck, selectRules } from '../src/engine/index.js';
 import type { Collector, FactResult, Plugin } from '../src/facts/types.js';
 import type { OsProvider } from '../src/guest/types.js';
+import { createReport, summarize } from '../src/report/create.js';
+import { renderJson } from '../src/report/renderers/json.js';
 import type { Report, ReportItem } from '../src/report/types.js';
-import { type LoadedPack, loadPack } from '../src/rules/index.js';
+import { type LoadedPack, loadPack, SDK_VERSION } from '../src/rules/index.js';
 
 const PACK = fileURLToPath(new URL('./fixtures/packs/linux-good', import.meta.url));
 let pack: LoadedPack;
@@ -385,6 +383,32 @@ const byName = (r: Report, name: string): ReportItem => {
 };
 
 describe('runCheck', () => {
+  it("leaves out the rules for another OS than the root's, also when the image has one root", async () => {
+    const platform = rule('GUESTOS.Platform');
+    const windowsRule = {
+      ...platform,
+      pack: 'windows-test',
+      source: { ...platform.source, applicability: { platforms: [{ os: 'windows' as const }] } },
+    };
+    const windowsPack: LoadedPack = {
+      ...pack,
+      name: 'windows-test',
+      namespace: 'windows',
+      rules: [windowsRule],
+    };
+    const report = await runCheck({
+      access: makeAccess(FILES),
+      packs: [pack, windowsPack],
+      plugins: [makePlugin({})],
+    });
+    expect(report.roots).toEqual([expect.objectContaining({ os: 'linux' })]);
+    const platforms = report.items.filter((i) => i.name === 'GUESTOS.Platform');
+    expect(platforms).toHaveLength(1);
+    expect(platforms[0]).toMatchObject({ status: 'info', value: 'rocky 9.3' });
+    expect(report.items.some((i) => i.status === 'skipped')).toBe(false);
+    expect(report.summary.total).toBe(3);
+  });
+
   it('collects only the facts the selected rules need, each at most once, and reports', async () => {
     const calls: Record<string, number> = {};
     const events: ProgressEvent[] = [];
@@ -546,6 +570,39 @@ describe('runCheck', () => {
     expect(exitCodeFor([report], 'low')).toBe(3);
   });
 
+  it('names the tool and the time in every report, the one that could not be opened too', async () => {
+    const now = new Date('2026-03-04T05:06:07Z');
+    const tool = { name: 'imagecheck', version: '9.8.7' };
+    const opened = await runCheck({
+      access: makeAccess(FILES),
+      packs: [pack],
+      plugins: [makePlugin({})],
+      now,
+      tool,
+    });
+    const unopened = await runCheck({
+      access: makeAccess(FILES, { inspectFails: true }),
+      packs: [pack],
+      plugins: [makePlugin({})],
+      now,
+      tool,
+    });
+    const ajv = new Ajv2020({ strict: true, allErrors: true });
+    (addFormats as unknown as (a: Ajv2020) => Ajv2020)(ajv);
+    const validate = ajv.compile(
+      JSON.parse(readFileSync(new URL('../schemas/report.schema.json', import.meta.url), 'utf8')) as object,
+    );
+    for (const report of [opened, unopened]) {
+      expect(report).toMatchObject({ tool, generatedAt: '2026-03-04T05:06:07.000Z' });
+      expect(validate(JSON.parse(renderJson(report))), JSON.stringify(validate.errors)).toBe(true);
+    }
+    expect(unopened.summary).toMatchObject({ total: 0, passed: false });
+    // Without a tool, the SDK names itself rather than leaving the field out.
+    const bare = await runCheck({ access: makeAccess(FILES, { inspectFails: true }), packs: [pack] });
+    expect(bare.tool).toEqual({ name: '@imagecheck/sdk', version: SDK_VERSION });
+    expect(Date.parse(bare.generatedAt)).not.toBeNaN();
+  });
+
   it('no plugin for a fact: the rule is error with the reason', async () => {
     const report = await runCheck({
       access: makeAccess(FILES),
@@ -601,14 +658,8 @@ describe('summarize and exitCodeFor', () => {
     message: '',
     evidence: [],
   });
-  const report = (...items: ReportItem[]): Report => ({
-    schemaVersion: 'imagecheck.report/v1',
-    image: { path: 'x' },
-    backend: 'memory',
-    items,
-    summary: summarize(items),
-    tags: [],
-  });
+  const report = (...items: ReportItem[]): Report =>
+    createReport({ image: { path: 'x' }, backend: 'memory', tool: { name: 'test', version: '0' }, items });
   it('counts every status; waived failures do not fail', () => {
     const s = summarize([item('pass'), item('waived'), item('warn'), item('info')]);
     expect(s).toMatchObject({

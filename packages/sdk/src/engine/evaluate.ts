@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { isImagecheckError, PackError } from '@imagecheck/access';
 import type { Evidence, FactResult } from '../facts/types.js';
 import type { GuestOs } from '../guest/types.js';
+import { highestRisk } from '../report/risk.js';
 import type { Finding, Repair, ReportItem, RiskLevel, Status } from '../report/types.js';
 import {
   type CompiledAssertion,
@@ -28,8 +29,6 @@ export interface EvaluateOptions {
 export const MAX_FINDINGS = 1000;
 /** Elements a `forEach` may iterate; more is a broken fact, reported as `error`. */
 export const MAX_FOREACH_ELEMENTS = 100_000;
-
-const RISK_ORDER: Record<RiskLevel, number> = { low: 1, medium: 2, high: 3 };
 
 interface InternalFinding {
   readonly finding: Finding;
@@ -165,12 +164,7 @@ export function evaluateRule(
         findings: [],
       });
     }
-    const risk =
-      options.riskLevel ??
-      deciding.reduce<RiskLevel>(
-        (m, f) => (RISK_ORDER[f.riskLevel] > RISK_ORDER[m] ? f.riskLevel : m),
-        'low',
-      );
+    const risk = options.riskLevel ?? highestRisk(deciding.map((f) => f.riskLevel));
     const first = deciding[0] as Finding;
     const more = deciding.length - 1 + dropped;
     const repair = buildRepair(rule, compiled, scope, found, locale);

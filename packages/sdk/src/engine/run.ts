@@ -9,12 +9,13 @@ import type { FactKey } from '../facts/define.js';
 import type { CollectContext, Collector, FactDefinition, FactResult, Plugin } from '../facts/types.js';
 import { assembleGuest, FilesystemOpener, findRoots } from '../guest/roots.js';
 import type { AssembledGuest, GuestOs, OsProvider, OsRoot } from '../guest/types.js';
-import { type ImageTag, REPORT_SCHEMA_VERSION, type Report, type ReportItem } from '../report/types.js';
+import { createReport, unopenedReport } from '../report/create.js';
+import type { ImageTag, Report, ReportItem, ReportTool } from '../report/types.js';
+import { SDK_VERSION } from '../rules/loader.js';
 import { newAjv } from '../rules/schemas.js';
 import type { LoadedPack } from '../rules/types.js';
 import { evaluateRule, platformMismatch, rulePlatforms } from './evaluate.js';
 import { type RuleSelection, selectRules } from './select.js';
-import { summarize } from './summary.js';
 
 export type ProgressStage = 'open' | 'layout' | 'guest' | 'facts' | 'rules' | 'done';
 
@@ -40,8 +41,8 @@ export interface RunCheckOptions {
   readonly signal?: AbortSignal;
   /** Message locale; default `en`. */
   readonly locale?: string;
-  /** Reported as `report.tool`. */
-  readonly tool?: { readonly name: string; readonly version: string };
+  /** Reported as `report.tool`; default the SDK itself, for an application that names no tool. */
+  readonly tool?: ReportTool;
 }
 
 export { BUILTIN_FACT_DEFINITIONS } from '../facts/builtin.js';
@@ -71,12 +72,7 @@ export async function runCheck(options: RunCheckOptions): Promise<Report> {
 
   emit({ type: 'stage', stage: 'open' });
   checkAbort();
-  const base = {
-    schemaVersion: REPORT_SCHEMA_VERSION,
-    backend: access.backend,
-    generatedAt: now.toISOString(),
-    ...(options.tool ? { tool: options.tool } : {}),
-  };
+  const tool = options.tool ?? { name: '@imagecheck/sdk', version: SDK_VERSION };
   emit({ type: 'stage', stage: 'layout' });
   let image: OpenedImage;
   try {
@@ -84,14 +80,7 @@ export async function runCheck(options: RunCheckOptions): Promise<Report> {
   } catch (err) {
     if (!isImagecheckError(err) || !err.userFacing) throw err;
     emit({ type: 'stage', stage: 'done' });
-    return {
-      ...base,
-      image: { path: access.imagePath },
-      items: [],
-      summary: summarize([]),
-      tags: [],
-      error: { code: err.code, message: err.message },
-    };
+    return unopenedReport({ imagePath: access.imagePath, backend: access.backend, tool, error: err, now });
   }
   checkAbort();
   const { layout, roots } = image;
@@ -140,8 +129,9 @@ export async function runCheck(options: RunCheckOptions): Promise<Report> {
     emit({ type: 'stage', stage: 'rules' });
     for (const rule of rules) {
       checkAbort();
-      // With several roots, a rule for another OS is about that OS's root, not this one.
-      if (targets.length > 1 && notForThisRoot(rule, facts['guest.os'])) continue;
+      // A rule for another OS than this root's is not about this root: it is left out, not
+      // reported as skipped, so a Windows image does not list every Linux item (and vice versa).
+      if (root !== undefined && notForThisRoot(rule, facts['guest.os'])) continue;
       emit({ type: 'item-start', name: rule.id });
       const settings = ruleSettings(rule, config);
       let item = evaluateRule(rule, facts, {
@@ -164,23 +154,22 @@ export async function runCheck(options: RunCheckOptions): Promise<Report> {
       emit({ type: 'item-finish', item });
     }
   }
-  const summary = summarize(items);
   emit({ type: 'stage', stage: 'done' });
-  return {
-    ...base,
+  const report = createReport({
     image: {
       path: access.imagePath,
       format: layout.disk.format,
       virtualSize: layout.disk.virtualSize,
       ...(primaryRoot ? { os: primaryRoot.os } : {}),
     },
-    ...(roots.length > 0
-      ? { roots: roots.map(({ id, filesystem, os, primary }) => ({ id, filesystem, os, primary })) }
-      : {}),
+    backend: access.backend,
+    tool,
+    roots: roots.map(({ id, filesystem, os, primary }) => ({ id, filesystem, os, primary })),
     items,
-    summary,
-    tags: summary.passed ? imageTags : [],
-  };
+    now,
+  });
+  // Tags describe an image that is ready; one that is not earns none.
+  return report.summary.passed ? { ...report, tags: imageTags } : report;
 }
 
 /** Whether `guest.os` says the rule's platforms exclude this root. */

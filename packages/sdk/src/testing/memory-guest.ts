@@ -1,4 +1,5 @@
 import type {
+  AccessBackendV2,
   AccessCapabilitiesV2,
   BootFactsV2,
   DiskInfoV2,
@@ -8,10 +9,11 @@ import type {
   ImageLayoutV2,
   LayoutWarningV2,
   NodeFileSystem,
+  OpenOptionsV2,
   PartitionInfoV2,
   VolumeInfoV2,
 } from '@imagecheck/access';
-import { InternalError, UnsupportedError, UsageError } from '@imagecheck/access';
+import { InternalError, partitionTypeName, UnsupportedError, UsageError } from '@imagecheck/access';
 import { type MemoryFiles, memoryFileSystem } from '@imagecheck/access/testing';
 
 /**
@@ -99,18 +101,18 @@ export interface MemoryGuestDescription {
   readonly boot?: Partial<BootFactsV2>;
 }
 
-/** sgdisk's short type codes (gdisk `parttypes.cc`) → GPT type GUIDs, with the names gdisk prints. */
-const SGDISK_TYPES: Readonly<Record<string, readonly [string, string]>> = {
-  EF00: ['C12A7328-F81F-11D2-BA4B-00A0C93EC93B', 'EFI System'],
-  EF02: ['21686148-6449-6E6F-744E-656564454649', 'BIOS boot partition'],
-  '8300': ['0FC63DAF-8483-4772-8E79-3D69D8477DE4', 'Linux filesystem'],
-  '8200': ['0657FD6D-A4AB-43C4-84E5-0933C84B4F4F', 'Linux swap'],
-  '8E00': ['E6D6D379-F507-44C2-A23C-238F2A3DF928', 'Linux LVM'],
-  '8304': ['4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709', 'Linux x86-64 root (/)'],
-  EA00: ['BC13C2FF-59E6-4262-A352-B275FD6F7172', 'Linux extended boot'],
-  '0700': ['EBD0A0A2-B9E5-4433-87C0-68B6B72699C7', 'Microsoft basic data'],
-  '0C01': ['E3C9E316-0B5C-4DB8-817D-F92DF00215AE', 'Microsoft reserved'],
-  '2700': ['DE94BBA4-06D1-4D40-A16A-BFD50179D6AC', 'Windows RE'],
+/** sgdisk's short type codes (gdisk `parttypes.cc`) → GPT type GUIDs. */
+const SGDISK_TYPES: Readonly<Record<string, string>> = {
+  EF00: 'C12A7328-F81F-11D2-BA4B-00A0C93EC93B',
+  EF02: '21686148-6449-6E6F-744E-656564454649',
+  '8300': '0FC63DAF-8483-4772-8E79-3D69D8477DE4',
+  '8200': '0657FD6D-A4AB-43C4-84E5-0933C84B4F4F',
+  '8E00': 'E6D6D379-F507-44C2-A23C-238F2A3DF928',
+  '8304': '4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709',
+  EA00: 'BC13C2FF-59E6-4262-A352-B275FD6F7172',
+  '0700': 'EBD0A0A2-B9E5-4433-87C0-68B6B72699C7',
+  '0C01': 'E3C9E316-0B5C-4DB8-817D-F92DF00215AE',
+  '2700': 'DE94BBA4-06D1-4D40-A16A-BFD50179D6AC',
 };
 
 const MIB = 1024 * 1024;
@@ -119,14 +121,19 @@ const UNREADABLE_TYPES = new Set(['swap', 'luks', 'bitlocker']);
 const CASE_INSENSITIVE_TYPES = new Set(['vfat', 'exfat', 'ntfs']);
 const NON_POSIX_TYPES = new Set(['vfat', 'exfat']);
 
+/** The type as a backend reports it, named from the table every backend uses. */
 function partitionType(type: string): { type: string; typeName?: string; mbr: boolean } {
+  const named = (t: string, mbr: boolean) => {
+    const typeName = partitionTypeName(t);
+    return { type: t, mbr, ...(typeName === undefined ? {} : { typeName }) };
+  };
   const code = SGDISK_TYPES[type.toUpperCase()];
-  if (code !== undefined) return { type: code[0], typeName: code[1], mbr: false };
+  if (code !== undefined) return named(code, false);
   if (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(type)) {
-    return { type: type.toUpperCase(), mbr: false };
+    return named(type.toUpperCase(), false);
   }
   const mbr = /^(?:0x)?([0-9a-f]{1,2})$/i.exec(type);
-  if (mbr?.[1] !== undefined) return { type: `0x${mbr[1].toLowerCase().padStart(2, '0')}`, mbr: true };
+  if (mbr?.[1] !== undefined) return named(`0x${mbr[1].toLowerCase().padStart(2, '0')}`, true);
   throw bad(`unknown partition type ${type}: use a GUID, an sgdisk code or an MBR byte`, type);
 }
 
@@ -159,7 +166,12 @@ function bad(message: string, what: string): UsageError {
 const ESP_TYPES = new Set(['C12A7328-F81F-11D2-BA4B-00A0C93EC93B', '0xef']);
 
 /** Builds an in-memory `GuestAccessV2` from a description (see the module comment). */
-export function createMemoryGuest(description: MemoryGuestDescription = {}): GuestAccessV2 {
+export function createMemoryGuest(
+  description: MemoryGuestDescription = {},
+  options: Pick<OpenOptionsV2, 'signal'> = {},
+): GuestAccessV2 {
+  const { signal } = options;
+  signal?.throwIfAborted();
   const partSpecs = description.partitions ?? [];
   const partitions: PartitionInfoV2[] = [];
   let cursor = MIB; // the first partition at 1 MiB, as every partitioning tool aligns it
@@ -269,7 +281,33 @@ export function createMemoryGuest(description: MemoryGuestDescription = {}): Gue
 
   let closed = false;
   function checkOpen(): void {
+    signal?.throwIfAborted();
     if (closed) throw new InternalError('access/closed', 'the memory guest is used after close()');
+  }
+  /** As the native backend's: every call checks the guest is open and not aborted. */
+  const wrappers = new Map<string, NodeFileSystem>();
+  function guarded(id: string, fs: NodeFileSystem): NodeFileSystem {
+    const known = wrappers.get(id);
+    if (known !== undefined) return known;
+    const gate =
+      <A extends unknown[], R>(f: (...args: A) => Promise<R>) =>
+      async (...args: A): Promise<R> => {
+        checkOpen();
+        return f(...args);
+      };
+    const wrapper: NodeFileSystem = {
+      info: fs.info,
+      caseSensitive: fs.caseSensitive,
+      posixMetadata: fs.posixMetadata,
+      root: gate(fs.root),
+      lookup: gate(fs.lookup),
+      readdir: gate(fs.readdir),
+      node: gate(fs.node),
+      read: gate(fs.read),
+      readlink: gate(fs.readlink),
+    };
+    wrappers.set(id, wrapper);
+    return wrapper;
   }
   function treeOf(id: string): NodeFileSystem {
     const info = filesystems.find((f) => f.id === id);
@@ -300,10 +338,15 @@ export function createMemoryGuest(description: MemoryGuestDescription = {}): Gue
     },
     async openFilesystem(filesystemId: string): Promise<NodeFileSystem> {
       checkOpen();
-      return treeOf(filesystemId);
+      return guarded(filesystemId, treeOf(filesystemId));
     },
-    async listSubvolumes(): Promise<readonly string[]> {
+    async listSubvolumes(filesystemId: string): Promise<readonly string[]> {
       checkOpen();
+      if (!filesystems.some((f) => f.id === filesystemId)) {
+        throw new UsageError('access/unknown-filesystem', `no filesystem ${filesystemId}`, {
+          data: { filesystem: filesystemId },
+        });
+      }
       return [];
     },
     stats() {
@@ -311,6 +354,32 @@ export function createMemoryGuest(description: MemoryGuestDescription = {}): Gue
     },
     async close() {
       closed = true;
+    },
+  };
+}
+
+/**
+ * A backend over described images: `open(name)` builds the memory guest described under that
+ * name, honouring the `signal` as every backend must.
+ */
+export function createMemoryBackend(
+  images: Readonly<Record<string, MemoryGuestDescription>>,
+): AccessBackendV2 {
+  return {
+    specificationVersion: 'v2',
+    name: 'memory',
+    async open(imagePath, options = {}) {
+      options.signal?.throwIfAborted();
+      const description = images[imagePath];
+      if (description === undefined) {
+        throw new UsageError('memory/unknown-image', `no memory image named ${imagePath}`, {
+          data: { path: imagePath, known: Object.keys(images) },
+        });
+      }
+      return createMemoryGuest(
+        { ...description, imagePath },
+        options.signal === undefined ? {} : { signal: options.signal },
+      );
     },
   };
 }

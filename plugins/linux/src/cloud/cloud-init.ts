@@ -13,7 +13,7 @@ import {
 import { isMap, isScalar, LineCounter, parseDocument } from 'yaml';
 import { kernelsFact } from '../boot/kernels.js';
 import { fileEvidence, globConfig, isExecutable, noGuest, pathExists, readOptional } from '../guest-files.js';
-import { hasSystemd, serviceState } from '../network/services.js';
+import { hasSystemd, serviceState } from '../services.js';
 import { fstabFact } from '../storage/fstab.js';
 
 /**

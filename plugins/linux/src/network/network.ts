@@ -11,7 +11,7 @@ import {
 } from '@imagecheck/sdk';
 import { cloudInitFact } from '../cloud/cloud-init.js';
 import { fileEvidence, isExecutable, noGuest } from '../guest-files.js';
-import { hasInitSystem, serviceState } from './services.js';
+import { hasInitSystem, serviceState } from '../services.js';
 import {
   type IfaceConfig,
   ifaceConfigSchema,

@@ -1,3 +1,4 @@
+import { ByteView } from '@imagecheck/binary';
 import {
   type CollectContext,
   defineCollector,
@@ -74,8 +75,8 @@ export function elfArchitecture(
   if ((cls !== 1 && cls !== 2) || (data !== 1 && data !== 2)) return undefined;
   const bits = cls === 2 ? 64 : 32;
   const endian = data === 1 ? 'little' : 'big';
-  const machine =
-    data === 1 ? (h[18] as number) | ((h[19] as number) << 8) : ((h[18] as number) << 8) | (h[19] as number);
+  const header = new ByteView(h, 'ELF header');
+  const machine = data === 1 ? header.u16le(18, 'e_machine') : header.u16be(18, 'e_machine');
   const name = ((): string => {
     switch (machine) {
       case 3:
@@ -116,9 +117,10 @@ export function elfArchitecture(
 export function kernelImageArchitecture(h: Uint8Array): { architecture: string | null; format: string } {
   const at = (o: number, s: string): boolean => [...s].every((c, i) => h[o + i] === c.charCodeAt(0));
   if (h.length >= 0x238 && at(0x202, 'HdrS')) {
-    const proto = (h[0x206] as number) | ((h[0x207] as number) << 8);
+    const setup = new ByteView(h, 'bzImage setup header');
+    const proto = setup.u16le(0x206, 'version');
     if (proto >= 0x20c) {
-      const xl = (h[0x236] as number) | ((h[0x237] as number) << 8);
+      const xl = setup.u16le(0x236, 'xloadflags');
       return { architecture: xl & 1 ? 'x86_64' : 'i386', format: 'bzImage' };
     }
     return { architecture: null, format: 'bzImage' };

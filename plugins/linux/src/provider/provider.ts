@@ -12,16 +12,15 @@ import {
   type GuestTreeV2,
   isImagecheckError,
   isUnresolvable,
-  NETWORK_FSTYPES,
   type NodeFileSystem,
   type OsProvider,
-  PSEUDO_FSTYPES,
   readText,
   resolveDeviceSpec,
 } from '@imagecheck/sdk';
 import { architectureFact } from '../os/architecture.js';
 import { osReleaseFact } from '../os/os-release.js';
 import { FSTAB_PATH, MAX_FSTAB_BYTES, type ParsedLine, parseFstabOnce } from '../storage/fstab.js';
+import { NETWORK_FSTYPES, PSEUDO_FSTYPES } from '../storage/fstypes.js';
 
 /**
  * The Linux OS provider: a Linux root is a filesystem holding any of these files, in order of

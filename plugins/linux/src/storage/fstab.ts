@@ -10,14 +10,13 @@ import {
   FormatError,
   type ImageLayoutV2,
   isUnresolvable,
-  NETWORK_FSTYPES,
   Nullable,
-  PSEUDO_FSTYPES,
   resolveDeviceSpec,
   type Static,
   Type,
 } from '@imagecheck/sdk';
 import { fileEvidence, noGuest, pathExists, readOptional } from '../guest-files.js';
+import { NETWORK_FSTYPES, PSEUDO_FSTYPES } from './fstypes.js';
 
 /**
  * `linux.fstab`: every entry of the guest's `/etc/fstab` (fstab(5)), classified, and what it
