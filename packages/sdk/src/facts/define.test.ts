@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { newAjv } from '../rules/schemas.js';
-import { defineCollector, defineFact, type FactValue } from './define.js';
+import { defineCollector, defineFact, type FactValue, Nullable } from './define.js';
 import type { CollectContext, FactResult } from './types.js';
 
 const mountFact = defineFact({
@@ -10,7 +10,10 @@ const mountFact = defineFact({
   description: 'mount points',
   schema: Type.Object({
     entries: Type.Array(Type.Object({ mountpoint: Type.String(), line: Type.Integer({ minimum: 1 }) })),
-    source: Type.Union([Type.String(), Type.Null()]),
+    source: Nullable(Type.String()),
+    mode: Nullable(Type.Enum(['UTC', 'LOCAL'])),
+    found: Nullable(Type.Object({ path: Type.String() })),
+    either: Type.Union([Type.String(), Type.Integer()]),
   }),
 });
 
@@ -20,7 +23,7 @@ describe('defineFact', () => {
     expect(json).toEqual({
       $schema: 'https://json-schema.org/draft/2020-12/schema',
       type: 'object',
-      required: ['entries', 'source'],
+      required: ['entries', 'source', 'mode', 'found', 'either'],
       properties: {
         entries: {
           type: 'array',
@@ -30,18 +33,33 @@ describe('defineFact', () => {
             properties: { mountpoint: { type: 'string' }, line: { type: 'integer', minimum: 1 } },
           },
         },
-        source: { anyOf: [{ type: 'string' }, { type: 'null' }] },
+        source: { type: ['string', 'null'] },
+        mode: { enum: ['UTC', 'LOCAL', null] },
+        found: { type: ['object', 'null'], required: ['path'], properties: { path: { type: 'string' } } },
+        either: { anyOf: [{ type: 'string' }, { type: 'integer' }] },
       },
     });
     // Validated as a published schema is: against the meta-schema, in strict mode.
     const validate = newAjv({ strict: true }).compile(json);
-    expect(validate({ entries: [{ mountpoint: '/', line: 3 }], source: null })).toBe(true);
-    expect(validate({ entries: [{ mountpoint: '/', line: 0 }], source: null })).toBe(false);
+    const ok = { entries: [{ mountpoint: '/', line: 3 }], source: null, mode: null, found: null, either: 1 };
+    expect(validate(ok)).toBe(true);
+    expect(validate({ ...ok, mode: 'LOCAL', found: { path: '/etc/adjtime' }, either: 'x' })).toBe(true);
+    expect(validate({ ...ok, entries: [{ mountpoint: '/', line: 0 }] })).toBe(false);
     expect(validate.errors?.[0]?.instancePath).toBe('/entries/0/line');
+    // Null joins a single type or an enum, and nothing else: an object must still have its fields.
+    expect(validate({ ...ok, mode: 'utc' })).toBe(false);
+    expect(validate({ ...ok, found: {} })).toBe(false);
+    expect(validate.errors?.[0]?.instancePath).toBe('/found');
   });
 
   it("types ctx.fact(key) with the schema's value type", async () => {
-    const value = { entries: [{ mountpoint: '/boot', line: 2 }], source: '/etc/fstab' };
+    const value = {
+      entries: [{ mountpoint: '/boot', line: 2 }],
+      source: '/etc/fstab',
+      mode: 'UTC',
+      found: null,
+      either: 'x',
+    };
     const ctx = {
       fact: async () => ({ status: 'ok', value, evidence: [] }),
     } as unknown as CollectContext;
@@ -50,6 +68,9 @@ describe('defineFact', () => {
     expectTypeOf<FactValue<typeof mountFact>>().toEqualTypeOf<{
       entries: { mountpoint: string; line: number }[];
       source: string | null;
+      mode: 'UTC' | 'LOCAL' | null;
+      found: { path: string } | null;
+      either: string | number;
     }>();
     expect(r.status === 'ok' && r.value.entries[0]?.mountpoint).toBe('/boot');
   });
@@ -57,7 +78,7 @@ describe('defineFact', () => {
   it('ties a collector to its key', async () => {
     const c = defineCollector(mountFact, async () => ({
       status: 'ok',
-      value: { entries: [], source: null },
+      value: { entries: [], source: null, mode: null, found: null, either: 0 },
       evidence: [],
     }));
     expect(c.fact).toBe('test.mounts');

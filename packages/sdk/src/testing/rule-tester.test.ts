@@ -218,7 +218,7 @@ describe("RuleTester checks hand-written facts against the plugins' fact schemas
         (e: unknown) => e as Error,
       );
       expect(err?.name).toBe('AssertionError');
-      // Each branch of the nullable integer says what it wanted; anyOf's own summary is left out.
+      // Each branch of the union says what it wanted; anyOf's own summary is left out.
       expect(err?.message).toBe(
         'GUESTOS.Selinux › invalid › line as text: fact linux.selinux given by the case does not match its schema (from plugin test-selinux):\n  /modeLine must be integer\n  /modeLine must be null',
       );

@@ -64,15 +64,14 @@ export const bootloaderFact = defineFact({
     ),
     blsEntries: Type.Integer(),
     defaultEntry: Nullable(
-      Type.Intersect([
-        bootTargetSchema,
-        Type.Object({
-          rootParam: Nullable(Type.String()),
-          rootResolved: Nullable(Type.Boolean()),
-          rootFilesystem: Nullable(Type.String()),
-          rootNote: Nullable(Type.String()),
-        }),
-      ]),
+      // One object rather than an allOf of two: the validator of an allOf is twice the code.
+      Type.Object({
+        ...bootTargetSchema.properties,
+        rootParam: Nullable(Type.String()),
+        rootResolved: Nullable(Type.Boolean()),
+        rootFilesystem: Nullable(Type.String()),
+        rootNote: Nullable(Type.String()),
+      }),
     ),
     defaultKernelArgs: Type.String({
       description: "The default entry's kernel command line (`linux` arguments), `''` when none.",

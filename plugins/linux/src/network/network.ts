@@ -77,7 +77,7 @@ export const networkFact = defineFact({
   schema: Type.Object({
     stacks: Type.Array(stackState),
     activeStacks: Type.Array(Type.Enum(STACKS)),
-    interfaces: Type.Array(Type.Intersect([ifaceConfigSchema, Type.Object({ active: Type.Boolean() })])),
+    interfaces: Type.Array(Type.Object({ ...ifaceConfigSchema.properties, active: Type.Boolean() })),
     primary: Nullable(primary),
     primaryDhcp: Type.Boolean(),
     onlyInterface: Type.Boolean({ description: 'The primary is the only interface configured at boot.' }),
