@@ -390,7 +390,7 @@ describe('runCheck', () => {
     const windowsRule = {
       ...platform,
       pack: 'windows-test',
-      source: { ...platform.source, applicability: { platforms: [{ os: 'windows' }] } },
+      source: { ...platform.source, applicability: { platforms: [{ os: 'windows' as const }] } },
     };
     const windowsPack: LoadedPack = {
       ...pack,
