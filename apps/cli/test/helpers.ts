@@ -29,4 +29,4 @@ export function imagecheck(args: readonly string[], options: { cwd?: string } = 
   });
 }
 
-export { hasTools, run, which } from '../../../packages/native/test/helpers/tools.js';
+export { run, which } from '@imagecheck/test-kit';
