@@ -45,9 +45,12 @@ export interface NodeFileSystem {
   /** Owner, group and permission bits are real. */
   readonly posixMetadata: boolean;
   root(): Promise<FsNode>;
-  /** Looks `name` up in directory `dir`; `undefined` when absent. Throws `guest/ENOTDIR` if `dir` is not a directory. */
+  /**
+   * Looks `name` up in directory `dir`; `undefined` when absent. A `dir` that is not a directory
+   * is the caller's bug (the resolver checks types first): an `InternalError`.
+   */
   lookup(dir: FsNode, name: string): Promise<FsNode | undefined>;
-  /** Entries other than `.` and `..`. */
+  /** Entries other than `.` and `..`; an `InternalError` when `dir` is not a directory. */
   readdir(dir: FsNode): Promise<FsDirEntry[]>;
   /** Node by id, as found in a directory entry. */
   node(id: string): Promise<FsNode>;

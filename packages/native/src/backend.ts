@@ -71,12 +71,17 @@ class NativeAccess implements GuestAccessV2 {
   private layoutPromise?: Promise<{ layout: ImageLayoutV2; sources: ReadonlyMap<string, ByteSource> }>;
   private readonly readers = new Map<string, Promise<FileSystemReader | undefined>>();
   private closed = false;
+  private readonly signal: AbortSignal | undefined;
+  private readonly wrappers = new WeakMap<FileSystemReader, NodeFileSystem>();
 
   constructor(
     readonly imagePath: string,
     private readonly disk: OpenedDisk,
     options: NativeOptions,
   ) {
+    this.signal = options.signal;
+    // Aborting releases the image file at once; what is pending or comes later rejects with the reason.
+    this.signal?.addEventListener('abort', () => void this.close().catch(() => undefined), { once: true });
     this.openers = options.filesystemOpeners ?? BUILTIN_FILESYSTEM_OPENERS;
     const readable = Object.keys(this.openers);
     this.capabilities = {
@@ -162,6 +167,7 @@ class NativeAccess implements GuestAccessV2 {
   async openFilesystem(filesystemId: string, options: OpenFilesystemOptionsV2 = {}): Promise<NodeFileSystem> {
     const { layout, sources } = await this.load();
     const fs = await this.readerFrom(layout, sources, filesystemId, options.subvolume);
+    this.check();
     if (fs === undefined) {
       const info = layout.filesystems.find((f) => f.id === filesystemId);
       throw new UnsupportedError(
@@ -170,7 +176,41 @@ class NativeAccess implements GuestAccessV2 {
         { data: { id: filesystemId, type: info?.type } },
       );
     }
-    return fs;
+    return this.guarded(fs);
+  }
+
+  /**
+   * The filesystem as callers see it: every call first checks that the image is still open and
+   * not aborted, so a reader used after close() fails as the bug it is, whatever it has cached.
+   */
+  private guarded(fs: FileSystemReader): NodeFileSystem {
+    // One wrapper per reader, so opening a filesystem twice still returns the same object.
+    const known = this.wrappers.get(fs);
+    if (known !== undefined) return known;
+    const gate = <A extends unknown[], R>(f: (...args: A) => Promise<R>) => {
+      const bound = f.bind(fs);
+      return (...args: A): Promise<R> => {
+        try {
+          this.check();
+        } catch (err) {
+          return Promise.reject(err);
+        }
+        return bound(...args);
+      };
+    };
+    const wrapper: NodeFileSystem = {
+      info: fs.info,
+      caseSensitive: fs.caseSensitive,
+      posixMetadata: fs.posixMetadata,
+      root: gate(fs.root),
+      lookup: gate(fs.lookup),
+      readdir: gate(fs.readdir),
+      node: gate(fs.node),
+      read: gate(fs.read),
+      readlink: gate(fs.readlink),
+    };
+    this.wrappers.set(fs, wrapper);
+    return wrapper;
   }
 
   stats(): Readonly<Record<string, number>> {
@@ -187,6 +227,7 @@ class NativeAccess implements GuestAccessV2 {
   }
 
   private check(): void {
+    if (this.signal?.aborted) throw this.signal.reason;
     // Using an image after close() is a bug in the caller, not something the user can fix.
     if (this.closed)
       throw new InternalError('native/closed', `${this.imagePath} is used after close()`, {
@@ -198,9 +239,14 @@ class NativeAccess implements GuestAccessV2 {
 /** Opens an image with the native readers. `close()` the result when done. */
 export async function openNative(path: string, options: NativeOptions = {}): Promise<GuestAccessV2> {
   const open = options.openDisk ?? openContainerDisk;
+  options.signal?.throwIfAborted();
   const disk = await open(path, {
     ...(options.allowedBackingDirs ? { allowedBackingDirs: options.allowedBackingDirs } : {}),
   });
+  if (options.signal?.aborted) {
+    await disk.close();
+    throw options.signal.reason;
+  }
   return new NativeAccess(path, disk, options);
 }
 

@@ -385,6 +385,32 @@ const byName = (r: Report, name: string): ReportItem => {
 };
 
 describe('runCheck', () => {
+  it("leaves out the rules for another OS than the root's, also when the image has one root", async () => {
+    const platform = rule('GUESTOS.Platform');
+    const windowsRule = {
+      ...platform,
+      pack: 'windows-test',
+      source: { ...platform.source, applicability: { platforms: [{ os: 'windows' }] } },
+    };
+    const windowsPack: LoadedPack = {
+      ...pack,
+      name: 'windows-test',
+      namespace: 'windows',
+      rules: [windowsRule],
+    };
+    const report = await runCheck({
+      access: makeAccess(FILES),
+      packs: [pack, windowsPack],
+      plugins: [makePlugin({})],
+    });
+    expect(report.roots).toEqual([expect.objectContaining({ os: 'linux' })]);
+    const platforms = report.items.filter((i) => i.name === 'GUESTOS.Platform');
+    expect(platforms).toHaveLength(1);
+    expect(platforms[0]).toMatchObject({ status: 'info', value: 'rocky 9.3' });
+    expect(report.items.some((i) => i.status === 'skipped')).toBe(false);
+    expect(report.summary.total).toBe(3);
+  });
+
   it('collects only the facts the selected rules need, each at most once, and reports', async () => {
     const calls: Record<string, number> = {};
     const events: ProgressEvent[] = [];

@@ -23,7 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { openNative } from '@imagecheck/access-native';
 import { plugin } from '@imagecheck/plugin-linux';
 import { collectFacts, loadPack, runCheck } from '@imagecheck/sdk';
-import { readInitramfsModules } from '../src/drivers/initramfs/index.js';
+import { readInitramfsModules } from '../src/kernel-modules/initramfs/index.js';
 
 /** The repository root: the first folder above this script (or the current folder) holding rules/linux. */
 function findRoot(): string {

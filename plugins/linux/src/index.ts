@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import type { Plugin } from '@imagecheck/sdk';
 import * as boot from './boot/index.js';
 import * as cloud from './cloud/index.js';
-import * as drivers from './drivers/index.js';
+import * as drivers from './kernel-modules/index.js';
 import * as network from './network/index.js';
 import * as os from './os/index.js';
 import { linuxOsProvider } from './provider/index.js';

@@ -16,7 +16,7 @@ const DEP = `/lib/modules/${KVER}/modules.dep`;
 
 type State = 'builtin' | 'module' | 'absent';
 
-/** A driver as the collector reports it (plugins/linux/src/drivers/collect.ts). */
+/** A driver as the collector reports it (plugins/linux/src/kernel-modules/collect.ts). */
 function driver(
   name: string,
   state: State,

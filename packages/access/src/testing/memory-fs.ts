@@ -1,4 +1,4 @@
-import { GuestPathError, UsageError } from '../errors.js';
+import { GuestPathError, InternalError, UsageError } from '../errors.js';
 import type { FileSystemInfo, FsDirEntry, FsNode, NodeFileSystem } from '../node-fs.js';
 import type { GuestFileTypeV2 } from '../v2.js';
 
@@ -186,7 +186,7 @@ export function memoryFileSystem(
     async lookup(dir, name) {
       const d = get(dir);
       if (d.children === undefined) {
-        throw new GuestPathError('guest/ENOTDIR', `node ${dir.id} is not a directory`, {
+        throw new InternalError('memory/not-a-directory', `node ${dir.id} is not a directory`, {
           data: { id: dir.id },
         });
       }
@@ -195,7 +195,7 @@ export function memoryFileSystem(
     async readdir(dir) {
       const d = get(dir);
       if (d.children === undefined) {
-        throw new GuestPathError('guest/ENOTDIR', `node ${dir.id} is not a directory`, {
+        throw new InternalError('memory/not-a-directory', `node ${dir.id} is not a directory`, {
           data: { id: dir.id },
         });
       }

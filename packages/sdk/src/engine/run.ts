@@ -4,6 +4,7 @@ import type { Ajv2020, ValidateFunction } from 'ajv/dist/2020.js';
 import { applyWaivers, ruleSettings } from '../config/apply.js';
 import type { ResolvedConfig } from '../config/types.js';
 import { declaredFacts } from '../facts/declared/index.js';
+import type { FactKey } from '../facts/define.js';
 import type { CollectContext, Collector, FactDefinition, FactResult, Plugin } from '../facts/types.js';
 import { assembleGuest, FilesystemOpener, findRoots } from '../guest/roots.js';
 import type { AssembledGuest, GuestOs, OsProvider, OsRoot } from '../guest/types.js';
@@ -163,8 +164,9 @@ export async function runCheck(options: RunCheckOptions): Promise<Report> {
     emit({ type: 'stage', stage: 'rules' });
     for (const rule of rules) {
       checkAbort();
-      // With several roots, a rule for another OS is about that OS's root, not this one.
-      if (targets.length > 1 && notForThisRoot(rule, facts['guest.os'])) continue;
+      // A rule for another OS than this root's is not about this root: it is left out, not
+      // reported as skipped, so a Windows image does not list every Linux item (and vice versa).
+      if (root !== undefined && notForThisRoot(rule, facts['guest.os'])) continue;
       emit({ type: 'item-start', name: rule.id });
       const settings = ruleSettings(rule, config);
       let item = evaluateRule(rule, facts, {
@@ -433,7 +435,8 @@ function factSession(options: FactSessionOptions): (id: string) => Promise<FactR
         roots,
         root,
         guest,
-        fact: <T>(other: string) => collect(other, [...chain, id]) as Promise<FactResult<T>>,
+        fact: <T>(other: FactKey<T> | string) =>
+          collect(typeof other === 'string' ? other : other.id, [...chain, id]) as Promise<FactResult<T>>,
         ...(signal ? { signal } : {}),
       };
       let result: FactResult;

@@ -1,3 +1,4 @@
 export * from './declared/index.js';
+export * from './define.js';
 export * from './glob.js';
 export * from './types.js';

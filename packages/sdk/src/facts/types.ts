@@ -1,5 +1,6 @@
 import type { GuestAccessV2, ImageLayoutV2 } from '@imagecheck/access';
 import type { AssembledGuest, OsProvider, OsRoot } from '../guest/types.js';
+import type { FactKey } from './define.js';
 
 /**
  * Where a fact (or a finding) came from. Every fact carries at least one, so that a verdict can
@@ -57,8 +58,12 @@ export interface CollectContext {
   readonly root: OsRoot | undefined;
   /** The assembled guest tree of `root`; absent when there is none (then file facts are unavailable). */
   readonly guest: AssembledGuest | undefined;
-  /** Another fact, collected on demand (at most once per check). */
-  fact<T = unknown>(id: string): Promise<FactResult<T>>;
+  /**
+   * Another fact, collected on demand (at most once per check). Given a key from `defineFact`,
+   * the value has the type of the key's schema (which the engine validates it against); given a
+   * fact id (a declared fact, another plugin's fact), the caller names the type it expects.
+   */
+  fact<T = unknown>(key: FactKey<T> | string): Promise<FactResult<T>>;
   readonly signal?: AbortSignal;
 }
 

@@ -1,4 +1,5 @@
 import type {
+  AccessBackendV2,
   AccessCapabilitiesV2,
   BootFactsV2,
   DiskInfoV2,
@@ -8,6 +9,7 @@ import type {
   ImageLayoutV2,
   LayoutWarningV2,
   NodeFileSystem,
+  OpenOptionsV2,
   PartitionInfoV2,
   VolumeInfoV2,
 } from '@imagecheck/access';
@@ -159,7 +161,12 @@ function bad(message: string, what: string): UsageError {
 const ESP_TYPES = new Set(['C12A7328-F81F-11D2-BA4B-00A0C93EC93B', '0xef']);
 
 /** Builds an in-memory `GuestAccessV2` from a description (see the module comment). */
-export function createMemoryGuest(description: MemoryGuestDescription = {}): GuestAccessV2 {
+export function createMemoryGuest(
+  description: MemoryGuestDescription = {},
+  options: Pick<OpenOptionsV2, 'signal'> = {},
+): GuestAccessV2 {
+  const { signal } = options;
+  signal?.throwIfAborted();
   const partSpecs = description.partitions ?? [];
   const partitions: PartitionInfoV2[] = [];
   let cursor = MIB; // the first partition at 1 MiB, as every partitioning tool aligns it
@@ -269,7 +276,28 @@ export function createMemoryGuest(description: MemoryGuestDescription = {}): Gue
 
   let closed = false;
   function checkOpen(): void {
+    signal?.throwIfAborted();
     if (closed) throw new InternalError('access/closed', 'the memory guest is used after close()');
+  }
+  /** As the native backend's: every call checks the guest is open and not aborted. */
+  function guarded(fs: NodeFileSystem): NodeFileSystem {
+    const gate =
+      <A extends unknown[], R>(f: (...args: A) => Promise<R>) =>
+      async (...args: A): Promise<R> => {
+        checkOpen();
+        return f(...args);
+      };
+    return {
+      info: fs.info,
+      caseSensitive: fs.caseSensitive,
+      posixMetadata: fs.posixMetadata,
+      root: gate(fs.root),
+      lookup: gate(fs.lookup),
+      readdir: gate(fs.readdir),
+      node: gate(fs.node),
+      read: gate(fs.read),
+      readlink: gate(fs.readlink),
+    };
   }
   function treeOf(id: string): NodeFileSystem {
     const info = filesystems.find((f) => f.id === id);
@@ -300,10 +328,15 @@ export function createMemoryGuest(description: MemoryGuestDescription = {}): Gue
     },
     async openFilesystem(filesystemId: string): Promise<NodeFileSystem> {
       checkOpen();
-      return treeOf(filesystemId);
+      return guarded(treeOf(filesystemId));
     },
-    async listSubvolumes(): Promise<readonly string[]> {
+    async listSubvolumes(filesystemId: string): Promise<readonly string[]> {
       checkOpen();
+      if (!filesystems.some((f) => f.id === filesystemId)) {
+        throw new UsageError('access/unknown-filesystem', `no filesystem ${filesystemId}`, {
+          data: { filesystem: filesystemId },
+        });
+      }
       return [];
     },
     stats() {
@@ -311,6 +344,32 @@ export function createMemoryGuest(description: MemoryGuestDescription = {}): Gue
     },
     async close() {
       closed = true;
+    },
+  };
+}
+
+/**
+ * A backend over described images: `open(name)` builds the memory guest described under that
+ * name, honouring the `signal` as every backend must.
+ */
+export function createMemoryBackend(
+  images: Readonly<Record<string, MemoryGuestDescription>>,
+): AccessBackendV2 {
+  return {
+    specificationVersion: 'v2',
+    name: 'memory',
+    async open(imagePath, options = {}) {
+      options.signal?.throwIfAborted();
+      const description = images[imagePath];
+      if (description === undefined) {
+        throw new UsageError('memory/unknown-image', `no memory image named ${imagePath}`, {
+          data: { path: imagePath, known: Object.keys(images) },
+        });
+      }
+      return createMemoryGuest(
+        { ...description, imagePath },
+        options.signal === undefined ? {} : { signal: options.signal },
+      );
     },
   };
 }

@@ -1,5 +1,8 @@
 import { fileURLToPath } from 'node:url';
+import { Type } from 'typebox';
 import { describe, expect, it } from 'vitest';
+import { defineFact } from '../facts/define.js';
+import type { Plugin } from '../facts/types.js';
 import { loadPack } from '../rules/loader.js';
 import { RuleTester } from './rule-tester.js';
 
@@ -161,3 +164,96 @@ new RuleTester({ pack: fileURLToPath(new URL('../../test/fixtures/packs/declared
     ],
   },
 );
+
+describe("RuleTester checks hand-written facts against the plugins' fact schemas", () => {
+  // A plugin whose linux.selinux has the shape the example pack's rule reads.
+  const selinuxFact = defineFact({
+    id: 'linux.selinux',
+    version: '1.0.0',
+    description: 'SELinux mode, as the example pack reads it',
+    schema: Type.Object({
+      present: Type.Boolean(),
+      path: Type.String(),
+      mode: Type.Enum(['enforcing', 'permissive', 'disabled']),
+      modeLine: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()]),
+      policyType: Type.Union([Type.String(), Type.Null()]),
+    }),
+  });
+  const plugin: Plugin = { name: 'test-selinux', version: '1.0.0', facts: [selinuxFact], collectors: [] };
+  const tester = () =>
+    new RuleTester({ pack, plugins: [plugin], describe: undefined as never, it: undefined as never });
+  const noFramework = () => {
+    const saved = [RuleTester.describe, RuleTester.it];
+    RuleTester.describe = undefined;
+    RuleTester.it = undefined;
+    return () => {
+      [RuleTester.describe, RuleTester.it] = saved;
+    };
+  };
+
+  it("passes a case whose facts have the schema's shape", async () => {
+    const restore = noFramework();
+    try {
+      await expect(
+        tester().run('GUESTOS.Selinux', {
+          valid: [{ facts: { 'linux.selinux': { ...selinux, mode: 'permissive' } } }],
+          invalid: [{ facts: { 'linux.selinux': selinux }, status: 'fail' }],
+        }),
+      ).resolves.toBeUndefined();
+    } finally {
+      restore();
+    }
+  });
+
+  it('fails a case whose fact has another shape, naming the fact and the path in it', async () => {
+    const restore = noFramework();
+    try {
+      const run = tester().run('GUESTOS.Selinux', {
+        invalid: [
+          { name: 'line as text', facts: { 'linux.selinux': { ...selinux, modeLine: '7' } }, status: 'fail' },
+        ],
+      });
+      await expect(run).rejects.toThrow(
+        'fact linux.selinux given by the case does not match its schema (from plugin test-selinux):\n  /modeLine must be integer',
+      );
+    } finally {
+      restore();
+    }
+  });
+
+  it('lists a missing property and a value outside an enum', async () => {
+    const restore = noFramework();
+    const { present: _p, ...noPresent } = selinux;
+    try {
+      await expect(
+        tester().run('GUESTOS.Selinux', {
+          valid: [{ facts: { 'linux.selinux': { ...noPresent, mode: 'Permissive' } } }],
+        }),
+      ).rejects.toThrow(
+        /linux\.selinux given by the case does not match[^\n]*\n {2}\/ must have required property 'present'\n {2}\/mode must be equal to one of the allowed values \(\["enforcing","permissive","disabled"\]\)/,
+      );
+    } finally {
+      restore();
+    }
+  });
+
+  it("checks the engine's own facts without any plugin", async () => {
+    const restore = noFramework();
+    try {
+      await expect(
+        new RuleTester({ pack, describe: undefined as never, it: undefined as never }).run(
+          'GUESTOS.Selinux',
+          {
+            valid: [
+              { facts: { 'guest.os': { os: 7 }, 'linux.selinux': { ...selinux, mode: 'permissive' } } },
+            ],
+          },
+        ),
+      ).rejects.toThrow(
+        /fact guest\.os given by the case does not match its schema \(from the engine\):\n {2}\/os must be string/,
+      );
+    } finally {
+      restore();
+    }
+  });
+});

@@ -3,11 +3,14 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '@imagecheck/access';
 import type { MemoryFiles } from '@imagecheck/access/testing';
+import type { ValidateFunction } from 'ajv/dist/2020.js';
 import { evaluateRule } from '../engine/evaluate.js';
-import { runCheck } from '../engine/run.js';
-import type { FactResult, Plugin } from '../facts/types.js';
+import { BUILTIN_FACT_DEFINITIONS, runCheck } from '../engine/run.js';
+import { declaredFacts } from '../facts/declared/index.js';
+import type { FactDefinition, FactResult, Plugin } from '../facts/types.js';
 import type { ReportItem, RiskLevel } from '../report/types.js';
 import { loadPack } from '../rules/loader.js';
+import { newAjv } from '../rules/schemas.js';
 import type { LoadedPack, LoadedRule } from '../rules/types.js';
 import { createMemoryGuest } from './memory-guest.js';
 
@@ -75,7 +78,11 @@ type ItFn = (name: string, fn: () => unknown) => unknown;
 export interface RuleTesterOptions {
   /** The pack, or its folder (loaded once, on first use). */
   readonly pack: LoadedPack | string;
-  /** Plugins that collect facts for cases given as `files`. */
+  /**
+   * Plugins that collect facts for cases given as `files`. Their fact schemas also check the
+   * facts a case gives by hand: a case whose fact does not have the shape the plugin's collector
+   * produces fails, naming the fact and where in the value it differs.
+   */
   readonly plugins?: readonly Plugin[];
   readonly describe?: DescribeFn;
   readonly it?: ItFn;
@@ -234,6 +241,7 @@ export class RuleTester {
         );
       }
     }
+    if (c.facts) this.#checkFactShapes(pack, c.facts);
     const item = c.files ? await this.#checkGuest(pack, rule, c) : evaluateCase(rule, c);
     if (!expected) {
       const want = rule.kind === 'info' ? 'info' : 'pass';
@@ -298,6 +306,41 @@ export class RuleTester {
     }
   }
 
+  #definitions: Map<string, { def: FactDefinition; from: string }> | undefined;
+
+  /** Every fact schema the tester knows: the engine's own, the plugins', the pack's declared facts. */
+  #factDefinitions(pack: LoadedPack): Map<string, { def: FactDefinition; from: string }> {
+    if (this.#definitions) return this.#definitions;
+    const defs = new Map<string, { def: FactDefinition; from: string }>();
+    for (const def of BUILTIN_FACT_DEFINITIONS) defs.set(def.id, { def, from: 'the engine' });
+    for (const p of this.#options.plugins ?? [])
+      for (const def of p.facts) defs.set(def.id, { def, from: `plugin ${p.name}` });
+    if (pack.declaredFacts.length > 0)
+      for (const def of declaredFacts(pack.namespace, pack.declaredFacts).definitions)
+        defs.set(def.id, { def, from: `pack ${pack.name}` });
+    this.#definitions = defs;
+    return defs;
+  }
+
+  /** Fails when a hand-written fact does not match the schema of the fact it stands for. */
+  #checkFactShapes(pack: LoadedPack, facts: Readonly<Record<string, unknown>>): void {
+    const defs = this.#factDefinitions(pack);
+    for (const [id, value] of Object.entries(facts)) {
+      const known = defs.get(id);
+      if (!known) continue;
+      const validate = factValidator(known.def);
+      if (validate(value)) continue;
+      const problems = (validate.errors ?? [])
+        .slice(0, MAX_SHAPE_ERRORS)
+        .map((e) => `  ${e.instancePath || '/'} ${e.message ?? 'is invalid'}${describeParams(e.params)}`);
+      throw new AssertionError({
+        message: `fact ${id} given by the case does not match its schema (from ${known.from}):\n${problems.join('\n')}`,
+        actual: value,
+        expected: known.def.schema,
+      });
+    }
+  }
+
   async #checkGuest(pack: LoadedPack, rule: LoadedRule, c: RuleTesterCase): Promise<ReportItem> {
     if (c.facts || c.unavailable) {
       throw new UsageError(
@@ -326,6 +369,30 @@ export class RuleTester {
       });
     return item;
   }
+}
+
+/** How many schema errors a failing fact lists: the first few say what is wrong. */
+const MAX_SHAPE_ERRORS = 5;
+
+const validators = new WeakMap<object, ValidateFunction>();
+let shapeAjv: ReturnType<typeof newAjv> | undefined;
+
+function factValidator(def: FactDefinition): ValidateFunction {
+  let v = validators.get(def.schema);
+  if (!v) {
+    // Every error, not the first only: a test author wants to see all of what is wrong at once.
+    shapeAjv ??= newAjv({ strict: false, trustedSchemas: true });
+    v = shapeAjv.compile(def.schema as Record<string, unknown>);
+    validators.set(def.schema, v);
+  }
+  return v;
+}
+
+/** The part of an ajv error's params that names what was expected (`allowedValues`, `missingProperty`). */
+function describeParams(params: Record<string, unknown>): string {
+  if ('allowedValues' in params) return ` (${JSON.stringify(params.allowedValues)})`;
+  if ('additionalProperty' in params) return ` ("${String(params.additionalProperty)}")`;
+  return '';
 }
 
 /** Evaluates one case as the engine would, with the case's facts as the only facts. */

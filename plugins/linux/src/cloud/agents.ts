@@ -1,6 +1,6 @@
 import type { Collector, Evidence, FactDefinition, FactResult } from '@imagecheck/sdk';
 import { fileEvidence, globConfig, isExecutable, noGuest, pathExists } from '../guest-files.js';
-import { serviceState } from '../network/services.js';
+import { serviceState } from '../services.js';
 
 /**
  * `linux.agents`: the cloud vendor's guest agents.

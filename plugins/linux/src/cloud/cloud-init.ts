@@ -8,7 +8,7 @@ import {
 } from '@imagecheck/sdk';
 import { isMap, isScalar, LineCounter, parseDocument } from 'yaml';
 import { fileEvidence, globConfig, isExecutable, noGuest, pathExists, readOptional } from '../guest-files.js';
-import { hasSystemd, serviceState } from '../network/services.js';
+import { hasSystemd, serviceState } from '../services.js';
 
 /**
  * `linux.cloudInit`: whether cloud-init will run on the first boot of an instance, what its

@@ -1,6 +1,6 @@
 import type { Collector, Evidence, FactDefinition, FactResult, GuestTreeV2 } from '@imagecheck/sdk';
 import { fileEvidence, isExecutable, noGuest } from '../guest-files.js';
-import { hasInitSystem, serviceState } from './services.js';
+import { hasInitSystem, serviceState } from '../services.js';
 import {
   type IfaceConfig,
   type Ipv4Method,

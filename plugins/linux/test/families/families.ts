@@ -1,7 +1,7 @@
 /**
  * Real disk images of the distribution families this machine cannot install (RHEL/CentOS 7,
  * Rocky 9, Alibaba Cloud Linux 3, openSUSE, Ubuntu 24.04, Alpine): the guest trees the plugin's
- * memory-guest tests use (boot/layouts.ts, drivers/layouts.ts) plus each family's own network,
+ * memory-guest tests use (boot/layouts.ts, kernel-modules/layouts.ts) plus each family's own network,
  * init and cloud-init files, written as real files and put into real filesystems by the real
  * tools (mke2fs -d, mkfs.xfs -p, mkfs.btrfs --rootdir, mkfs.fat + mcopy, LVM on a loop device),
  * partitioned by sgdisk/sfdisk, GRUB i386-pc boot code from the host's grub-mkimage, converted
@@ -50,7 +50,7 @@ import {
   rhel9,
   suse15,
   ubuntu2404,
-} from '../drivers/layouts.js';
+} from '../kernel-modules/layouts.js';
 
 /** Bump when the builder's output changes for the same spec. */
 const BUILDER_VERSION = 2;

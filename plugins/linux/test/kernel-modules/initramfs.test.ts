@@ -8,7 +8,7 @@ import {
   type RangeInput,
   readInitramfsModules,
   scanInitramfs,
-} from '../../src/drivers/initramfs/index.js';
+} from '../../src/kernel-modules/initramfs/index.js';
 import { buildInitramfs, buildMkinitramfs, type Compression, canMkinitramfs, toolsFor } from './fixtures.js';
 
 const corpus = (name: string): Uint8Array =>

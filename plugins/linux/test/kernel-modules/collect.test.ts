@@ -4,8 +4,8 @@ import { collectFacts, type FactResult, loadPack, type ReportItem, runCheck } fr
 import { createMemoryGuest, type MemoryFiles } from '@imagecheck/sdk/testing';
 import { requireTools } from '@imagecheck/test-kit';
 import { describe, expect, it } from 'vitest';
-import type { DeviceDrivers, Drivers } from '../../src/drivers/index.js';
 import { plugin } from '../../src/index.js';
+import type { DeviceDrivers, Drivers } from '../../src/kernel-modules/index.js';
 import { buildMkinitramfs, canMkinitramfs, hostKernel } from './fixtures.js';
 import {
   alinux3,

@@ -1,5 +1,5 @@
 import { FormatError, type GuestTreeV2 } from '@imagecheck/sdk';
-import { isAbsent } from '../guest-files.js';
+import { isAbsent } from './guest-files.js';
 
 /**
  * Which services a guest starts at boot, read from the files an init system reads:

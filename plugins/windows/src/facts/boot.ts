@@ -1,0 +1,120 @@
+import type {
+  CollectContext,
+  Collector,
+  Evidence,
+  FactDefinition,
+  FactResult,
+  GuestTreeV2,
+} from '@imagecheck/sdk';
+import { fileEvidence, fileExists, guarded } from './common.js';
+import { bootPartitions } from './system-partitions.js';
+
+/** Value of `windows.boot`: what firmware finds to boot Windows with. */
+export interface WindowsBoot {
+  /** `bios` when the active partition holds bootmgr, `uefi` when an ESP holds bootmgfw.efi, `both`, or `none`. */
+  readonly mode: 'bios' | 'uefi' | 'both' | 'none';
+  readonly bios: {
+    /** The active MBR partition, null on GPT or when none is active. */
+    readonly partition: number | null;
+    readonly filesystem: string | null;
+    readonly bootmgr: boolean;
+    readonly bcd: boolean;
+    readonly note: string | null;
+  };
+  readonly uefi: {
+    /** The first ESP, null when there is none. */
+    readonly partition: number | null;
+    readonly filesystem: string | null;
+    /** `EFI\Microsoft\Boot\bootmgfw.efi`. */
+    readonly bootmgfw: boolean;
+    /** `EFI\Microsoft\Boot\BCD`. */
+    readonly bcd: boolean;
+    /** The removable-media fallback `EFI\Boot\bootx64.efi` (or bootia32/bootaa64). */
+    readonly fallback: boolean;
+    readonly note: string | null;
+  };
+}
+
+const part = {
+  type: 'object',
+  required: ['partition', 'filesystem', 'bcd', 'note'],
+  properties: {
+    partition: { type: ['integer', 'null'] },
+    filesystem: { type: ['string', 'null'] },
+    bootmgr: { type: 'boolean' },
+    bootmgfw: { type: 'boolean' },
+    bcd: { type: 'boolean' },
+    fallback: { type: 'boolean' },
+    note: { type: ['string', 'null'] },
+  },
+};
+
+export const bootFact: FactDefinition = {
+  id: 'windows.boot',
+  version: '1.0.0',
+  description:
+    'How firmware would boot this Windows image: BIOS (the active MBR partition holding bootmgr and Boot\\BCD) and UEFI (an EFI system partition holding EFI\\Microsoft\\Boot\\bootmgfw.efi and BCD, and the EFI\\Boot fallback loader); `mode` is bios, uefi, both or none.',
+  schema: {
+    $schema: 'https://json-schema.org/draft/2020-12/schema',
+    type: 'object',
+    required: ['mode', 'bios', 'uefi'],
+    properties: { mode: { enum: ['bios', 'uefi', 'both', 'none'] }, bios: part, uefi: part },
+  },
+};
+
+async function collect(ctx: CollectContext): Promise<FactResult<WindowsBoot>> {
+  return guarded<WindowsBoot>(async () => {
+    const parts = await bootPartitions(ctx);
+    const evidence: Evidence[] = [];
+    const sys = parts.find((p) => p.firmware === 'bios');
+    const esp = parts.find((p) => p.firmware === 'uefi');
+    const has = async (t: GuestTreeV2 | null, path: string, fs: string | null) => {
+      if (t === null) return false;
+      const ok = await fileExists(t, path);
+      evidence.push(fileEvidence(path, ok ? 'present' : 'absent', fs ?? undefined));
+      return ok;
+    };
+    const bootmgr = sys ? await has(sys.tree, '/bootmgr', sys.filesystem) : false;
+    const biosBcd = sys ? await has(sys.tree, '/Boot/BCD', sys.filesystem) : false;
+    const bootmgfw = esp ? await has(esp.tree, '/EFI/Microsoft/Boot/bootmgfw.efi', esp.filesystem) : false;
+    const uefiBcd = esp ? await has(esp.tree, '/EFI/Microsoft/Boot/BCD', esp.filesystem) : false;
+    let fallback = false;
+    if (esp?.tree) {
+      for (const f of ['bootx64.efi', 'bootia32.efi', 'bootaa64.efi']) {
+        if (await fileExists(esp.tree, `/EFI/Boot/${f}`)) fallback = true;
+      }
+    }
+    const mode = bootmgr && bootmgfw ? 'both' : bootmgr ? 'bios' : bootmgfw ? 'uefi' : 'none';
+    if (!sys && !esp) {
+      evidence.push({ kind: 'image', note: 'no active MBR partition and no EFI system partition' });
+    }
+    return {
+      status: 'ok',
+      value: {
+        mode,
+        bios: {
+          partition: sys?.partition.number ?? null,
+          filesystem: sys?.filesystem ?? null,
+          bootmgr,
+          bcd: biosBcd,
+          note: sys
+            ? sys.reason
+            : ctx.layout.disk.partitionTable === 'mbr'
+              ? 'no active partition'
+              : 'not an MBR disk',
+        },
+        uefi: {
+          partition: esp?.partition.number ?? null,
+          filesystem: esp?.filesystem ?? null,
+          bootmgfw,
+          bcd: uefiBcd,
+          fallback,
+          note: esp ? esp.reason : 'no EFI system partition',
+        },
+      },
+      evidence,
+    };
+  });
+}
+
+export const bootCollector: Collector<WindowsBoot> = { fact: 'windows.boot', collect };

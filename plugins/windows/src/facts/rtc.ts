@@ -1,0 +1,69 @@
+import { RegType, regTypeName } from '@imagecheck/formats';
+import type { CollectContext, Collector, FactDefinition, FactResult } from '@imagecheck/sdk';
+import { numberOf, regEvidence } from '../registry.js';
+import { guarded, requireControlSet, windowsGuest } from './common.js';
+
+/** Value of `windows.rtc`: `RealTimeIsUniversal` as stored, and how Windows reads the clock with it. */
+export interface WindowsRtc {
+  readonly present: boolean;
+  /** The registry type name (`REG_DWORD`, `REG_QWORD`, `REG_NONE`...), null when absent. */
+  readonly type: string | null;
+  /** The number stored, null when absent or not a number. */
+  readonly value: number | null;
+  /** `UTC` when the value is a DWORD or QWORD 1, else `LOCAL` (virt-v2v convert_windows.ml reads it so). */
+  readonly mode: 'UTC' | 'LOCAL';
+  readonly key: string;
+}
+
+export const rtcFact: FactDefinition = {
+  id: 'windows.rtc',
+  version: '1.0.0',
+  description:
+    'How Windows reads the hardware clock: CurrentControlSet\\Control\\TimeZoneInformation\\RealTimeIsUniversal. A DWORD (or, on 64-bit Windows, QWORD) 1 means UTC; absent, 0 or REG_NONE means local time.',
+  schema: {
+    $schema: 'https://json-schema.org/draft/2020-12/schema',
+    type: 'object',
+    required: ['present', 'type', 'value', 'mode', 'key'],
+    properties: {
+      present: { type: 'boolean' },
+      type: { type: ['string', 'null'] },
+      value: { type: ['integer', 'null'] },
+      mode: { enum: ['UTC', 'LOCAL'] },
+      key: { type: 'string' },
+    },
+  },
+};
+
+async function collect(ctx: CollectContext): Promise<FactResult<WindowsRtc>> {
+  const w = await windowsGuest(ctx);
+  if (!w.ok) return w.result;
+  return guarded<WindowsRtc>(async () => {
+    const s = await requireControlSet(w);
+    if (!s.ok) return s.result;
+    const keyPath = `${s.ccs.name}\\Control\\TimeZoneInformation`;
+    const v = s.hive.key(keyPath)?.value('RealTimeIsUniversal') ?? null;
+    const n = v ? numberOf(v) : null;
+    const utc = v !== null && (v.type === RegType.REG_DWORD || v.type === RegType.REG_QWORD) && n === 1;
+    return {
+      status: 'ok',
+      value: {
+        present: v !== null,
+        type: v ? regTypeName(v.type) : null,
+        value: n,
+        mode: utc ? 'UTC' : 'LOCAL',
+        key: `HKLM\\SYSTEM\\${keyPath}`,
+      },
+      evidence: [
+        regEvidence(
+          'SYSTEM',
+          keyPath,
+          'RealTimeIsUniversal',
+          v,
+          v === null ? 'absent: local time' : undefined,
+        ),
+      ],
+    };
+  });
+}
+
+export const rtcCollector: Collector<WindowsRtc> = { fact: 'windows.rtc', collect };

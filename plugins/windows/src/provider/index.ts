@@ -1,0 +1,10 @@
+export {
+  type DriveLetter,
+  driveLetters,
+  filesystemOfPartition,
+  guidFromBytes,
+  matchPartition,
+  parseIdentity,
+  type VolumeIdentity,
+} from './mounted-devices.js';
+export { windowsOsProvider } from './provider.js';
