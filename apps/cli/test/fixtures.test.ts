@@ -38,6 +38,7 @@ import {
   fixtureNames,
   GUEST,
   type GuestFixture,
+  hashKey,
   hasLoopDevices,
   hasTools,
   requireTools,
@@ -268,7 +269,10 @@ async function mbrContainer(
   source: string,
   c: (typeof MBR_CONTAINERS)[number],
 ): Promise<{ image: string; raw: string }> {
-  const base = fixtureCacheDir('cli', `mbr-containers-${MBR_CONTAINERS_VERSION}`);
+  // Keyed by the source disk too: a rebuilt source (a new builder version) makes new conversions.
+  const { mtimeMs, size } = statSync(source);
+  const from = hashKey({ source, mtimeMs, size });
+  const base = fixtureCacheDir('cli', `mbr-containers-${MBR_CONTAINERS_VERSION}-${from}`);
   // One folder per image: a twoGbMaxExtent VMDK is a descriptor plus extent files named after it.
   const dir = join(base, c.name);
   const image = join(dir, c.name);
