@@ -7,8 +7,8 @@
 // imports a backend, so a pattern that stops matching cannot pass unnoticed.
 //
 // .dependency-cruiser-known-violations.json lists the violations the tree had when the rules came
-// in (tests reaching into packages/native/test before @imagecheck/test-kit, the check ↔ dashboard
-// command cycle); they are ignored so that nothing new is added. Shrink it as they go:
+// in (tests reaching into packages/native/test before @imagecheck/test-kit); they are ignored so
+// that nothing new is added. Shrink it as they go, and delete it when it is empty:
 //   npx depcruise --config .dependency-cruiser.cjs --baseline .dependency-cruiser-known-violations.json \
 //     --baseline-mode shrink-only '{packages,plugins,apps,rules}/*/{src,test,bench,scripts}'
 

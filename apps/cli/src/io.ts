@@ -27,4 +27,6 @@ export const EXIT = {
   failed: 1,
   usage: 2,
   itemErrors: 3,
+  /** imagecheck hit a bug (an internal error): nothing about the image or the input is known. */
+  bug: 4,
 } as const;

@@ -1,4 +1,4 @@
-import { isImagecheckError } from '@imagecheck/sdk';
+import { isImagecheckError, REPORT_FORMATS } from '@imagecheck/sdk';
 import { Command, CommanderError, Option } from 'commander';
 import { BACKEND_NAMES } from './backends.js';
 import { runCat } from './commands/cat.js';
@@ -10,7 +10,6 @@ import { runRulesList, runRulesShow } from './commands/rules.js';
 import { type CliIo, EXIT } from './io.js';
 import { VERSION } from './version.js';
 
-const FORMATS = ['text', 'json', 'sarif', 'junit', 'detection'] as const;
 const FAIL_ON = ['high', 'medium', 'low', 'none'] as const;
 
 /** `--only a,b --only c` → ['a', 'b', 'c']. */
@@ -36,6 +35,7 @@ function build(io: CliIo, setExit: (code: number) => void): Command {
     .version(VERSION, '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .option('--debug', 'on an internal error, print its stack and causes (for a bug report)')
     .exitOverride();
 
   const backendOption = () =>
@@ -71,7 +71,7 @@ function build(io: CliIo, setExit: (code: number) => void): Command {
       .description('check one or more images and report every item')
       .argument('<image...>', 'disk image files (raw, qcow2, vmdk, vhd, vhdx, vdi)'),
   )
-    .addOption(new Option('--format <format>', 'report format').choices(FORMATS).default('text'))
+    .addOption(new Option('--format <format>', 'report format').choices(REPORT_FORMATS).default('text'))
     .option('--output <file>', 'write the report to a file instead of standard output')
     .option('--tui', 'show the interactive dashboard')
     .action(async (images: string[], opts) => {
@@ -160,17 +160,59 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       // --help and --version end through here with exit code 0.
       return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
-    return reportError(io, err);
+    // Options are parsed before any action runs, so --debug is known here; a raw argv check
+    // covers an error thrown while parsing itself.
+    const debug = program.opts().debug === true || argv.includes('--debug');
+    return reportError(io, err, { debug });
   }
 }
 
-/** User errors get one clear line; anything else is a bug and keeps its stack. */
-export function reportError(io: CliIo, err: unknown): number {
+/** Causes followed at most this deep: a cycle of causes must not hang the error report. */
+const MAX_CAUSES = 8;
+
+/**
+ * User errors get one clear line and exit 2. Anything else is a bug: one line that says so and
+ * how to get the stack, exit 4; with `debug`, the stack of the error and of each cause, and
+ * the error's data.
+ */
+export function reportError(io: CliIo, err: unknown, options: { debug?: boolean } = {}): number {
   if (isImagecheckError(err) && err.userFacing) {
     io.stderr(`imagecheck: ${err.message}\n`);
     return EXIT.usage;
   }
-  const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
-  io.stderr(`imagecheck: internal error (this is a bug, please report it):\n${text}\n`);
-  return EXIT.usage;
+  const code = isImagecheckError(err) ? err.code : err instanceof Error ? err.name : 'internal';
+  const message = err instanceof Error ? err.message : String(err);
+  io.stderr(
+    `imagecheck hit a bug: ${code}: ${message}; run again with --debug for the stack, and report it\n`,
+  );
+  if (options.debug) io.stderr(`${debugText(err)}\n`);
+  return EXIT.bug;
+}
+
+/** The stack of `err` and of each `cause`, with each imagecheck error's code and data. */
+export function debugText(err: unknown): string {
+  const parts: string[] = [];
+  let cur: unknown = err;
+  for (let depth = 0; cur !== undefined && depth <= MAX_CAUSES; depth++) {
+    const head = depth === 0 ? '' : 'Caused by: ';
+    if (cur instanceof Error) {
+      parts.push(`${head}${cur.stack ?? `${cur.name}: ${cur.message}`}`);
+      if (isImagecheckError(cur) && Object.keys(cur.data).length > 0) {
+        parts.push(`  code: ${cur.code}, data: ${safeJson(cur.data)}`);
+      }
+      cur = cur.cause;
+    } else {
+      parts.push(`${head}${String(cur)}`);
+      cur = undefined;
+    }
+  }
+  return parts.join('\n');
+}
+
+function safeJson(value: unknown): string {
+  try {
+    return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+  } catch {
+    return '(data not serialisable)';
+  }
 }

@@ -59,6 +59,26 @@ describe('imagecheck (usage)', () => {
     }
   });
 
+  it('loads the built-in Windows pack beside the Linux one', async () => {
+    const r = await imagecheck(['rules', 'list', '--json']);
+    expect(r.code).toBe(0);
+    const ids = (JSON.parse(r.stdout) as { id: string; pack: string }[]).map((x) => `${x.pack}/${x.id}`);
+    for (const item of [
+      'Platform',
+      'OSVersion',
+      'Architecture',
+      'KernelVersion',
+      'BootMode',
+      'RtcTimeMode',
+    ]) {
+      expect(ids).toContain(`windows/GUESTOS.${item}`);
+      expect(ids).toContain(`linux/GUESTOS.${item}`);
+    }
+    for (const item of ['Virtio', 'BCD', 'Registry', 'BootMgr', 'Sysprep', 'Xen', 'CloudAssistant']) {
+      expect(ids).toContain(`windows/GUESTOS.${item}`);
+    }
+  });
+
   it('reports a bad pack with its file, line and field, exit 2', async () => {
     const dir = join(tmp, 'badpack');
     await run('mkdir', ['-p', join(dir, 'rules')]);

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -28,9 +28,11 @@ let tmp: string;
 let session = 0;
 
 /** Starts the command in a new session; the shell prints its exit code when it ends. */
-async function start(args: readonly string[]): Promise<string> {
+async function start(args: readonly string[], env: readonly string[] = []): Promise<string> {
   const name = `s${++session}`;
-  const quoted = [process.execPath, bin, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+  const quoted = [...env, process.execPath, bin, ...args]
+    .map((a) => `'${a.replace(/'/g, `'\\''`)}'`)
+    .join(' ');
   await tmux(
     'new-session',
     '-d',
@@ -177,6 +179,31 @@ describe.skipIf(!requireTools('tmux'))('imagecheck dashboard in a real terminal 
     // q quits with the check's exit code.
     text = await keys(s, 'EXIT=', 'q');
     expect(text).toContain(`EXIT=${expected.code}`);
+  });
+
+  it('shows a bug on its image, then reports it as a bug and exits 4 when the user quits', async () => {
+    // The same planted bug as the command's own test: decoding os-release throws a TypeError.
+    const plant = join(tmp, 'plant-bug.cjs');
+    await writeFile(
+      plant,
+      [
+        'const decode = TextDecoder.prototype.decode;',
+        'TextDecoder.prototype.decode = function (input, options) {',
+        '  const text = decode.call(this, input, options);',
+        "  if (text.includes('VERSION_ID=')) throw new TypeError('planted bug while reading os-release');",
+        '  return text;',
+        '};',
+        '',
+      ].join('\n'),
+    );
+    const s = await start(
+      ['dashboard', sampleImage, '--pack', examplesPack],
+      [`NODE_OPTIONS=--require ${plant}`],
+    );
+    await waitScreen(s, (t) => t.includes('planted bug while reading os-release'), 'the bug on the image');
+    const text = await keys(s, 'EXIT=', 'q');
+    expect(text).toContain('imagecheck hit a bug: engine/collector-bug: ');
+    expect(text).toContain('EXIT=4');
   });
 
   it('says in words that an image cannot be opened, and exits 2', async () => {

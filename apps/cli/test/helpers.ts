@@ -15,12 +15,20 @@ export interface RunResult {
 }
 
 /** Runs the built command as a user would, in a child process. */
-export function imagecheck(args: readonly string[], options: { cwd?: string } = {}): Promise<RunResult> {
+export function imagecheck(
+  args: readonly string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<RunResult> {
   return new Promise((resolvePromise) => {
     execFile(
       process.execPath,
       [bin, ...args],
-      { cwd: options.cwd ?? repoRoot, maxBuffer: 256 * 1024 * 1024, encoding: 'buffer' },
+      {
+        cwd: options.cwd ?? repoRoot,
+        maxBuffer: 256 * 1024 * 1024,
+        encoding: 'buffer',
+        ...(options.env ? { env: options.env } : {}),
+      },
       (err, stdout, stderr) => {
         const code = err === null ? 0 : typeof err.code === 'number' ? err.code : 1;
         resolvePromise({ code, stdout: stdout.toString('utf8'), stderr: stderr.toString('utf8') });

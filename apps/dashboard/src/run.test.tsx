@@ -1,5 +1,7 @@
 import type { Report } from '@imagecheck/sdk';
+import { FormatError } from '@imagecheck/sdk';
 import { describe, expect, it } from 'vitest';
+import pkg from '../package.json' with { type: 'json' };
 import { recordSampleCheck, until } from '../test/helpers.js';
 import { fakeTerminal } from '../test/streams.js';
 import { runDashboard } from './run.js';
@@ -53,5 +55,48 @@ describe('runDashboard', () => {
     expect(complete).toBe(false);
     expect(reports).toHaveLength(1);
     expect(reports[0]?.error).toEqual({ code: 'internal', message: 'not a disk image' });
+    // Built by the SDK's constructor: it names the tool and the time like every other report.
+    expect(reports[0]?.tool).toEqual({ name: '@imagecheck/dashboard', version: pkg.version });
+    expect(Date.parse(reports[0]?.generatedAt ?? '')).not.toBeNaN();
+    expect(reports[0]?.summary.passed).toBe(false);
+  });
+
+  it('a bug in a check is shown on its image and handed back, not swallowed; a bad image is not a bug', async () => {
+    const term = fakeTerminal();
+    const planted = new TypeError("Cannot read properties of undefined (reading 'slice')");
+    const result = runDashboard({
+      images: ['/buggy.qcow2', '/damaged.qcow2'],
+      stdin: term.stdin,
+      stdout: term.stdout,
+      run: (image) =>
+        Promise.reject(
+          image === '/buggy.qcow2' ? planted : new FormatError('qcow2/bad-magic', 'not a qcow2 image'),
+        ),
+    });
+    await until(() => term.output().includes('not a qcow2 image'), 'the second image failing');
+    expect(term.output()).toContain("Cannot read properties of undefined (reading 'slice')");
+    term.stdin.type('q');
+    const { reports, complete, bug } = await result;
+    expect(complete).toBe(true);
+    expect(bug).toBe(planted);
+    expect(reports.map((r) => r.error)).toEqual([
+      { code: 'internal', message: "Cannot read properties of undefined (reading 'slice')" },
+      { code: 'qcow2/bad-magic', message: 'not a qcow2 image' },
+    ]);
+  });
+
+  it('no bug, no bug field', async () => {
+    const term = fakeTerminal();
+    const result = runDashboard({
+      images: ['/damaged.qcow2'],
+      stdin: term.stdin,
+      stdout: term.stdout,
+      run: () => Promise.reject(new FormatError('qcow2/bad-magic', 'not a qcow2 image')),
+    });
+    await until(() => term.output().includes('not a qcow2 image'), 'the image failing');
+    term.stdin.type('q');
+    const done = await result;
+    expect(done.bug).toBeUndefined();
+    expect(done.reports[0]?.error).toEqual({ code: 'qcow2/bad-magic', message: 'not a qcow2 image' });
   });
 });

@@ -1,8 +1,9 @@
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import type { ProgressEvent, Report } from '@imagecheck/sdk';
-import { isImagecheckError, renderReport } from '@imagecheck/sdk';
+import type { ProgressEvent, Report, ReportTool } from '@imagecheck/sdk';
+import { isInternalError, renderReport, reportError, unopenedReport } from '@imagecheck/sdk';
 import { render } from 'ink';
+import pkg from '../package.json' with { type: 'json' };
 import { Dashboard } from './components/Dashboard.js';
 import {
   applyEvent,
@@ -39,6 +40,8 @@ export interface DashboardOptions {
   readonly plan?: readonly PlannedItem[];
   /** Where `s` saves a relative file name; default the current folder. */
   readonly cwd?: string;
+  /** Named as `tool` in the report of an image whose runner threw; default the dashboard itself. */
+  readonly tool?: ReportTool;
   readonly stdin?: NodeJS.ReadStream;
   readonly stdout?: NodeJS.WriteStream;
   readonly stderr?: NodeJS.WriteStream;
@@ -49,6 +52,11 @@ export interface DashboardResult {
   readonly reports: readonly Report[];
   /** False when the user quit before every image was checked. */
   readonly complete: boolean;
+  /**
+   * The first bug a check hit (`isInternalError`: a TypeError, an `InternalError`), kept with its
+   * stack: its image shows the message, and the caller reports it as a bug once the screen closes.
+   */
+  readonly bug?: unknown;
 }
 
 /**
@@ -61,6 +69,8 @@ export async function runDashboard(options: DashboardOptions): Promise<Dashboard
   const reports: (Report | undefined)[] = options.images.map(() => undefined);
   const cwd = options.cwd ?? process.cwd();
   const abort = new AbortController();
+  const tool = options.tool ?? { name: pkg.name, version: pkg.version };
+  let bug: unknown;
 
   const save = async (fileName: string): Promise<string> => {
     const done = reports.filter((r): r is Report => r !== undefined);
@@ -101,10 +111,10 @@ export async function runDashboard(options: DashboardOptions): Promise<Dashboard
         store.update(index, (s) => finishImage(s, report));
       } catch (err) {
         if (abort.signal.aborted) return;
-        const code = isImagecheckError(err) ? err.code : 'internal';
-        const message = err instanceof Error ? err.message : String(err);
-        store.update(index, (s) => failImage(s, { code, message }));
-        reports[index] = unopened(image, code, message);
+        if (isInternalError(err)) bug ??= err;
+        const report = unopenedReport({ imagePath: image, backend: 'unknown', tool, error: err });
+        store.update(index, (s) => failImage(s, reportError(err)));
+        reports[index] = report;
       }
     }
   })();
@@ -113,21 +123,9 @@ export async function runDashboard(options: DashboardOptions): Promise<Dashboard
   abort.abort(new Error('the dashboard was closed'));
   await checks.catch(() => undefined);
   const done = reports.filter((r): r is Report => r !== undefined);
-  return { reports: done, complete: done.length === options.images.length };
-}
-
-function unopened(path: string, code: string, message: string): Report {
   return {
-    schemaVersion: 'imagecheck.report/v1',
-    image: { path },
-    backend: 'unknown',
-    items: [],
-    summary: {
-      total: 0,
-      counts: { pass: 0, fail: 0, warn: 0, info: 0, skipped: 0, error: 0, waived: 0 },
-      passed: false,
-    },
-    tags: [],
-    error: { code, message },
+    reports: done,
+    complete: done.length === options.images.length,
+    ...(bug === undefined ? {} : { bug }),
   };
 }

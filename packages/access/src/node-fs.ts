@@ -4,7 +4,8 @@ import type { GuestFileTypeV2 } from './v2.js';
  * One interface for every filesystem reader (ext2/3/4, XFS, btrfs, FAT, exFAT, NTFS).
  *
  * A reader works on nodes (inodes), not paths: path resolution, symlink following, `..` and mount
- * points live once in `guest/`, so every filesystem gets the same confinement rules for free.
+ * points live once in the path resolver (`tree.ts`), so every filesystem gets the same
+ * confinement rules for free.
  * Native readers are given a `ByteSource` (a partition or LV window), never a file name;
  * the in-memory test guest implements it over a map of files. `createGuestTree()` turns mounts of
  * these into a `GuestTreeV2`.

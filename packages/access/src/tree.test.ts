@@ -315,6 +315,20 @@ describe('createGuestTree: case-insensitive filesystems', () => {
     expect(await tree.realpath('/WINDOWS/system32')).toBe('/Windows/System32');
   });
 
+  it('realpath gives the stored spelling when the reader itself matched another (FAT short names)', async () => {
+    const folding: NodeFileSystem = {
+      ...base,
+      lookup: async (dir: FsNode, name: string) => {
+        const hit = (await base.readdir(dir)).find((e) => e.name.toUpperCase() === name.toUpperCase());
+        return hit === undefined ? undefined : base.lookup(dir, hit.name);
+      },
+    };
+    const t = createGuestTree([{ mountpoint: '/', fs: folding }]);
+    expect(await t.realpath('/WINDOWS/SYSTEM32/CONFIG/SYSTEM')).toBe('/Windows/System32/config/SYSTEM');
+    expect(await t.realpath('/efi/microsoft/boot/bcd')).toBe('/EFI/Microsoft/Boot/BCD');
+    expect(text(await t.readFile('/efi/microsoft/boot/bcd'))).toBe('bcd');
+  });
+
   it('a case-sensitive filesystem does not fold', async () => {
     const t = single({ '/Etc/x': 'x' });
     expect(await code(t.stat('/etc/x'))).toBe('guest/ENOENT');

@@ -73,6 +73,11 @@ interface Step {
   /** Canonical guest path up to and including this component. */
   readonly path: string;
   readonly loc: Location;
+  /**
+   * Found by a reader's own lookup on a case-insensitive filesystem, which may match another
+   * spelling than the stored one; `realpath` looks the stored one up (only it needs it).
+   */
+  readonly unverified?: boolean;
 }
 
 const VIRTUAL_STAT: GuestStatV2 = { type: 'dir', size: 0, mode: 0o40755, uid: 0, gid: 0 };
@@ -215,8 +220,14 @@ export function createGuestTree(
     if (dir.kind === 'node') {
       const { fs } = dir.mount;
       const exact = await fs.lookup(dir.node, name);
-      if (exact !== undefined)
-        return { name, path: childPath, loc: { kind: 'node', mount: dir.mount, node: exact } };
+      if (exact !== undefined) {
+        return {
+          name,
+          path: childPath,
+          loc: { kind: 'node', mount: dir.mount, node: exact },
+          ...(fs.caseSensitive ? {} : { unverified: true }),
+        };
+      }
       if (!fs.caseSensitive) {
         const wanted = fold(name);
         for (const entry of await fs.readdir(dir.node)) {
@@ -370,7 +381,24 @@ export function createGuestTree(
     },
 
     async realpath(path) {
-      return pathOf(await resolve(path, true));
+      const stack = await resolve(path, true);
+      if (!stack.some((step) => step.unverified === true)) return pathOf(stack);
+      // Readers of case-insensitive filesystems (FAT's short names, NTFS) may find a name under
+      // another spelling: the canonical path has the one the directory stores.
+      let out = '/';
+      for (let i = 1; i < stack.length; i++) {
+        const step = stack[i] as Step;
+        const parent = (stack[i - 1] as Step).loc;
+        let name = step.name;
+        if (step.unverified === true && parent.kind === 'node') {
+          const entries = await parent.mount.fs.readdir(parent.node);
+          if (!entries.some((e) => e.name === name)) {
+            name = entries.find((e) => fold(e.name) === fold(name))?.name ?? name;
+          }
+        }
+        out = joinPath(out, name);
+      }
+      return out;
     },
   };
 }

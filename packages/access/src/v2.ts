@@ -10,8 +10,8 @@ import type { NodeFileSystem } from './node-fs.js';
  * assembling a guest tree from them (fstab, drive letters) is the OS providers' work, run by the
  * engine over this contract.
  *
- * v2 replaced v1 (which assembled guests inside the backend). Later changes add a `v3` beside
- * this file, never edit v2 in place.
+ * v2 replaced v1, the SDK's own contract, whose backends assembled guests themselves. Later
+ * changes add a `v3` beside this file, never edit v2 in place.
  *
  * Units: every offset and size is in bytes, as a JavaScript number (exact up to 2^53, i.e. 8 PiB).
  * Identifiers of filesystems (`FilesystemInfo.id`) are stable for one opened image and are what

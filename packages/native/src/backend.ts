@@ -24,8 +24,9 @@ import { readLayout } from './layout.js';
  *
  * Layering: `openDisk` turns the image file into the guest-visible disk (a `ByteSource`);
  * `readLayout` finds partitions, LVM volumes and filesystems on it; filesystem contents are read
- * by the `FileSystemOpener`s registered for their type. It knows no operating system: finding OS
- * roots and assembling guest trees is the engine's, through the plugins' OS providers.
+ * by the opener registered for their type (`fs/registry.ts`, or `filesystemOpeners`). It knows
+ * no operating system: finding OS roots and assembling guest trees is the engine's, through the
+ * plugins' OS providers.
  */
 
 /** The guest-visible disk of an opened image, whatever container held it. */
@@ -73,6 +74,7 @@ class NativeAccess implements GuestAccessV2 {
   private closed = false;
   private readonly signal: AbortSignal | undefined;
   private readonly wrappers = new WeakMap<FileSystemReader, NodeFileSystem>();
+  private readonly onAbort = (): void => void this.close().catch(() => undefined);
 
   constructor(
     readonly imagePath: string,
@@ -81,7 +83,7 @@ class NativeAccess implements GuestAccessV2 {
   ) {
     this.signal = options.signal;
     // Aborting releases the image file at once; what is pending or comes later rejects with the reason.
-    this.signal?.addEventListener('abort', () => void this.close().catch(() => undefined), { once: true });
+    this.signal?.addEventListener('abort', this.onAbort, { once: true });
     this.openers = options.filesystemOpeners ?? BUILTIN_FILESYSTEM_OPENERS;
     const readable = Object.keys(this.openers);
     this.capabilities = {
@@ -222,6 +224,7 @@ class NativeAccess implements GuestAccessV2 {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.signal?.removeEventListener('abort', this.onAbort);
     this.readers.clear();
     await this.disk.close();
   }

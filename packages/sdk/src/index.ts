@@ -2,7 +2,6 @@
 // SDK re-exports it for plugin and application authors. (Re-exported here, from the entry point,
 // so that the bundler keeps it a static re-export.)
 export * from '@imagecheck/access';
-export * from './access/index.js';
 export * from './config/index.js';
 export * from './engine/index.js';
 export * from './facts/index.js';

@@ -1,4 +1,6 @@
 import { fileURLToPath } from 'node:url';
+import type { GuestAccessV2, NodeFileSystem } from '@imagecheck/access';
+import { FormatError, InternalError } from '@imagecheck/access';
 import { describe, expect, it } from 'vitest';
 import { exitCodeFor, runCheck } from '../src/engine/index.js';
 import { loadPack } from '../src/rules/index.js';
@@ -40,5 +42,46 @@ describe('a pack that declares its own fact, end to end over the in-memory guest
 
     const absent = await runCheck({ access: guestWith({ '/etc/hostname': 'x\n' }), packs: [pack] });
     expect(absent.items[0]?.status).toBe('pass');
+  });
+});
+
+/** The guest, with every file read failing with `err` (a reader's damage report, or its misuse). */
+function failingReads(access: GuestAccessV2, err: Error): GuestAccessV2 {
+  const open = access.openFilesystem.bind(access);
+  return Object.assign(Object.create(access) as GuestAccessV2, {
+    async openFilesystem(...args: Parameters<GuestAccessV2['openFilesystem']>): Promise<NodeFileSystem> {
+      const fs = await open(...args);
+      return new Proxy(fs, {
+        get(target, key) {
+          if (key === 'read') {
+            return async () => {
+              throw err;
+            };
+          }
+          const v = Reflect.get(target, key);
+          return typeof v === 'function' ? v.bind(target) : v;
+        },
+      });
+    },
+  });
+}
+
+describe('a declared fact and errors', () => {
+  it("damage reading the file makes the fact unavailable with the reader's code", async () => {
+    const pack = await loadPack(PACK, { knownFacts: new Set() });
+    const access = failingReads(
+      guestWith({ '/etc/adjtime': '0.0 0 0.0\n0\nLOCAL\n' }),
+      new FormatError('ext/bad-extent-header', 'inode 12: bad extent header in the inode'),
+    );
+    const report = await runCheck({ access, packs: [pack] });
+    expect(report.items[0]?.status).toBe('error');
+    expect(report.items[0]?.message).toContain('ext/bad-extent-header');
+  });
+
+  it('a reader misused (an InternalError) makes the check reject, not a result', async () => {
+    const pack = await loadPack(PACK, { knownFacts: new Set() });
+    const misuse = new InternalError('ext/bad-read', 'bad read range -1+10', { data: { offset: -1 } });
+    const access = failingReads(guestWith({ '/etc/adjtime': '0.0 0 0.0\n0\nLOCAL\n' }), misuse);
+    await expect(runCheck({ access, packs: [pack] })).rejects.toBe(misuse);
   });
 });

@@ -1,21 +1,20 @@
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { FilesystemInfoV2, GuestAccessV2, ImageLayoutV2 } from '@imagecheck/access';
-import { GuestPathError, UsageError } from '@imagecheck/access';
+import { GuestPathError, InternalError, isInternalError, UsageError } from '@imagecheck/access';
 import { memoryFileSystem } from '@imagecheck/access/testing';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../src/config/index.js';
-import {
-  evaluateRule,
-  exitCodeFor,
-  type ProgressEvent,
-  runCheck,
-  selectRules,
-  summarize,
-} from '../src/engine/index.js';
+import { evaluateRule, exitCodeFor, type ProgressEvent, runCheck, selectRules } from '../src/engine/index.js';
+import { parseJson } from '../src/facts/declared/parsers.js';
 import type { Collector, FactResult, Plugin } from '../src/facts/types.js';
 import type { OsProvider } from '../src/guest/types.js';
+import { createReport, summarize } from '../src/report/create.js';
+import { renderJson } from '../src/report/renderers/json.js';
 import type { Report, ReportItem } from '../src/report/types.js';
-import { type LoadedPack, loadPack } from '../src/rules/index.js';
+import { type LoadedPack, loadPack, SDK_VERSION } from '../src/rules/index.js';
 
 const PACK = fileURLToPath(new URL('./fixtures/packs/linux-good', import.meta.url));
 let pack: LoadedPack;
@@ -390,7 +389,7 @@ describe('runCheck', () => {
     const windowsRule = {
       ...platform,
       pack: 'windows-test',
-      source: { ...platform.source, applicability: { platforms: [{ os: 'windows' }] } },
+      source: { ...platform.source, applicability: { platforms: [{ os: 'windows' as const }] } },
     };
     const windowsPack: LoadedPack = {
       ...pack,
@@ -572,6 +571,39 @@ describe('runCheck', () => {
     expect(exitCodeFor([report], 'low')).toBe(3);
   });
 
+  it('names the tool and the time in every report, the one that could not be opened too', async () => {
+    const now = new Date('2026-03-04T05:06:07Z');
+    const tool = { name: 'imagecheck', version: '9.8.7' };
+    const opened = await runCheck({
+      access: makeAccess(FILES),
+      packs: [pack],
+      plugins: [makePlugin({})],
+      now,
+      tool,
+    });
+    const unopened = await runCheck({
+      access: makeAccess(FILES, { inspectFails: true }),
+      packs: [pack],
+      plugins: [makePlugin({})],
+      now,
+      tool,
+    });
+    const ajv = new Ajv2020({ strict: true, allErrors: true });
+    (addFormats as unknown as (a: Ajv2020) => Ajv2020)(ajv);
+    const validate = ajv.compile(
+      JSON.parse(readFileSync(new URL('../schemas/report.schema.json', import.meta.url), 'utf8')) as object,
+    );
+    for (const report of [opened, unopened]) {
+      expect(report).toMatchObject({ tool, generatedAt: '2026-03-04T05:06:07.000Z' });
+      expect(validate(JSON.parse(renderJson(report))), JSON.stringify(validate.errors)).toBe(true);
+    }
+    expect(unopened.summary).toMatchObject({ total: 0, passed: false });
+    // Without a tool, the SDK names itself rather than leaving the field out.
+    const bare = await runCheck({ access: makeAccess(FILES, { inspectFails: true }), packs: [pack] });
+    expect(bare.tool).toEqual({ name: '@imagecheck/sdk', version: SDK_VERSION });
+    expect(Date.parse(bare.generatedAt)).not.toBeNaN();
+  });
+
   it('no plugin for a fact: the rule is error with the reason', async () => {
     const report = await runCheck({
       access: makeAccess(FILES),
@@ -581,6 +613,101 @@ describe('runCheck', () => {
     expect(byName(report, 'GUESTOS.Platform').message).toMatch(
       /linux.osRelease \(engine\/unknown-fact: no plugin provides the fact linux.osRelease/,
     );
+  });
+
+  describe('a bug is not a result', () => {
+    /** The test plugin with one collector replaced. */
+    const withCollector = (fact: string, collect: Collector['collect']): Plugin => {
+      const base = makePlugin({});
+      return { ...base, collectors: [...base.collectors.filter((c) => c.fact !== fact), { fact, collect }] };
+    };
+    const guestText = async (ctx: Parameters<Collector['collect']>[0], path: string): Promise<string> => {
+      if (!ctx.guest) throw new UsageError('test/no-guest', 'no guest');
+      return new TextDecoder().decode(await ctx.guest.readFile(path));
+    };
+    /** Reads the real config, then uses a line it never checked is there: a TypeError on these bytes. */
+    const buggySelinux = withCollector('linux.selinux', async (ctx) => {
+      const lines = (await guestText(ctx, '/etc/selinux/config')).split('\n');
+      const policy = lines.find((l) => l.startsWith('SELINUXPOLICY=')) as string;
+      return { status: 'ok', value: { present: true, mode: policy.slice(14) }, evidence: [] };
+    });
+
+    it('a collector that throws a TypeError makes runCheck reject, the TypeError as the cause', async () => {
+      const run = runCheck({
+        access: makeAccess(FILES),
+        packs: [pack],
+        plugins: [buggySelinux],
+        select: { only: ['GUESTOS.Selinux'] },
+      });
+      const err = await run.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(InternalError);
+      expect(isInternalError(err)).toBe(true);
+      const bug = err as InternalError;
+      expect(bug.code).toBe('engine/collector-bug');
+      expect(bug.data).toEqual({ fact: 'linux.selinux' });
+      expect(bug.cause).toBeInstanceOf(TypeError);
+      expect(bug.message).toBe(`the collector of linux.selinux threw: ${(bug.cause as TypeError).message}`);
+      // The stack of the original throw is kept: it names the collector's file.
+      expect((bug.cause as TypeError).stack).toContain('engine.test.ts');
+    });
+
+    it('a bug in a fact another collector reads also rejects, wrapped once', async () => {
+      // linux.osRelease reads linux.selinux through the context; GUESTOS.Platform needs osRelease.
+      const err = await runCheck({
+        access: makeAccess(FILES),
+        packs: [pack],
+        plugins: [buggySelinux],
+        select: { only: ['GUESTOS.Platform'] },
+      }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toMatchObject({ code: 'engine/collector-bug', data: { fact: 'linux.selinux' } });
+      expect((err as Error).cause).toBeInstanceOf(TypeError);
+    });
+
+    it('an InternalError from a collector propagates as it is', async () => {
+      const misuse = new InternalError('ext/bad-node-id', 'not an ext node id: 7x', { data: { id: '7x' } });
+      await expect(
+        runCheck({
+          access: makeAccess(FILES),
+          packs: [pack],
+          plugins: [
+            withCollector('linux.selinux', async () => {
+              throw misuse;
+            }),
+          ],
+          select: { only: ['GUESTOS.Selinux'] },
+        }),
+      ).rejects.toBe(misuse);
+    });
+
+    it('a FormatError about the image still gives an unavailable fact and an error item', async () => {
+      const events: ProgressEvent[] = [];
+      const report = await runCheck({
+        access: makeAccess(FILES),
+        packs: [pack],
+        // The config file is not JSON: the real parser rejects its bytes with a FormatError.
+        plugins: [
+          withCollector('linux.selinux', async (ctx) => ({
+            status: 'ok',
+            value: parseJson(await guestText(ctx, '/etc/selinux/config'), '/etc/selinux/config'),
+            evidence: [],
+          })),
+        ],
+        select: { only: ['GUESTOS.Selinux'] },
+        onProgress: (e) => events.push(e),
+      });
+      const finish = events.find((e) => e.type === 'fact-finish' && e.id === 'linux.selinux');
+      expect(finish).toMatchObject({ result: { status: 'unavailable', code: 'declared/bad-json' } });
+      expect((finish as { result: { reason: string } }).result.reason).toMatch(/^\/etc\/selinux\/config: /);
+      const item = byName(report, 'GUESTOS.Selinux');
+      expect(item.status).toBe('error');
+      expect(item.message).toContain('linux.selinux (declared/bad-json: /etc/selinux/config: ');
+    });
   });
 
   it('an aborted signal rejects', async () => {
@@ -627,14 +754,8 @@ describe('summarize and exitCodeFor', () => {
     message: '',
     evidence: [],
   });
-  const report = (...items: ReportItem[]): Report => ({
-    schemaVersion: 'imagecheck.report/v1',
-    image: { path: 'x' },
-    backend: 'memory',
-    items,
-    summary: summarize(items),
-    tags: [],
-  });
+  const report = (...items: ReportItem[]): Report =>
+    createReport({ image: { path: 'x' }, backend: 'memory', tool: { name: 'test', version: '0' }, items });
   it('counts every status; waived failures do not fail', () => {
     const s = summarize([item('pass'), item('waived'), item('warn'), item('info')]);
     expect(s).toMatchObject({

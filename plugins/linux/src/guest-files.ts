@@ -7,13 +7,15 @@ import {
   globGuest,
   isAbsent,
   isImagecheckError,
+  isInternalError,
 } from '@imagecheck/sdk';
 
 /**
  * Small guest-reading helpers shared by every collector of the plugin. Everything goes through
  * the access contract: these never touch the image file or the host. "Absent" means what the
- * access contract's `isAbsent` means (no such path, a file where a directory was expected, a
- * symlink loop); damage and oversize still throw, so the fact becomes unavailable with the code.
+ * access contract's `isAbsent` means (no such path, a file where a directory was expected);
+ * damage and oversize still throw, so the fact becomes unavailable with the code. A bug (see
+ * `isInternalError`) is never caught here.
  */
 
 export { isAbsent };
@@ -124,6 +126,17 @@ export function unquote(v: string): string {
   }
   const hash = v.search(/\s#/);
   return (hash >= 0 ? v.slice(0, hash) : v).trim().replace(/\\(.)/g, '$1');
+}
+
+/**
+ * For "use it if it can be read" lookups: whatever the image says (absent, a loop, damage) gives
+ * `fallback`; a bug is rethrown, so the engine reports it instead of a wrong answer.
+ */
+export function unlessBug<T>(fallback: T): (err: unknown) => T {
+  return (err) => {
+    if (isInternalError(err)) throw err;
+    return fallback;
+  };
 }
 
 /** Line-numbered evidence of a guest file. */

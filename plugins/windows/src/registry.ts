@@ -63,8 +63,14 @@ export async function loadHive(tree: GuestTreeV2, systemRoot: string, name: Hive
   if (bytes === undefined) return { ...base, hive: null, absent: true, error: null, logs: [] };
   const logs: Uint8Array[] = [];
   const logPaths: string[] = [];
+  // Dual logging (.LOG1 then .LOG2) since Vista; the single .LOG of older Windows only without them.
   for (const suffix of ['.LOG1', '.LOG2', '.LOG']) {
-    const log = await readOptionalBytes(tree, `${path}${suffix}`).catch(() => undefined);
+    if (suffix === '.LOG' && logs.length > 0) break;
+    const log = await readOptionalBytes(tree, `${path}${suffix}`).catch((err: unknown) => {
+      // A damaged log is as good as none: the hive is then reported dirty and not recovered.
+      if (isImagecheckError(err) && err.userFacing) return undefined;
+      throw err;
+    });
     if (log !== undefined && log.length > 0) {
       logs.push(log);
       logPaths.push(`${path}${suffix}`);

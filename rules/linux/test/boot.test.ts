@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import linuxPlugin from '@imagecheck/plugin-linux';
 import { loadPack } from '@imagecheck/sdk';
 import { RuleTester } from '@imagecheck/sdk/testing';
 import { describe, it } from 'vitest';
@@ -6,7 +7,9 @@ import { describe, it } from 'vitest';
 const pack = await loadPack(fileURLToPath(new URL('..', import.meta.url)));
 RuleTester.describe = describe;
 RuleTester.it = it;
-const ruleTester = new RuleTester({ pack });
+// The plugin that collects these facts in a real check: the facts each case gives by hand must
+// have the shape of its fact schemas.
+const ruleTester = new RuleTester({ pack, plugins: [linuxPlugin] });
 
 const LINUX = { os: 'linux' };
 const KVER = '6.1.0-28-amd64';

@@ -1,8 +1,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { driftedPages, renderPackDocs } from '@imagecheck/sdk';
 import { describe, expect, it } from 'vitest';
-import { driftedPages, renderPackDocs } from '../scripts/docs.js';
 
 const PACK_DIR = fileURLToPath(new URL('..', import.meta.url));
 const DOCS_DIR = join(PACK_DIR, 'docs');

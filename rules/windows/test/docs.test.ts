@@ -1,9 +1,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { renderPackDocs } from '@imagecheck/sdk';
 import { describe, expect, it } from 'vitest';
-// One generator for every pack: the Linux pack's, which is generic over pack folders.
-import { renderPackDocs } from '../../linux/scripts/docs.js';
 
 const PACK_DIR = fileURLToPath(new URL('..', import.meta.url));
 const DOCS_DIR = join(PACK_DIR, 'docs');

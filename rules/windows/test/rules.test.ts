@@ -708,3 +708,51 @@ ruleTester.run('GUESTOS.DesktopConfig', {
     },
   ],
 });
+
+const storage = (extra: Record<string, unknown> = {}) => ({
+  'guest.os': WINDOWS,
+  'windows.storageDrivers': {
+    controlSet: 'ControlSet001',
+    bootStartCount: 95,
+    bootStartMissing: [],
+    classFilters: [
+      {
+        class: 'DiskDrive',
+        guid: '{4d36e967-e325-11ce-bfc1-08002be10318}',
+        list: 'UpperFilters',
+        driver: 'partmgr',
+        service: svc('partmgr'),
+      },
+    ],
+    ...extra,
+  },
+});
+
+ruleTester.run('GUESTOS.Disk', {
+  valid: [{ name: 'every boot driver and filter installed', facts: storage() }],
+  invalid: [
+    {
+      name: 'a boot-start driver without its file',
+      facts: storage({ bootStartMissing: [svc('oldstor', { fileExists: false })] }),
+      status: 'fail',
+      riskLevel: 'high',
+      findings: [{ messageId: 'bootFileMissing' }],
+    },
+    {
+      name: 'a residual filter whose service is gone',
+      facts: storage({
+        classFilters: [
+          {
+            class: 'DiskDrive',
+            guid: '{4d36e967-e325-11ce-bfc1-08002be10318}',
+            list: 'UpperFilters',
+            driver: 'avfilter',
+            service: absent('avfilter'),
+          },
+        ],
+      }),
+      status: 'fail',
+      findings: [{ messageId: 'residualFilter' }],
+    },
+  ],
+});

@@ -7,13 +7,7 @@ import type {
   ImageLayoutV2,
   Plugin,
 } from '@imagecheck/sdk';
-import {
-  createGuestTree,
-  GuestPathError,
-  inspectGuest,
-  resolveDeviceSpec,
-  UsageError,
-} from '@imagecheck/sdk';
+import { createGuestTree, inspectGuest, resolveDeviceSpec, UsageError } from '@imagecheck/sdk';
 
 /**
  * Picks one filesystem from a `--filesystem` spec with the one device-spec resolver: `UUID=...`,
@@ -140,8 +134,4 @@ export function formatLsLine(e: LsEntry): string {
   const base = `${TYPE_CHAR[e.type]} ${perms} ${String(e.uid).padStart(5)} ${String(e.gid).padStart(5)} ${String(e.size).padStart(12)} ${e.path}`;
   const withTarget = e.target !== undefined ? `${base} -> ${e.target}` : base;
   return e.sha256 !== undefined ? `${withTarget}  ${e.sha256}` : withTarget;
-}
-
-export function isNotFound(err: unknown): boolean {
-  return err instanceof GuestPathError && err.code === 'guest/ENOENT';
 }

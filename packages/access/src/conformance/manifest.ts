@@ -62,15 +62,37 @@ export interface ConformancePartition
   readonly label?: string;
 }
 
+/** How the LVM fixture's volume group is laid out (written with `vgcfgrestore`, so every UUID is known). */
+export interface ConformanceLvm {
+  readonly vg: string;
+  readonly vgUuid: string;
+  /** The partition holding the one PV. */
+  readonly partition: number;
+  readonly pvUuid: string;
+  /** Bytes per extent. */
+  readonly extentSize: number;
+  /** Bytes from the start of the PV to its first extent. */
+  readonly peStart: number;
+  readonly lvs: readonly {
+    readonly name: string;
+    readonly uuid: string;
+    /** Linear segments: `count` extents from the LV's extent `start`, at the PV's extent `pe`. */
+    readonly segments: readonly { readonly start: number; readonly count: number; readonly pe: number }[];
+  }[];
+}
+
 export interface ConformanceFixture {
   /** Short name, used in test titles and cache paths. */
   readonly name: string;
   readonly disk: Pick<DiskInfoV2, 'virtualSize' | 'sectorSize' | 'partitionTable'> & {
-    readonly format: 'raw';
+    /** The container the image file is in (the guest sees the same disk either way). */
+    readonly format: 'raw' | 'qcow2';
     readonly diskId: string;
   };
   readonly partitions: readonly ConformancePartition[];
   readonly volumes: readonly VolumeInfoV2[];
+  /** For fixtures with volumes: how to build them. */
+  readonly lvm?: ConformanceLvm;
   readonly filesystems: readonly ConformanceFilesystem[];
   /** The boot facts read from the disk's own sectors (a backend without them reports unknown). */
   readonly boot: Omit<BootFactsV2, 'mbrBootCode'> & {
@@ -297,8 +319,137 @@ export const MBR_XFS_SWAP: ConformanceFixture = {
   },
 };
 
+/** The GPT disk again, in a qcow2 container: the same answers through the container layer. */
+export const GPT_EXT4_ESP_QCOW2: ConformanceFixture = {
+  ...GPT_EXT4_ESP,
+  name: 'gpt-ext4-esp-qcow2',
+  disk: { ...GPT_EXT4_ESP.disk, format: 'qcow2' },
+};
+
+/**
+ * GPT with one LVM PV: VG `confvg` (UUIDs fixed by restoring written metadata) holds `root`, a
+ * linear ext4 LV, and `data`, a vfat LV in two segments out of order on the PV.
+ */
+export const GPT_LVM: ConformanceFixture = {
+  name: 'gpt-lvm',
+  disk: {
+    format: 'raw',
+    virtualSize: 64 * MiB,
+    sectorSize: 512,
+    partitionTable: 'gpt',
+    diskId: 'c0f0c0f0-0000-4000-8000-0000000011f0',
+  },
+  partitions: [
+    {
+      number: 1,
+      start: 1 * MiB,
+      size: 48 * MiB,
+      type: 'E6D6D379-F507-44C2-A23C-238F2A3DF928',
+      typeName: 'Linux LVM',
+      uuid: 'c0f0c0f0-0001-4000-8000-0000000011f1',
+      label: 'pv',
+      kind: 'gpt',
+      bootable: false,
+    },
+  ],
+  lvm: {
+    vg: 'confvg',
+    vgUuid: 'ConfVG-0000-1111-2222-3333-4444-555555',
+    partition: 1,
+    pvUuid: 'ConfPV-0000-1111-2222-3333-4444-555555',
+    extentSize: 1 * MiB,
+    peStart: 1 * MiB,
+    lvs: [
+      {
+        name: 'root',
+        uuid: 'ConfLV-root-1111-2222-3333-4444-555555',
+        segments: [{ start: 0, count: 16, pe: 0 }],
+      },
+      {
+        name: 'data',
+        uuid: 'ConfLV-data-1111-2222-3333-4444-555555',
+        segments: [
+          { start: 0, count: 4, pe: 30 },
+          { start: 4, count: 4, pe: 20 },
+        ],
+      },
+    ],
+  },
+  volumes: [
+    {
+      kind: 'lvm',
+      vg: 'confvg',
+      lv: 'root',
+      uuid: 'ConfLV-root-1111-2222-3333-4444-555555',
+      size: 16 * MiB,
+      physicalVolumes: [1],
+      readable: true,
+    },
+    {
+      kind: 'lvm',
+      vg: 'confvg',
+      lv: 'data',
+      uuid: 'ConfLV-data-1111-2222-3333-4444-555555',
+      size: 8 * MiB,
+      physicalVolumes: [1],
+      readable: true,
+    },
+  ],
+  filesystems: [
+    {
+      id: 'lvm/confvg/root',
+      type: 'ext4',
+      uuid: 'c0f0c0f0-1f00-4000-8000-000000001f00',
+      label: 'lv-root',
+      location: { kind: 'lvm', vg: 'confvg', lv: 'root' },
+      size: 16 * MiB,
+      readable: true,
+      caseSensitive: true,
+      posixMetadata: true,
+      files: {
+        '/': { dir: true, mode: 0o755 },
+        '/lost+found': { dir: true, mode: 0o700 },
+        '/etc': { dir: true, mode: 0o755, mtimeMs: T },
+        '/etc/fstab': {
+          content: '/dev/confvg/root / ext4 defaults 0 1\n/dev/confvg/data /data vfat defaults 0 2\n',
+          mode: 0o644,
+          mtimeMs: T,
+        },
+        '/data': { dir: true, mode: 0o755, mtimeMs: T },
+        '/var': { symlink: 'data', mode: 0o777, mtimeMs: T },
+      },
+    },
+    {
+      id: 'lvm/confvg/data',
+      type: 'vfat',
+      uuid: 'DA7A-0001',
+      label: 'LVDATA',
+      location: { kind: 'lvm', vg: 'confvg', lv: 'data' },
+      size: 8 * MiB,
+      readable: true,
+      caseSensitive: false,
+      posixMetadata: false,
+      files: {
+        '/': { dir: true, mode: 0o755 },
+        // Across the two segments: the second half of the LV is 10 extents before the first on the PV.
+        '/spread.bin': { content: conformanceBytes(0x11f, 6 * MiB), mode: 0o644 },
+        '/small.txt': { content: 'on an LV in two segments\n', mode: 0o644 },
+      },
+    },
+  ],
+  boot: {
+    mbrBootCode: { known: true, kind: 'empty' },
+    espPartitions: [],
+  },
+};
+
 /** Every conformance fixture, in the order the suite runs them. */
-export const CONFORMANCE_FIXTURES: readonly ConformanceFixture[] = [GPT_EXT4_ESP, MBR_XFS_SWAP];
+export const CONFORMANCE_FIXTURES: readonly ConformanceFixture[] = [
+  GPT_EXT4_ESP,
+  MBR_XFS_SWAP,
+  GPT_LVM,
+  GPT_EXT4_ESP_QCOW2,
+];
 
 const TYPE_BITS = { content: 0o100000, dir: 0o040000, symlink: 0o120000, other: 0o010000 } as const;
 

@@ -7,7 +7,10 @@ import { probeExt } from '../fs/ext/probe.js';
 import { probeVfat } from '../fs/fat/probe.js';
 import { probeNtfs } from '../fs/ntfs/probe.js';
 import { probeXfs } from '../fs/xfs/probe.js';
-import { probeBitlocker, probeIso9660, probeLuks, probeSquashfs } from './other.js';
+import { probeBitlocker } from './bitlocker.js';
+import { probeIso9660 } from './iso9660.js';
+import { probeLuks } from './luks.js';
+import { probeSquashfs } from './squashfs.js';
 import { probeSwap } from './swap.js';
 import type { Probe, ProbeResult } from './types.js';
 

@@ -4,6 +4,9 @@
  * blkid, debugfs, The Sleuth Kit's fls), so the answers the suite expects are the disk's.
  */
 import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   CONFORMANCE_FIXTURES,
   type ConformanceFilesystem,
@@ -14,15 +17,26 @@ import {
   entryType,
 } from '@imagecheck/access/conformance';
 import { blkidAt, run, sfdiskJson, which } from '@imagecheck/test-kit';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nativeBackend } from '../../src/index.js';
-import { buildConformanceImage, canBuildConformance } from '../fixtures/conformance.js';
+import {
+  buildableConformanceFixtures,
+  buildConformanceImage,
+  canBuildConformance,
+  extractFilesystem,
+  LVM_CONFIG,
+} from '../fixtures/conformance.js';
 
 // Under CI a missing tool fails the tests instead of skipping them (requireTools throws).
 const skip = !canBuildConformance();
+const FIXTURES = buildableConformanceFixtures(CONFORMANCE_FIXTURES);
 
 if (!skip) {
-  describeBackendConformance('native', { backend: nativeBackend, imagePath: buildConformanceImage });
+  describeBackendConformance('native', {
+    backend: nativeBackend,
+    imagePath: buildConformanceImage,
+    fixtures: FIXTURES,
+  });
 }
 
 /** GPT attribute bit 2 (legacy BIOS bootable), as sfdisk prints it. */
@@ -48,12 +62,28 @@ async function flsTree(image: string, offset: number, fstype: string): Promise<R
 const TSK_TYPE = { file: 'r', dir: 'd', symlink: 'l', other: 'p' } as const;
 
 describe.skipIf(skip)('the conformance manifests match the images the tools built', () => {
-  for (const fixture of CONFORMANCE_FIXTURES) {
+  for (const fixture of FIXTURES) {
     describe(fixture.name, () => {
       let image = '';
       beforeAll(async () => {
         image = await buildConformanceImage(fixture);
       }, 600_000);
+
+      if (fixture.disk.format !== 'raw') {
+        // The table and the tree are checked against the tools on the raw build of the same manifest
+        // (two builds differ in bytes: mke2fs stamps times and a hash seed).
+        it(`qemu-img reads a ${fixture.disk.format} image of the manifest's size`, async () => {
+          const info = JSON.parse(await run('qemu-img', ['info', '--output=json', image])) as {
+            format: string;
+            'virtual-size': number;
+          };
+          expect({ format: info.format, size: info['virtual-size'] }).toEqual({
+            format: fixture.disk.format,
+            size: fixture.disk.virtualSize,
+          });
+        }, 600_000);
+        return;
+      }
 
       it('sfdisk reads the manifest partition table', async () => {
         const pt = (await sfdiskJson(image)) as unknown as {
@@ -97,8 +127,8 @@ describe.skipIf(skip)('the conformance manifests match the images the tools buil
 
       it('blkid finds each filesystem with its type, uuid and label; sfdisk names the types', async () => {
         for (const fs of fixture.filesystems) {
-          const part = partitionOf(fixture, fs);
-          const found = await blkidAt(image, part.start, part.size);
+          const at = await where(fixture, fs, image);
+          const found = await blkidAt(at.file, at.offset, fs.size);
           expect({
             TYPE: found.TYPE,
             UUID: found.UUID,
@@ -118,10 +148,89 @@ describe.skipIf(skip)('the conformance manifests match the images the tools buil
         ).toEqual(fixture.partitions.map((p) => p.typeName));
       });
 
+      const lvm = fixture.lvm;
+      if (lvm !== undefined) {
+        it('lvs reads the manifest volume group: names, UUIDs, sizes and segments', async () => {
+          const part = fixture.partitions.find((p) => p.number === lvm.partition);
+          const loop = (
+            await run('losetup', [
+              '-f',
+              '--show',
+              '-r',
+              '-o',
+              String(part?.start),
+              '--sizelimit',
+              String(part?.size),
+              image,
+            ])
+          ).trim();
+          try {
+            const report = JSON.parse(
+              await run(
+                'lvs',
+                [
+                  '--config',
+                  LVM_CONFIG,
+                  '--reportformat',
+                  'json',
+                  '--units',
+                  'b',
+                  '--nosuffix',
+                  '-o',
+                  'vg_name,vg_uuid,lv_name,lv_uuid,lv_size,seg_start_pe,seg_pe_ranges',
+                  lvm.vg,
+                ],
+                { env: { LVM_SUPPRESS_FD_WARNINGS: '1' } },
+              ),
+            ) as { report: { lv: Record<string, string>[] }[] };
+            const rows = report.report[0]?.lv ?? [];
+            expect(new Set(rows.map((r) => `${r.vg_name} ${r.vg_uuid}`))).toEqual(
+              new Set([`${lvm.vg} ${lvm.vgUuid}`]),
+            );
+            const got = rows.map((r) => ({
+              lv: r.lv_name,
+              uuid: r.lv_uuid,
+              size: Number(r.lv_size),
+              start: Number(r.seg_start_pe),
+              pe: Number(/:(\d+)-\d+$/.exec(r.seg_pe_ranges ?? '')?.[1]),
+            }));
+            const want = lvm.lvs.flatMap((lv) =>
+              lv.segments.map((seg) => ({
+                lv: lv.name,
+                uuid: lv.uuid,
+                size: lv.segments.reduce((n, x) => n + x.count, 0) * lvm.extentSize,
+                start: seg.start,
+                pe: seg.pe,
+              })),
+            );
+            const key = (r: { lv?: string; start: number }) => `${r.lv} ${r.start}`;
+            expect(got.sort((a, b) => key(a).localeCompare(key(b)))).toEqual(
+              want.sort((a, b) => key(a).localeCompare(key(b))),
+            );
+            expect(
+              fixture.volumes
+                .map((v) => ({ vg: v.vg, lv: v.lv, uuid: v.uuid, size: v.size }))
+                .sort((a, b) => a.lv.localeCompare(b.lv)),
+            ).toEqual(
+              lvm.lvs
+                .map((lv) => ({
+                  vg: lvm.vg,
+                  lv: lv.name,
+                  uuid: lv.uuid,
+                  size: lv.segments.reduce((n, x) => n + x.count, 0) * lvm.extentSize,
+                }))
+                .sort((a, b) => a.lv.localeCompare(b.lv)),
+            );
+          } finally {
+            await run('losetup', ['-d', loop]).catch(() => undefined);
+          }
+        });
+      }
+
       for (const fs of fixture.filesystems.filter((f) => f.files !== undefined && f.type !== 'xfs')) {
         it(`fls lists exactly the manifest tree of ${fs.id} (${fs.type})`, async () => {
-          const part = partitionOf(fixture, fs);
-          const tree = await flsTree(image, part.start, fs.type === 'vfat' ? 'fat' : fs.type);
+          const at = await where(fixture, fs, image);
+          const tree = await flsTree(at.file, at.offset, fs.type === 'vfat' ? 'fat' : fs.type);
           const expected = Object.fromEntries(
             Object.entries(fs.files ?? {})
               .filter(([p]) => p !== '/')
@@ -133,8 +242,8 @@ describe.skipIf(skip)('the conformance manifests match the images the tools buil
 
       for (const fs of fixture.filesystems.filter((f) => f.type === 'ext4')) {
         it(`debugfs reads the manifest modes, owners, sizes and contents of ${fs.id}`, async () => {
-          const part = partitionOf(fixture, fs);
-          const dev = `${image}?offset=${part.start}`;
+          const at = await where(fixture, fs, image);
+          const dev = `${at.file}?offset=${at.offset}`;
           for (const [path, entry] of Object.entries(fs.files ?? {})) {
             const stat = await run('debugfs', ['-R', `stat "${path}"`, dev]);
             const mode = Number.parseInt(/Mode:\s+(\d+)/.exec(stat)?.[1] ?? '', 8);
@@ -166,9 +275,22 @@ describe.skipIf(skip)('the conformance manifests match the images the tools buil
   }
 });
 
-function partitionOf(fixture: ConformanceFixture, fs: ConformanceFilesystem) {
-  const n = fs.location.kind === 'partition' ? fs.location.partition : -1;
-  const part = fixture.partitions.find((p) => p.number === n);
-  if (part === undefined) throw new Error(`${fs.id} is not on a partition`);
-  return part;
+const scratch = mkdtempSync(join(tmpdir(), 'imagecheck-conformance-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+/** A plain file and offset where a filesystem of the fixture starts: its partition, or its LV copied out. */
+async function where(
+  fixture: ConformanceFixture,
+  fs: ConformanceFilesystem,
+  image: string,
+): Promise<{ file: string; offset: number }> {
+  if (fs.location.kind === 'partition') {
+    const n = fs.location.partition;
+    const part = fixture.partitions.find((p) => p.number === n);
+    if (part === undefined) throw new Error(`${fs.id}: no partition ${n}`);
+    return { file: image, offset: part.start };
+  }
+  const file = join(scratch, `${fixture.name}-${fs.id.replaceAll('/', '_')}`);
+  if (!existsSync(file)) await extractFilesystem(fixture, fs, image, file);
+  return { file, offset: 0 };
 }

@@ -1,4 +1,5 @@
 import picomatch from 'picomatch';
+import { highestRisk } from '../report/risk.js';
 import type { Finding, ReportItem, RiskLevel, Status, Waiver } from '../report/types.js';
 import type { LoadedRule } from '../rules/types.js';
 import type { EffectiveRuleSettings, ResolvedConfig, WaiverConfig } from './types.js';
@@ -33,8 +34,6 @@ export function ruleSettings(rule: LoadedRule, config: ResolvedConfig | undefine
   }
   return { enabled, ...(riskLevel ? { riskLevel } : {}), ...(params ? { params } : {}) };
 }
-
-const RISK_ORDER: Record<RiskLevel, number> = { low: 1, medium: 2, high: 3 };
 
 /** `YYYY-MM-DD` of `now` in UTC. */
 function today(now: Date): string {
@@ -130,10 +129,7 @@ export function applyWaivers(
     };
   }
   const status: Status = fails.length > 0 ? 'fail' : 'warn';
-  const riskLevel = deciding.reduce<RiskLevel>(
-    (m, f) => (RISK_ORDER[f.riskLevel] > RISK_ORDER[m] ? f.riskLevel : m),
-    'low',
-  );
+  const riskLevel = highestRisk(deciding.map((f) => f.riskLevel));
   const first = deciding[0] as Finding;
   const more = deciding.length - 1;
   return {

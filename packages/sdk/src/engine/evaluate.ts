@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { isImagecheckError, PackError } from '@imagecheck/access';
+import { FormatError, isImagecheckError, isInternalError, PackError } from '@imagecheck/access';
 import type { Evidence, FactResult } from '../facts/types.js';
 import type { GuestOs } from '../guest/types.js';
+import { highestRisk } from '../report/risk.js';
 import type { Finding, Repair, ReportItem, RiskLevel, Status } from '../report/types.js';
 import {
   type CompiledAssertion,
@@ -29,8 +30,6 @@ export const MAX_FINDINGS = 1000;
 /** Elements a `forEach` may iterate; more is a broken fact, reported as `error`. */
 export const MAX_FOREACH_ELEMENTS = 100_000;
 
-const RISK_ORDER: Record<RiskLevel, number> = { low: 1, medium: 2, high: 3 };
-
 interface InternalFinding {
   readonly finding: Finding;
   readonly scope: unknown;
@@ -41,7 +40,8 @@ interface InternalFinding {
  *
  * Order: platforms (skipped) → required facts (error) → params (error) → `when` (skipped) →
  * assertions. A fact absent from `facts` counts as unavailable. A condition that throws (a
- * malformed version, a non-array `forEach`) makes the item `error`, never a pass.
+ * malformed version, a non-array `forEach`) makes the item `error`, never a pass; a bug
+ * (`isInternalError`: a TypeError, an `InternalError`) is thrown, not turned into an item.
  */
 export function evaluateRule(
   rule: LoadedRule,
@@ -165,12 +165,7 @@ export function evaluateRule(
         findings: [],
       });
     }
-    const risk =
-      options.riskLevel ??
-      deciding.reduce<RiskLevel>(
-        (m, f) => (RISK_ORDER[f.riskLevel] > RISK_ORDER[m] ? f.riskLevel : m),
-        'low',
-      );
+    const risk = options.riskLevel ?? highestRisk(deciding.map((f) => f.riskLevel));
     const first = deciding[0] as Finding;
     const more = deciding.length - 1 + dropped;
     const repair = buildRepair(rule, compiled, scope, found, locale);
@@ -184,6 +179,9 @@ export function evaluateRule(
       ...(repair ? { repair } : {}),
     });
   } catch (err) {
+    // A fact the rule cannot read (a malformed version, a non-array forEach) is this item's error;
+    // a bug in the engine or an operator is not, and ends the check.
+    if (isInternalError(err)) throw err;
     const code = isImagecheckError(err) ? `${err.code}: ` : '';
     return item({
       status: 'error',
@@ -237,11 +235,17 @@ function runAssertion(
   const list = evaluateLogic(a.forEach, scope);
   if (list === null || list === undefined) return out;
   if (!Array.isArray(list)) {
-    throw new TypeError(`assertion ${a.source.id}: forEach gave ${typeof list}, not an array`);
+    throw new FormatError(
+      'rule/foreach-not-array',
+      `assertion ${a.source.id}: forEach gave ${typeof list}, not an array`,
+      { data: { assertion: a.source.id, actual: typeof list, expected: 'array' } },
+    );
   }
   if (list.length > MAX_FOREACH_ELEMENTS) {
-    throw new RangeError(
+    throw new FormatError(
+      'rule/foreach-too-large',
       `assertion ${a.source.id}: forEach gave ${list.length} elements, more than ${MAX_FOREACH_ELEMENTS}`,
+      { data: { assertion: a.source.id, actual: list.length, expected: MAX_FOREACH_ELEMENTS } },
     );
   }
   for (const element of list) {

@@ -20,4 +20,4 @@ export {
   runCheck,
 } from './run.js';
 export { type RuleSelection, selectRules } from './select.js';
-export { exitCodeFor, summarize } from './summary.js';
+export { exitCodeFor } from './summary.js';

@@ -1,19 +1,21 @@
 import type { GuestAccessV2, ImageLayoutV2 } from '@imagecheck/access';
-import { isImagecheckError, UsageError } from '@imagecheck/access';
+import { InternalError, isImagecheckError, isInternalError, UsageError } from '@imagecheck/access';
 import type { Ajv2020, ValidateFunction } from 'ajv/dist/2020.js';
 import { applyWaivers, ruleSettings } from '../config/apply.js';
 import type { ResolvedConfig } from '../config/types.js';
+import { BUILTIN_FACT_DEFINITIONS } from '../facts/builtin.js';
 import { declaredFacts } from '../facts/declared/index.js';
 import type { FactKey } from '../facts/define.js';
 import type { CollectContext, Collector, FactDefinition, FactResult, Plugin } from '../facts/types.js';
 import { assembleGuest, FilesystemOpener, findRoots } from '../guest/roots.js';
 import type { AssembledGuest, GuestOs, OsProvider, OsRoot } from '../guest/types.js';
-import { type ImageTag, REPORT_SCHEMA_VERSION, type Report, type ReportItem } from '../report/types.js';
+import { createReport, unopenedReport } from '../report/create.js';
+import type { ImageTag, Report, ReportItem, ReportTool } from '../report/types.js';
+import { SDK_VERSION } from '../rules/loader.js';
 import { newAjv } from '../rules/schemas.js';
 import type { LoadedPack } from '../rules/types.js';
 import { evaluateRule, platformMismatch, rulePlatforms } from './evaluate.js';
 import { type RuleSelection, selectRules } from './select.js';
-import { summarize } from './summary.js';
 
 export type ProgressStage = 'open' | 'layout' | 'guest' | 'facts' | 'rules' | 'done';
 
@@ -39,36 +41,11 @@ export interface RunCheckOptions {
   readonly signal?: AbortSignal;
   /** Message locale; default `en`. */
   readonly locale?: string;
-  /** Reported as `report.tool`. */
-  readonly tool?: { readonly name: string; readonly version: string };
+  /** Reported as `report.tool`; default the SDK itself, for an application that names no tool. */
+  readonly tool?: ReportTool;
 }
 
-/** Facts the engine provides itself: the layout and roots, and `guest.os` from the root's OS provider. */
-export const BUILTIN_FACT_DEFINITIONS: readonly FactDefinition[] = [
-  {
-    id: 'disk.layout',
-    version: '1.0.0',
-    description:
-      'The image layout as the access backend read it (ImageLayoutV2: disk, partitions, volumes, filesystems, warnings) and the OS roots the providers found in it (`roots`).',
-    schema: { type: 'object', required: ['disk', 'volumes', 'filesystems', 'roots', 'warnings'] },
-  },
-  {
-    id: 'guest.os',
-    version: '1.0.0',
-    description:
-      'The guest operating system for rule applicability: {os, family, distribution, version, architecture}, described by the OS provider that found the root (the Linux provider reads linux.osRelease and linux.architecture); `os` alone when the provider describes nothing more.',
-    schema: {
-      type: 'object',
-      properties: {
-        os: { type: 'string' },
-        family: { type: 'string' },
-        distribution: { type: 'string' },
-        version: { type: 'string' },
-        architecture: { type: 'string' },
-      },
-    },
-  },
-];
+export { BUILTIN_FACT_DEFINITIONS } from '../facts/builtin.js';
 
 /** A fact depending on itself (through other facts) would wait forever; the chain is capped too. */
 const MAX_FACT_CHAIN = 32;
@@ -95,12 +72,7 @@ export async function runCheck(options: RunCheckOptions): Promise<Report> {
 
   emit({ type: 'stage', stage: 'open' });
   checkAbort();
-  const base = {
-    schemaVersion: REPORT_SCHEMA_VERSION,
-    backend: access.backend,
-    generatedAt: now.toISOString(),
-    ...(options.tool ? { tool: options.tool } : {}),
-  };
+  const tool = options.tool ?? { name: '@imagecheck/sdk', version: SDK_VERSION };
   emit({ type: 'stage', stage: 'layout' });
   let image: OpenedImage;
   try {
@@ -108,14 +80,7 @@ export async function runCheck(options: RunCheckOptions): Promise<Report> {
   } catch (err) {
     if (!isImagecheckError(err) || !err.userFacing) throw err;
     emit({ type: 'stage', stage: 'done' });
-    return {
-      ...base,
-      image: { path: access.imagePath },
-      items: [],
-      summary: summarize([]),
-      tags: [],
-      error: { code: err.code, message: err.message },
-    };
+    return unopenedReport({ imagePath: access.imagePath, backend: access.backend, tool, error: err, now });
   }
   checkAbort();
   const { layout, roots } = image;
@@ -189,23 +154,22 @@ export async function runCheck(options: RunCheckOptions): Promise<Report> {
       emit({ type: 'item-finish', item });
     }
   }
-  const summary = summarize(items);
   emit({ type: 'stage', stage: 'done' });
-  return {
-    ...base,
+  const report = createReport({
     image: {
       path: access.imagePath,
       format: layout.disk.format,
       virtualSize: layout.disk.virtualSize,
       ...(primaryRoot ? { os: primaryRoot.os } : {}),
     },
-    ...(roots.length > 0
-      ? { roots: roots.map(({ id, filesystem, os, primary }) => ({ id, filesystem, os, primary })) }
-      : {}),
+    backend: access.backend,
+    tool,
+    roots: roots.map(({ id, filesystem, os, primary }) => ({ id, filesystem, os, primary })),
     items,
-    summary,
-    tags: summary.passed ? imageTags : [],
-  };
+    now,
+  });
+  // Tags describe an image that is ready; one that is not earns none.
+  return report.summary.passed ? { ...report, tags: imageTags } : report;
 }
 
 /** Whether `guest.os` says the rule's platforms exclude this root. */
@@ -455,6 +419,8 @@ function factSession(options: FactSessionOptions): (id: string) => Promise<FactR
         }
       } catch (err) {
         if (signal?.aborted) throw err;
+        // A bug (a TypeError, reader misuse) is not a finding about the image: it ends the check.
+        if (isInternalError(err)) throw asCollectorBug(id, err);
         result = {
           status: 'unavailable',
           reason: (err as Error)?.message ?? String(err),
@@ -473,6 +439,19 @@ function factSession(options: FactSessionOptions): (id: string) => Promise<FactR
   };
 
   return (id) => collect(id, []);
+}
+
+/**
+ * A collector's bug, kept as it is when it is already one of ours (it names its code); anything
+ * else (a TypeError) is wrapped so the report names the fact, with the original as `cause`.
+ */
+function asCollectorBug(id: string, err: unknown): unknown {
+  if (isImagecheckError(err)) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new InternalError('engine/collector-bug', `the collector of ${id} threw: ${message}`, {
+    data: { fact: id },
+    cause: err,
+  });
 }
 
 interface Registry {

@@ -1,14 +1,5 @@
-import type { Report, ReportItem, ReportSummary, RiskLevel, Status } from '../report/types.js';
-import { STATUSES } from '../report/types.js';
-
-const RISK_ORDER: Record<RiskLevel, number> = { low: 1, medium: 2, high: 3 };
-
-/** Counts per status; `passed` when nothing failed (waived failures do not count) and nothing is `error`. */
-export function summarize(items: readonly ReportItem[]): ReportSummary {
-  const counts = Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<Status, number>;
-  for (const i of items) counts[i.status]++;
-  return { total: items.length, counts, passed: counts.fail === 0 && counts.error === 0 };
-}
+import { atLeast } from '../report/risk.js';
+import type { Report, RiskLevel } from '../report/types.js';
 
 /**
  * The process exit code for a set of reports.
@@ -24,7 +15,7 @@ export function exitCodeFor(reports: readonly Report[], failOn: RiskLevel | 'non
   for (const r of reports) {
     if (r.error) incomplete = true;
     for (const i of r.items) {
-      if (i.status === 'fail' && failOn !== 'none' && RISK_ORDER[i.riskLevel] >= RISK_ORDER[failOn]) return 1;
+      if (i.status === 'fail' && failOn !== 'none' && atLeast(i.riskLevel, failOn)) return 1;
       if (i.status === 'error') incomplete = true;
     }
   }

@@ -1,5 +1,14 @@
-import type { Static, TSchema } from 'typebox';
+import { type Static, type TSchema, Type } from 'typebox';
 import type { CollectContext, Collector, FactDefinition, FactResult } from './types.js';
+
+// Plugins build their schemas with the SDK's TypeBox, so that `Static` and the schemas they pass
+// to `defineFact` come from one version of it.
+export { type Static, type TSchema, Type };
+
+/** A value of `schema`, or null: the spelling facts use for "known to be absent". */
+export function Nullable<S extends TSchema>(schema: S) {
+  return Type.Union([schema, Type.Null()]);
+}
 
 /** Carries a fact's value type on its key; never set at run time. */
 declare const factValue: unique symbol;

@@ -1,3 +1,4 @@
+export { diskLayoutFact, guestOsFact } from './builtin.js';
 export * from './declared/index.js';
 export * from './define.js';
 export * from './glob.js';

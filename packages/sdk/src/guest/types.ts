@@ -5,6 +5,8 @@ import type {
   ImageLayoutV2,
   NodeFileSystem,
 } from '@imagecheck/access';
+import type { guestOsFact } from '../facts/builtin.js';
+import type { FactValue } from '../facts/define.js';
 import type { CollectContext, FactResult } from '../facts/types.js';
 
 /**
@@ -87,13 +89,7 @@ export interface Assembly {
 }
 
 /** Value of `guest.os`: what rule applicability (`platforms`) matches on. */
-export interface GuestOs {
-  readonly os: string;
-  readonly family?: string;
-  readonly distribution?: string;
-  readonly version?: string;
-  readonly architecture?: string;
-}
+export type GuestOs = FactValue<typeof guestOsFact>;
 
 export interface OsProvider {
   /** The OS this provider knows: `linux`, `windows`. */

@@ -76,6 +76,19 @@ export interface ReportRoot {
   readonly primary: boolean;
 }
 
+/** The program that made a report. */
+export interface ReportTool {
+  readonly name: string;
+  readonly version: string;
+}
+
+/** Why an image could not be opened. */
+export interface ReportError {
+  /** Stable error code, e.g. `qcow2/bad-magic`. */
+  readonly code: string;
+  readonly message: string;
+}
+
 export interface ImageTag {
   readonly key: string;
   readonly value: string;
@@ -93,12 +106,13 @@ export interface Report {
   readonly backend: string;
   /** Every OS root found; the items of each carry its id when there is more than one. */
   readonly roots?: readonly ReportRoot[];
-  readonly generatedAt?: string;
-  readonly tool?: { readonly name: string; readonly version: string };
+  /** When the report was made (ISO 8601, UTC). */
+  readonly generatedAt: string;
+  readonly tool: ReportTool;
   readonly items: readonly ReportItem[];
   readonly summary: ReportSummary;
   /** Tags an image that passes gets (`acs:ecs:image:osVersion`, `acs:ecs:image:kernelVersion`); empty when it does not pass. */
   readonly tags: readonly ImageTag[];
   /** Set when the image could not be opened at all; `items` is then empty. */
-  readonly error?: { readonly code: string; readonly message: string };
+  readonly error?: ReportError;
 }

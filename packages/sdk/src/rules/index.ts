@@ -1,3 +1,12 @@
+export {
+  type DocPages,
+  driftedPages,
+  type PackDocsUpdate,
+  renderIndex,
+  renderPackDocs,
+  renderRule,
+  updatePackDocs,
+} from './docs.js';
 export { BUILTIN_FACTS, loadPack, MAX_PACK_RULES, PACK_MANIFEST_NAMES, SDK_VERSION } from './loader.js';
 export {
   ALLOWED_OPERATORS,

@@ -13,7 +13,7 @@ import type {
   PartitionInfoV2,
   VolumeInfoV2,
 } from '@imagecheck/access';
-import { InternalError, UnsupportedError, UsageError } from '@imagecheck/access';
+import { InternalError, partitionTypeName, UnsupportedError, UsageError } from '@imagecheck/access';
 import { type MemoryFiles, memoryFileSystem } from '@imagecheck/access/testing';
 
 /**
@@ -101,18 +101,18 @@ export interface MemoryGuestDescription {
   readonly boot?: Partial<BootFactsV2>;
 }
 
-/** sgdisk's short type codes (gdisk `parttypes.cc`) → GPT type GUIDs, with the names gdisk prints. */
-const SGDISK_TYPES: Readonly<Record<string, readonly [string, string]>> = {
-  EF00: ['C12A7328-F81F-11D2-BA4B-00A0C93EC93B', 'EFI System'],
-  EF02: ['21686148-6449-6E6F-744E-656564454649', 'BIOS boot partition'],
-  '8300': ['0FC63DAF-8483-4772-8E79-3D69D8477DE4', 'Linux filesystem'],
-  '8200': ['0657FD6D-A4AB-43C4-84E5-0933C84B4F4F', 'Linux swap'],
-  '8E00': ['E6D6D379-F507-44C2-A23C-238F2A3DF928', 'Linux LVM'],
-  '8304': ['4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709', 'Linux x86-64 root (/)'],
-  EA00: ['BC13C2FF-59E6-4262-A352-B275FD6F7172', 'Linux extended boot'],
-  '0700': ['EBD0A0A2-B9E5-4433-87C0-68B6B72699C7', 'Microsoft basic data'],
-  '0C01': ['E3C9E316-0B5C-4DB8-817D-F92DF00215AE', 'Microsoft reserved'],
-  '2700': ['DE94BBA4-06D1-4D40-A16A-BFD50179D6AC', 'Windows RE'],
+/** sgdisk's short type codes (gdisk `parttypes.cc`) → GPT type GUIDs. */
+const SGDISK_TYPES: Readonly<Record<string, string>> = {
+  EF00: 'C12A7328-F81F-11D2-BA4B-00A0C93EC93B',
+  EF02: '21686148-6449-6E6F-744E-656564454649',
+  '8300': '0FC63DAF-8483-4772-8E79-3D69D8477DE4',
+  '8200': '0657FD6D-A4AB-43C4-84E5-0933C84B4F4F',
+  '8E00': 'E6D6D379-F507-44C2-A23C-238F2A3DF928',
+  '8304': '4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709',
+  EA00: 'BC13C2FF-59E6-4262-A352-B275FD6F7172',
+  '0700': 'EBD0A0A2-B9E5-4433-87C0-68B6B72699C7',
+  '0C01': 'E3C9E316-0B5C-4DB8-817D-F92DF00215AE',
+  '2700': 'DE94BBA4-06D1-4D40-A16A-BFD50179D6AC',
 };
 
 const MIB = 1024 * 1024;
@@ -121,14 +121,19 @@ const UNREADABLE_TYPES = new Set(['swap', 'luks', 'bitlocker']);
 const CASE_INSENSITIVE_TYPES = new Set(['vfat', 'exfat', 'ntfs']);
 const NON_POSIX_TYPES = new Set(['vfat', 'exfat']);
 
+/** The type as a backend reports it, named from the table every backend uses. */
 function partitionType(type: string): { type: string; typeName?: string; mbr: boolean } {
+  const named = (t: string, mbr: boolean) => {
+    const typeName = partitionTypeName(t);
+    return { type: t, mbr, ...(typeName === undefined ? {} : { typeName }) };
+  };
   const code = SGDISK_TYPES[type.toUpperCase()];
-  if (code !== undefined) return { type: code[0], typeName: code[1], mbr: false };
+  if (code !== undefined) return named(code, false);
   if (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(type)) {
-    return { type: type.toUpperCase(), mbr: false };
+    return named(type.toUpperCase(), false);
   }
   const mbr = /^(?:0x)?([0-9a-f]{1,2})$/i.exec(type);
-  if (mbr?.[1] !== undefined) return { type: `0x${mbr[1].toLowerCase().padStart(2, '0')}`, mbr: true };
+  if (mbr?.[1] !== undefined) return named(`0x${mbr[1].toLowerCase().padStart(2, '0')}`, true);
   throw bad(`unknown partition type ${type}: use a GUID, an sgdisk code or an MBR byte`, type);
 }
 
@@ -280,14 +285,17 @@ export function createMemoryGuest(
     if (closed) throw new InternalError('access/closed', 'the memory guest is used after close()');
   }
   /** As the native backend's: every call checks the guest is open and not aborted. */
-  function guarded(fs: NodeFileSystem): NodeFileSystem {
+  const wrappers = new Map<string, NodeFileSystem>();
+  function guarded(id: string, fs: NodeFileSystem): NodeFileSystem {
+    const known = wrappers.get(id);
+    if (known !== undefined) return known;
     const gate =
       <A extends unknown[], R>(f: (...args: A) => Promise<R>) =>
       async (...args: A): Promise<R> => {
         checkOpen();
         return f(...args);
       };
-    return {
+    const wrapper: NodeFileSystem = {
       info: fs.info,
       caseSensitive: fs.caseSensitive,
       posixMetadata: fs.posixMetadata,
@@ -298,6 +306,8 @@ export function createMemoryGuest(
       read: gate(fs.read),
       readlink: gate(fs.readlink),
     };
+    wrappers.set(id, wrapper);
+    return wrapper;
   }
   function treeOf(id: string): NodeFileSystem {
     const info = filesystems.find((f) => f.id === id);
@@ -328,7 +338,7 @@ export function createMemoryGuest(
     },
     async openFilesystem(filesystemId: string): Promise<NodeFileSystem> {
       checkOpen();
-      return guarded(treeOf(filesystemId));
+      return guarded(filesystemId, treeOf(filesystemId));
     },
     async listSubvolumes(filesystemId: string): Promise<readonly string[]> {
       checkOpen();

@@ -3,15 +3,14 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '@imagecheck/access';
 import type { MemoryFiles } from '@imagecheck/access/testing';
-import type { ValidateFunction } from 'ajv/dist/2020.js';
 import { evaluateRule } from '../engine/evaluate.js';
 import { BUILTIN_FACT_DEFINITIONS, runCheck } from '../engine/run.js';
 import { declaredFacts } from '../facts/declared/index.js';
 import type { FactDefinition, FactResult, Plugin } from '../facts/types.js';
 import type { ReportItem, RiskLevel } from '../report/types.js';
 import { loadPack } from '../rules/loader.js';
-import { newAjv } from '../rules/schemas.js';
 import type { LoadedPack, LoadedRule } from '../rules/types.js';
+import { factShapeProblems } from './fact-shapes.js';
 import { createMemoryGuest } from './memory-guest.js';
 
 /**
@@ -328,13 +327,10 @@ export class RuleTester {
     for (const [id, value] of Object.entries(facts)) {
       const known = defs.get(id);
       if (!known) continue;
-      const validate = factValidator(known.def);
-      if (validate(value)) continue;
-      const problems = (validate.errors ?? [])
-        .slice(0, MAX_SHAPE_ERRORS)
-        .map((e) => `  ${e.instancePath || '/'} ${e.message ?? 'is invalid'}${describeParams(e.params)}`);
+      const problems = factShapeProblems(known.def, value);
+      if (problems.length === 0) continue;
       throw new AssertionError({
-        message: `fact ${id} given by the case does not match its schema (from ${known.from}):\n${problems.join('\n')}`,
+        message: `fact ${id} given by the case does not match its schema (from ${known.from}):\n${problems.map((p) => `  ${p}`).join('\n')}`,
         actual: value,
         expected: known.def.schema,
       });
@@ -369,30 +365,6 @@ export class RuleTester {
       });
     return item;
   }
-}
-
-/** How many schema errors a failing fact lists: the first few say what is wrong. */
-const MAX_SHAPE_ERRORS = 5;
-
-const validators = new WeakMap<object, ValidateFunction>();
-let shapeAjv: ReturnType<typeof newAjv> | undefined;
-
-function factValidator(def: FactDefinition): ValidateFunction {
-  let v = validators.get(def.schema);
-  if (!v) {
-    // Every error, not the first only: a test author wants to see all of what is wrong at once.
-    shapeAjv ??= newAjv({ strict: false, trustedSchemas: true });
-    v = shapeAjv.compile(def.schema as Record<string, unknown>);
-    validators.set(def.schema, v);
-  }
-  return v;
-}
-
-/** The part of an ajv error's params that names what was expected (`allowedValues`, `missingProperty`). */
-function describeParams(params: Record<string, unknown>): string {
-  if ('allowedValues' in params) return ` (${JSON.stringify(params.allowedValues)})`;
-  if ('additionalProperty' in params) return ` ("${String(params.additionalProperty)}")`;
-  return '';
 }
 
 /** Evaluates one case as the engine would, with the case's facts as the only facts. */

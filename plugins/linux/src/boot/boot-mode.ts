@@ -1,82 +1,69 @@
 import {
   type CollectContext,
-  type Collector,
   createGuestTree,
+  defineCollector,
+  defineFact,
   type Evidence,
-  type FactDefinition,
   type FactResult,
+  type FactValue,
   type GuestTreeV2,
   type MbrBootCodeKindV2,
+  Nullable,
+  Type,
 } from '@imagecheck/sdk';
 import { isAbsent } from '../guest-files.js';
-import type { Architecture } from '../os/architecture.js';
+import { architectureFact } from '../os/architecture.js';
 import { BIOS_BOOT_GPT_TYPE, espFilesystem } from './devices.js';
 
-/** The MBR boot code kind a backend reports in `layout.disk.boot` (access contract v2). */
-export type BootCodeKind = MbrBootCodeKindV2;
+/** The MBR boot code kinds a backend reports in `layout.disk.boot` (access contract v2). */
+const BOOT_CODE_KINDS = ['grub2', 'grub-legacy', 'syslinux', 'windows', 'empty', 'unknown'] as const;
+export type BootCodeKind = (typeof BOOT_CODE_KINDS)[number];
+// The list above is the access contract's: a kind added there must be added here.
+const _sameKinds: [BootCodeKind, MbrBootCodeKindV2] extends [MbrBootCodeKindV2, BootCodeKind] ? true : never =
+  true;
 
-/** Value of `linux.bootMode`. */
-export interface BootMode {
-  /** `uefi`, `bios`, `uefi-and-bios`, or `none` when neither firmware path finds a loader. */
-  readonly mode: 'uefi' | 'bios' | 'uefi-and-bios' | 'none';
-  readonly uefi: {
-    readonly bootable: boolean;
-    /** The ESP: filesystem id and partition number; null when the image has none. */
-    readonly esp: {
-      readonly filesystem: string;
-      readonly partition: number | null;
-      readonly type: string;
-    } | null;
-    /** Loaders found on it (`/EFI/BOOT/BOOTX64.EFI`), with the architecture their name is for. */
-    readonly loaders: readonly { readonly path: string; readonly architecture: string }[];
-    readonly note: string | null;
-  };
-  readonly bios: {
-    readonly bootable: boolean;
-    /** Boot code in sector 0, as the backend identified it; null when the backend does not report it. */
-    readonly bootCode: BootCodeKind | null;
-    /** GRUB core image embedded after the MBR (MBR-partitioned disks). */
-    readonly embeddedCore: string | null;
-    readonly biosBootPartition: { readonly partition: number; readonly core: string | null } | null;
-    readonly note: string | null;
-  };
-}
-
-export const bootModeFact: FactDefinition = {
+export const bootModeFact = defineFact({
   id: 'linux.bootMode',
   version: '1.0.0',
   description:
     'Firmware paths that can start this disk: UEFI (an EFI system partition holding a loader: EFI/BOOT/BOOT<arch>.EFI, EFI/<vendor>/shim*.efi or grub*.efi) and BIOS (boot code in the MBR, and on GPT a BIOS boot partition holding a GRUB core image).',
-  schema: {
-    $schema: 'https://json-schema.org/draft/2020-12/schema',
-    type: 'object',
-    required: ['mode', 'uefi', 'bios'],
-    properties: {
-      mode: { enum: ['uefi', 'bios', 'uefi-and-bios', 'none'] },
-      uefi: {
-        type: 'object',
-        required: ['bootable', 'esp', 'loaders', 'note'],
-        properties: {
-          bootable: { type: 'boolean' },
-          esp: { type: ['object', 'null'] },
-          loaders: { type: 'array', items: { type: 'object', required: ['path', 'architecture'] } },
-          note: { type: ['string', 'null'] },
-        },
-      },
-      bios: {
-        type: 'object',
-        required: ['bootable', 'bootCode', 'embeddedCore', 'biosBootPartition', 'note'],
-        properties: {
-          bootable: { type: 'boolean' },
-          bootCode: { enum: ['grub2', 'grub-legacy', 'syslinux', 'windows', 'empty', 'unknown', null] },
-          embeddedCore: { type: ['string', 'null'] },
-          biosBootPartition: { type: ['object', 'null'] },
-          note: { type: ['string', 'null'] },
-        },
-      },
-    },
-  },
-};
+  schema: Type.Object({
+    mode: Type.Enum(['uefi', 'bios', 'uefi-and-bios', 'none'], {
+      description: '`uefi`, `bios`, `uefi-and-bios`, or `none` when neither firmware path finds a loader.',
+    }),
+    uefi: Type.Object({
+      bootable: Type.Boolean(),
+      esp: Nullable(
+        Type.Object(
+          { filesystem: Type.String(), partition: Nullable(Type.Integer()), type: Type.String() },
+          { description: 'The ESP: filesystem id and partition number; null when the image has none.' },
+        ),
+      ),
+      loaders: Type.Array(Type.Object({ path: Type.String(), architecture: Type.String() }), {
+        description:
+          'Loaders found on it (`/EFI/BOOT/BOOTX64.EFI`), with the architecture their name is for.',
+      }),
+      note: Nullable(Type.String()),
+    }),
+    bios: Type.Object({
+      bootable: Type.Boolean(),
+      bootCode: Nullable(
+        Type.Enum(BOOT_CODE_KINDS, {
+          description:
+            'Boot code in sector 0, as the backend identified it; null when the backend does not report it.',
+        }),
+      ),
+      embeddedCore: Nullable(
+        Type.String({ description: 'GRUB core image embedded after the MBR (MBR-partitioned disks).' }),
+      ),
+      biosBootPartition: Nullable(Type.Object({ partition: Type.Integer(), core: Nullable(Type.String()) })),
+      note: Nullable(Type.String()),
+    }),
+  }),
+});
+
+/** Value of `linux.bootMode`. */
+export type BootMode = FactValue<typeof bootModeFact>;
 
 /** UEFI removable-media names (UEFI 2.10 §3.5.1.1) and the distributions' shim/GRUB names, by architecture. */
 const ARCH_SUFFIX: Record<string, string> = {
@@ -133,7 +120,7 @@ async function collectBootMode(ctx: CollectContext): Promise<FactResult<BootMode
         'the EFI system partition holds no boot loader (EFI/BOOT/BOOT<arch>.EFI, EFI/<vendor>/shim or grub)';
   }
   // Firmware only starts a loader built for its own architecture: an x86_64 guest needs *x64.efi.
-  const arch = ctx.guest ? await ctx.fact<Architecture>('linux.architecture') : undefined;
+  const arch = ctx.guest ? await ctx.fact(architectureFact) : undefined;
   const guestArch = arch?.status === 'ok' ? arch.value.architecture : undefined;
   const usable = guestArch === undefined ? loaders : loaders.filter((l) => l.architecture === guestArch);
   if (loaders.length > 0 && usable.length === 0) {
@@ -202,4 +189,4 @@ async function collectBootMode(ctx: CollectContext): Promise<FactResult<BootMode
   };
 }
 
-export const bootModeCollector: Collector<BootMode> = { fact: 'linux.bootMode', collect: collectBootMode };
+export const bootModeCollector = defineCollector(bootModeFact, collectBootMode);

@@ -1,123 +1,92 @@
-import type { CollectContext, Collector, Evidence, FactDefinition, FactResult } from '@imagecheck/sdk';
-import { fileEvidence, listDir, NO_GUEST, readOptional, splitLines } from '../guest-files.js';
+import {
+  type CollectContext,
+  defineCollector,
+  defineFact,
+  type Evidence,
+  type FactResult,
+  type FactValue,
+  Nullable,
+  Type,
+} from '@imagecheck/sdk';
+import { fileEvidence, listDir, NO_GUEST, readOptional, splitLines, unlessBug } from '../guest-files.js';
 import { espFilesystem, FsCache, locateGuestPath, resolveGrubDevice, resolveLinuxDevice } from './devices.js';
-import { type BootTarget, GrubInterpreter, type GrubProblem, type GrubReference } from './grub.js';
+import {
+  type BootTarget,
+  bootTargetSchema,
+  GrubInterpreter,
+  type GrubProblem,
+  type GrubReference,
+  grubProblemSchema,
+  grubReferenceSchema,
+} from './grub.js';
 
-/** Value of `linux.bootloader`. */
-export interface Bootloader {
-  /** `grub2`, `extlinux` (syslinux), `grub-legacy`, `systemd-boot`, or `none`. */
-  readonly kind: 'grub2' | 'extlinux' | 'grub-legacy' | 'systemd-boot' | 'none';
-  /** Guest path of the main configuration, and whether it was found through the ESP. */
-  readonly config: string | null;
-  readonly configSource: 'boot' | 'esp' | null;
-  /** Every GRUB file read, as GRUB names it (`(hd0,gpt2)/boot/grub/grub.cfg`). */
-  readonly files: readonly string[];
-  /** ESP `EFI/<vendor>/grub.cfg` files and whether each one is a stub that hands over with `configfile`. */
-  readonly espConfigs: readonly { readonly path: string; readonly stub: boolean }[];
-  readonly entries: readonly { title: string; id: string | null; file: string; line: number; bls: boolean }[];
-  /** The `default` GRUB ended with (`0`, a title, an id, `saved`), before lookup. */
-  readonly defaultSetting: string | null;
-  /** Whether `defaultSetting` names an existing entry (GRUB falls back to the first entry otherwise). */
-  readonly defaultFound: boolean;
-  readonly savedEntry: string | null;
-  readonly grubenv: { readonly file: string; readonly values: Readonly<Record<string, string>> } | null;
-  readonly blsEntries: number;
-  readonly defaultEntry:
-    | (BootTarget & {
-        readonly rootParam: string | null;
-        readonly rootResolved: boolean | null;
-        readonly rootFilesystem: string | null;
-        readonly rootNote: string | null;
-      })
-    | null;
-  /** The default entry's kernel command line (`linux` arguments), `''` when none. */
-  readonly defaultKernelArgs: string;
-  readonly references: readonly GrubReference[];
-  /** References that did not resolve, in the script or the default entry or the ESP stub. */
-  readonly unresolved: readonly GrubReference[];
-  readonly problems: readonly GrubProblem[];
-}
-
-const refSchema = {
-  type: 'object',
-  required: ['kind', 'value', 'file', 'line', 'scope', 'resolved'],
-  properties: {
-    kind: { type: 'string' },
-    value: { type: 'string' },
-    file: { type: 'string' },
-    line: { type: 'integer' },
-    scope: { enum: ['global', 'entry', 'stub'] },
-    resolved: { type: 'boolean' },
-    filesystem: { type: 'string' },
-    note: { type: 'string' },
-  },
-} as const;
-
-export const bootloaderFact: FactDefinition = {
+export const bootloaderFact = defineFact({
   id: 'linux.bootloader',
   version: '1.0.0',
   description:
     'The boot loader configuration as GRUB would run it: configs read (grub.cfg, ESP stub, BLS entries, grubenv), menu entries, the default entry with its kernel, initrd and command line, whether those files exist on the device GRUB loads them from, and every search/configfile/root= reference with what it resolved to in the image.',
-  schema: {
-    $schema: 'https://json-schema.org/draft/2020-12/schema',
-    type: 'object',
-    required: [
-      'kind',
-      'config',
-      'files',
-      'entries',
-      'defaultFound',
-      'defaultEntry',
-      'defaultKernelArgs',
-      'references',
-      'unresolved',
-      'problems',
-    ],
-    properties: {
-      kind: { enum: ['grub2', 'extlinux', 'grub-legacy', 'systemd-boot', 'none'] },
-      config: { type: ['string', 'null'] },
-      configSource: { enum: ['boot', 'esp', null] },
-      files: { type: 'array', items: { type: 'string' } },
-      espConfigs: { type: 'array', items: { type: 'object', required: ['path', 'stub'] } },
-      entries: { type: 'array', items: { type: 'object', required: ['title', 'file', 'line'] } },
-      defaultSetting: { type: ['string', 'null'] },
-      defaultFound: { type: 'boolean' },
-      savedEntry: { type: ['string', 'null'] },
-      grubenv: { type: ['object', 'null'] },
-      blsEntries: { type: 'integer' },
-      defaultEntry: {
-        type: ['object', 'null'],
-        required: [
-          'title',
-          'source',
-          'file',
-          'line',
-          'kernel',
-          'initrd',
-          'cmdline',
-          'kernelExists',
-          'rootParam',
-          'rootResolved',
-        ],
-        properties: {
-          title: { type: 'string' },
-          source: { enum: ['grub', 'bls', 'grubenv', 'extlinux'] },
-          kernel: { type: ['string', 'null'] },
-          initrd: { type: 'array', items: { type: 'string' } },
-          cmdline: { type: 'string' },
-          kernelExists: { type: ['boolean', 'null'] },
-          initrdExists: { type: ['boolean', 'null'] },
-          rootParam: { type: ['string', 'null'] },
-          rootResolved: { type: ['boolean', 'null'] },
-        },
-      },
-      defaultKernelArgs: { type: 'string' },
-      references: { type: 'array', items: refSchema },
-      unresolved: { type: 'array', items: refSchema },
-      problems: { type: 'array', items: { type: 'object', required: ['code', 'message'] } },
-    },
-  },
-};
+  schema: Type.Object({
+    kind: Type.Enum(['grub2', 'extlinux', 'grub-legacy', 'systemd-boot', 'none'], {
+      description: '`grub2`, `extlinux` (syslinux), `grub-legacy`, `systemd-boot`, or `none`.',
+    }),
+    config: Nullable(Type.String({ description: 'Guest path of the main configuration.' })),
+    configSource: Nullable(
+      Type.Enum(['boot', 'esp'], { description: 'Whether it was found through the ESP.' }),
+    ),
+    files: Type.Array(Type.String(), {
+      description: 'Every GRUB file read, as GRUB names it (`(hd0,gpt2)/boot/grub/grub.cfg`).',
+    }),
+    espConfigs: Type.Array(Type.Object({ path: Type.String(), stub: Type.Boolean() }), {
+      description:
+        'ESP `EFI/<vendor>/grub.cfg` files and whether each one is a stub that hands over with `configfile`.',
+    }),
+    entries: Type.Array(
+      Type.Object({
+        title: Type.String(),
+        id: Nullable(Type.String()),
+        file: Type.String(),
+        line: Type.Integer(),
+        bls: Type.Boolean(),
+      }),
+    ),
+    defaultSetting: Nullable(
+      Type.String({
+        description: 'The `default` GRUB ended with (`0`, a title, an id, `saved`), before lookup.',
+      }),
+    ),
+    defaultFound: Type.Boolean({
+      description:
+        'Whether `defaultSetting` names an existing entry (GRUB falls back to the first entry otherwise).',
+    }),
+    savedEntry: Nullable(Type.String()),
+    grubenv: Nullable(
+      Type.Object({ file: Type.String(), values: Type.Record(Type.String(), Type.String()) }),
+    ),
+    blsEntries: Type.Integer(),
+    defaultEntry: Nullable(
+      Type.Intersect([
+        bootTargetSchema,
+        Type.Object({
+          rootParam: Nullable(Type.String()),
+          rootResolved: Nullable(Type.Boolean()),
+          rootFilesystem: Nullable(Type.String()),
+          rootNote: Nullable(Type.String()),
+        }),
+      ]),
+    ),
+    defaultKernelArgs: Type.String({
+      description: "The default entry's kernel command line (`linux` arguments), `''` when none.",
+    }),
+    references: Type.Array(grubReferenceSchema),
+    unresolved: Type.Array(grubReferenceSchema, {
+      description: 'References that did not resolve, in the script or the default entry or the ESP stub.',
+    }),
+    problems: Type.Array(grubProblemSchema),
+  }),
+});
+
+/** Value of `linux.bootloader`. */
+export type Bootloader = FactValue<typeof bootloaderFact>;
 
 /** The `root=` argument of a kernel command line (the last one wins, as in the kernel). */
 export function rootParam(cmdline: string): string | null {
@@ -368,7 +337,7 @@ async function collectBootloader(ctx: CollectContext): Promise<FactResult<Bootlo
       configSource: main.source,
       files: grub.filesRead,
       espConfigs,
-      entries: grub.entriesFlat(),
+      entries: [...grub.entriesFlat()],
       defaultSetting,
       defaultFound: picked !== undefined,
       savedEntry,
@@ -396,16 +365,9 @@ function guestPathOf(ctx: CollectContext, grubFile: string): string {
   return mount ? `${mount.mountpoint}${inner}` : grubFile;
 }
 
+/** Whether `p` can be stat'ed: absent, a loop or damage all say no; a bug propagates. */
 async function existsQuiet(tree: { stat(p: string): Promise<unknown> }, p: string): Promise<boolean> {
-  try {
-    await tree.stat(p);
-    return true;
-  } catch {
-    return false;
-  }
+  return tree.stat(p).then(() => true, unlessBug(false));
 }
 
-export const bootloaderCollector: Collector<Bootloader> = {
-  fact: 'linux.bootloader',
-  collect: collectBootloader,
-};
+export const bootloaderCollector = defineCollector(bootloaderFact, collectBootloader);

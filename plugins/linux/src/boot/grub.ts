@@ -1,5 +1,12 @@
-import { FormatError, type GuestTreeV2, type ImageLayoutV2 } from '@imagecheck/sdk';
-import { isAbsent, MAX_CONFIG_BYTES, splitLines } from '../guest-files.js';
+import {
+  FormatError,
+  type GuestTreeV2,
+  type ImageLayoutV2,
+  Nullable,
+  type Static,
+  Type,
+} from '@imagecheck/sdk';
+import { isAbsent, MAX_CONFIG_BYTES, splitLines, unlessBug } from '../guest-files.js';
 import { type FsCache, grubDeviceName, resolveGrubDevice } from './devices.js';
 import { type Node, parseGrubScript, rawWord, type Word } from './grub-script.js';
 
@@ -24,25 +31,30 @@ export const MAX_GRUBENV_BYTES = 64 * 1024;
 /** BLS snippets read from one entries directory. */
 export const MAX_BLS_ENTRIES = 256;
 
-export interface GrubReference {
-  /** `search-fs-uuid`, `search-label`, `search-file`, `configfile`, `source`, `device`. */
-  readonly kind: string;
-  readonly value: string;
-  readonly file: string;
-  readonly line: number;
-  /** `global` (script), `entry` (the default entry's body), `stub` (the ESP's grub.cfg). */
-  readonly scope: 'global' | 'entry' | 'stub';
-  readonly resolved: boolean;
-  readonly filesystem?: string;
-  readonly note?: string;
-}
+// The shapes below are part of the `linux.bootloader` fact: its schema is built from them.
+export const grubReferenceSchema = Type.Object({
+  kind: Type.String({
+    description: '`search-fs-uuid`, `search-label`, `search-file`, `configfile`, `source`, `device`.',
+  }),
+  value: Type.String(),
+  file: Type.String(),
+  line: Type.Integer(),
+  scope: Type.Enum(['global', 'entry', 'stub'], {
+    description: "`global` (script), `entry` (the default entry's body), `stub` (the ESP's grub.cfg).",
+  }),
+  resolved: Type.Boolean(),
+  filesystem: Type.Optional(Type.String()),
+  note: Type.Optional(Type.String()),
+});
+export type GrubReference = Static<typeof grubReferenceSchema>;
 
-export interface GrubProblem {
-  readonly code: string;
-  readonly message: string;
-  readonly file?: string;
-  readonly line?: number;
-}
+export const grubProblemSchema = Type.Object({
+  code: Type.String(),
+  message: Type.String(),
+  file: Type.Optional(Type.String()),
+  line: Type.Optional(Type.Integer()),
+});
+export type GrubProblem = Static<typeof grubProblemSchema>;
 
 export interface BlsEntry {
   readonly id: string;
@@ -73,25 +85,24 @@ interface Origin {
   readonly scope: 'global' | 'stub';
 }
 
-export interface BootTarget {
-  readonly title: string;
-  readonly id: string | null;
-  readonly menuPath: string;
-  readonly source: 'grub' | 'bls' | 'grubenv';
-  readonly file: string;
-  readonly line: number;
-  readonly kernel: string | null;
-  readonly initrd: readonly string[];
-  readonly cmdline: string;
-  /** GRUB device the kernel is loaded from, and the filesystem that is. */
-  readonly device: string | null;
-  readonly filesystem: string | null;
-  /** Kernel and initrd paths inside that filesystem. */
-  readonly kernelPath: string | null;
-  readonly kernelExists: boolean | null;
-  readonly initrdPaths: readonly string[];
-  readonly initrdExists: boolean | null;
-}
+export const bootTargetSchema = Type.Object({
+  title: Type.String(),
+  id: Nullable(Type.String()),
+  menuPath: Type.String(),
+  source: Type.Enum(['grub', 'bls', 'grubenv']),
+  file: Type.String(),
+  line: Type.Integer(),
+  kernel: Nullable(Type.String()),
+  initrd: Type.Array(Type.String()),
+  cmdline: Type.String(),
+  device: Nullable(Type.String({ description: 'GRUB device the kernel is loaded from.' })),
+  filesystem: Nullable(Type.String({ description: 'The filesystem that device is.' })),
+  kernelPath: Nullable(Type.String({ description: 'Kernel path inside that filesystem.' })),
+  kernelExists: Nullable(Type.Boolean()),
+  initrdPaths: Type.Array(Type.String(), { description: 'Initrd paths inside that filesystem.' }),
+  initrdExists: Nullable(Type.Boolean()),
+});
+export type BootTarget = Static<typeof bootTargetSchema>;
 
 export interface GrubRun {
   readonly files: readonly string[];
@@ -372,7 +383,7 @@ export class GrubInterpreter {
       if (op === '-n') return x !== '';
       if (op === '-e' || op === '-f' || op === '-s' || op === '-d') {
         if (op === '-d') return false;
-        const text = await this.readGrubFile(x).catch(() => undefined);
+        const text = await this.readGrubFile(x).catch(unlessBug(undefined));
         return text !== undefined && (op !== '-s' || text.length > 0);
       }
       return false;

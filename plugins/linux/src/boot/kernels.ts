@@ -1,95 +1,65 @@
-import type {
-  CollectContext,
-  Collector,
-  Evidence,
-  FactDefinition,
-  FactResult,
-  GuestTreeV2,
+import {
+  type CollectContext,
+  defineCollector,
+  defineFact,
+  type Evidence,
+  type FactResult,
+  type FactValue,
+  type GuestTreeV2,
+  Nullable,
+  type Static,
+  Type,
 } from '@imagecheck/sdk';
-import { fileEvidence, listDir, NO_GUEST, pathExists } from '../guest-files.js';
-import type { Bootloader } from './bootloader.js';
+import { fileEvidence, listDir, NO_GUEST, pathExists, unlessBug } from '../guest-files.js';
+import { bootloaderFact } from './bootloader.js';
 import { compareKernelVersions } from './grub.js';
 
 /** Kernels in one /boot; a host keeps a few, a hostile image may hold thousands of names. */
 export const MAX_KERNELS = 256;
 
-export interface InstalledKernel {
-  readonly version: string;
-  /** Guest path of the image (`/boot/vmlinuz-6.1.0-13-amd64`). */
-  readonly image: string;
-  readonly initrd?: string;
-  /** `/lib/modules/<version>` exists. */
-  readonly modulesDir: boolean;
-  /** `/boot/config-<version>`, when present. */
-  readonly config?: string;
-  /** A rescue kernel (`vmlinuz-0-rescue-<machine-id>`, RHEL). */
-  readonly rescue: boolean;
-}
+const installedKernel = Type.Object({
+  version: Type.String(),
+  image: Type.String({ description: 'Guest path of the image (`/boot/vmlinuz-6.1.0-13-amd64`).' }),
+  initrd: Type.Optional(Type.String()),
+  modulesDir: Type.Boolean({ description: '`/lib/modules/<version>` exists.' }),
+  config: Type.Optional(Type.String({ description: '`/boot/config-<version>`, when present.' })),
+  rescue: Type.Boolean({ description: 'A rescue kernel (`vmlinuz-0-rescue-<machine-id>`, RHEL).' }),
+});
 
-export interface DefaultKernel {
-  readonly version: string;
-  readonly image: string;
-  readonly initrd: string | null;
-  readonly cmdline: string;
-  /** Where the choice came from: the GRUB default entry, a BLS entry, grubenv's saved_entry, or the newest kernel in /boot. */
-  readonly source: 'grub' | 'bls' | 'grubenv' | 'newest';
-  readonly imageExists: boolean;
-  readonly initrdExists: boolean | null;
-  readonly modulesDir: boolean;
-  readonly config?: string;
-}
+const defaultKernel = Type.Object({
+  version: Type.String(),
+  image: Type.String(),
+  initrd: Nullable(Type.String()),
+  cmdline: Type.String(),
+  source: Type.Enum(['grub', 'bls', 'grubenv', 'newest'], {
+    description:
+      "Where the choice came from: the GRUB default entry, a BLS entry, grubenv's saved_entry, or the newest kernel in /boot.",
+  }),
+  imageExists: Type.Boolean(),
+  initrdExists: Nullable(Type.Boolean()),
+  modulesDir: Type.Boolean(),
+  config: Type.Optional(Type.String()),
+});
 
-/** Value of `linux.kernels`. The drivers area reads `default.version`; keep this shape stable. */
-export interface Kernels {
-  readonly default: DefaultKernel | null;
-  readonly installed: readonly InstalledKernel[];
-  /** Versions with a `/lib/modules/<version>` directory. */
-  readonly moduleTrees: readonly string[];
-}
+export type InstalledKernel = Static<typeof installedKernel>;
+export type DefaultKernel = Static<typeof defaultKernel>;
 
-const kernelSchema = {
-  type: 'object',
-  required: ['version', 'image', 'modulesDir', 'rescue'],
-  properties: {
-    version: { type: 'string' },
-    image: { type: 'string' },
-    initrd: { type: 'string' },
-    modulesDir: { type: 'boolean' },
-    config: { type: 'string' },
-    rescue: { type: 'boolean' },
-  },
-} as const;
-
-export const kernelsFact: FactDefinition = {
+export const kernelsFact = defineFact({
   id: 'linux.kernels',
   version: '1.0.0',
   description:
     "Installed kernels (/boot images, their initramfs, /lib/modules trees, /boot/config-*) and the default kernel: the boot loader's default entry (GRUB default, grubenv saved_entry, BLS), otherwise the newest /boot image, with its command line and whether its image and module tree exist.",
-  schema: {
-    $schema: 'https://json-schema.org/draft/2020-12/schema',
-    type: 'object',
-    required: ['default', 'installed', 'moduleTrees'],
-    properties: {
-      default: {
-        type: ['object', 'null'],
-        required: ['version', 'image', 'initrd', 'cmdline', 'source', 'imageExists', 'modulesDir'],
-        properties: {
-          version: { type: 'string' },
-          image: { type: 'string' },
-          initrd: { type: ['string', 'null'] },
-          cmdline: { type: 'string' },
-          source: { enum: ['grub', 'bls', 'grubenv', 'newest'] },
-          imageExists: { type: 'boolean' },
-          initrdExists: { type: ['boolean', 'null'] },
-          modulesDir: { type: 'boolean' },
-          config: { type: 'string' },
-        },
-      },
-      installed: { type: 'array', items: kernelSchema },
-      moduleTrees: { type: 'array', items: { type: 'string' } },
-    },
-  },
-};
+  schema: Type.Object({
+    default: Nullable(defaultKernel),
+    installed: Type.Array(installedKernel),
+    moduleTrees: Type.Array(Type.String(), {
+      description: 'Versions with a `/lib/modules/<version>` directory.',
+    }),
+  }),
+});
+
+/** Value of `linux.kernels`. */
+export type Kernels = FactValue<typeof kernelsFact>;
 
 const IMAGE_RE = /^(?:vmlinuz|vmlinux|Image|bzImage|kernel|uImage)-(.+)$/;
 const INITRD_NAMES = (v: string): string[] => [
@@ -132,7 +102,7 @@ async function collectKernels(ctx: CollectContext): Promise<FactResult<Kernels>>
     const version = versionFromImage(name, moduleTrees);
     if (!version) continue;
     const image = `/boot/${name}`;
-    const st = await guest.stat(image).catch(() => undefined);
+    const st = await guest.stat(image).catch(unlessBug(undefined));
     if (st?.type !== 'file') continue;
     const flavour = IMAGE_RE.exec(name)?.[1] as string;
     const initrd = await firstExisting(guest, '/boot', [
@@ -156,16 +126,13 @@ async function collectKernels(ctx: CollectContext): Promise<FactResult<Kernels>>
   installed.sort((a, b) => compareKernelVersions(a.version, b.version));
 
   let def: DefaultKernel | null = null;
-  const bl = await ctx.fact<Bootloader>('linux.bootloader');
+  const bl = await ctx.fact(bootloaderFact);
   const entry = bl.status === 'ok' ? bl.value.defaultEntry : null;
   if (bl.status === 'ok' && entry?.kernel) {
     const image = guestKernelPath(ctx, entry.filesystem, entry.kernelPath ?? entry.kernel);
     let real = image;
-    try {
-      real = await guest.realpath(image);
-    } catch {
-      /* missing image: reported through imageExists */
-    }
+    // A missing or unreadable image is reported through imageExists.
+    real = await guest.realpath(image).catch(unlessBug(image));
     const base = real.slice(real.lastIndexOf('/') + 1);
     const version =
       versionFromImage(base, moduleTrees) ??
@@ -215,4 +182,4 @@ function guestKernelPath(ctx: CollectContext, fsId: string | null, inner: string
   return m ? `${m.mountpoint}${inner}` : inner;
 }
 
-export const kernelsCollector: Collector<Kernels> = { fact: 'linux.kernels', collect: collectKernels };
+export const kernelsCollector = defineCollector(kernelsFact, collectKernels);

@@ -1,78 +1,52 @@
-import type { CollectContext, Collector, Evidence, FactDefinition, FactResult } from '@imagecheck/sdk';
-import type { Bootloader } from './bootloader.js';
-import type { Kernels } from './kernels.js';
+import {
+  type CollectContext,
+  defineCollector,
+  defineFact,
+  type Evidence,
+  type FactResult,
+  type FactValue,
+  Nullable,
+  Type,
+} from '@imagecheck/sdk';
+import { bootloaderFact } from './bootloader.js';
+import { kernelsFact } from './kernels.js';
 
-/** Value of `linux.systemImage`: whether the disk is a bootable system disk, and if not, why not. */
-export interface SystemImage {
-  /**
-   * `ok`, or the first reason it is not a system disk: `empty` (size 0), `zero` (all zero),
-   * `iso9660` (an installer/live CD image), `encrypted` (LUKS/BitLocker), `unrecognised` (no
-   * partition table nor filesystem), `data-only` (filesystems but no OS root), `not-linux`,
-   * `no-bootloader`, `no-kernel`.
-   */
-  readonly verdict:
-    | 'ok'
-    | 'empty'
-    | 'zero'
-    | 'iso9660'
-    | 'encrypted'
-    | 'unrecognised'
-    | 'data-only'
-    | 'not-linux'
-    | 'no-bootloader'
-    | 'no-kernel';
-  readonly partitionTable: string;
-  readonly filesystems: readonly string[];
-  readonly encrypted: readonly string[];
-  readonly root: string | null;
-  readonly bootloader: string | null;
-  readonly kernel: string | null;
-  readonly reason: string;
-}
-
-export const systemImageFact: FactDefinition = {
+export const systemImageFact = defineFact({
   id: 'linux.systemImage',
   version: '1.0.0',
   description:
     'Whether the image is a bootable Linux system disk: a partition table or filesystem recognised, an OS root found, a boot loader configuration and a kernel present; otherwise why not (empty, all zero, ISO9660, encrypted, data-only).',
-  schema: {
-    $schema: 'https://json-schema.org/draft/2020-12/schema',
-    type: 'object',
-    required: [
-      'verdict',
-      'partitionTable',
-      'filesystems',
-      'encrypted',
-      'root',
-      'bootloader',
-      'kernel',
-      'reason',
-    ],
-    properties: {
-      verdict: {
-        enum: [
-          'ok',
-          'empty',
-          'zero',
-          'iso9660',
-          'encrypted',
-          'unrecognised',
-          'data-only',
-          'not-linux',
-          'no-bootloader',
-          'no-kernel',
-        ],
+  schema: Type.Object({
+    verdict: Type.Enum(
+      [
+        'ok',
+        'empty',
+        'zero',
+        'iso9660',
+        'encrypted',
+        'unrecognised',
+        'data-only',
+        'not-linux',
+        'no-bootloader',
+        'no-kernel',
+      ],
+      {
+        description:
+          '`ok`, or the first reason it is not a system disk: `empty` (size 0), `zero` (all zero), `iso9660` (an installer/live CD image), `encrypted` (LUKS/BitLocker), `unrecognised` (no partition table nor filesystem), `data-only` (filesystems but no OS root), `not-linux`, `no-bootloader`, `no-kernel`.',
       },
-      partitionTable: { type: 'string' },
-      filesystems: { type: 'array', items: { type: 'string' } },
-      encrypted: { type: 'array', items: { type: 'string' } },
-      root: { type: ['string', 'null'] },
-      bootloader: { type: ['string', 'null'] },
-      kernel: { type: ['string', 'null'] },
-      reason: { type: 'string' },
-    },
-  },
-};
+    ),
+    partitionTable: Type.String(),
+    filesystems: Type.Array(Type.String()),
+    encrypted: Type.Array(Type.String()),
+    root: Nullable(Type.String()),
+    bootloader: Nullable(Type.String()),
+    kernel: Nullable(Type.String()),
+    reason: Type.String(),
+  }),
+});
+
+/** Value of `linux.systemImage`: whether the disk is a bootable system disk, and if not, why not. */
+export type SystemImage = FactValue<typeof systemImageFact>;
 
 async function collectSystemImage(ctx: CollectContext): Promise<FactResult<SystemImage>> {
   const { layout } = ctx;
@@ -120,8 +94,8 @@ async function collectSystemImage(ctx: CollectContext): Promise<FactResult<Syste
     );
   }
   if (root.os !== 'linux') return done('not-linux', `the OS root ${root.id} is ${root.os}`);
-  const bl = await ctx.fact<Bootloader>('linux.bootloader');
-  const k = await ctx.fact<Kernels>('linux.kernels');
+  const bl = await ctx.fact(bootloaderFact);
+  const k = await ctx.fact(kernelsFact);
   const bootloader =
     bl.status === 'ok' && bl.value.kind !== 'none'
       ? `${bl.value.kind}${bl.value.config ? ` (${bl.value.config})` : ''}`
@@ -151,7 +125,4 @@ async function collectSystemImage(ctx: CollectContext): Promise<FactResult<Syste
   });
 }
 
-export const systemImageCollector: Collector<SystemImage> = {
-  fact: 'linux.systemImage',
-  collect: collectSystemImage,
-};
+export const systemImageCollector = defineCollector(systemImageFact, collectSystemImage);

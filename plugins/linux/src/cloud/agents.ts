@@ -1,4 +1,13 @@
-import type { Collector, Evidence, FactDefinition, FactResult } from '@imagecheck/sdk';
+import {
+  defineCollector,
+  defineFact,
+  type Evidence,
+  type FactResult,
+  type FactValue,
+  Nullable,
+  type Static,
+  Type,
+} from '@imagecheck/sdk';
 import { fileEvidence, globConfig, isExecutable, noGuest, pathExists } from '../guest-files.js';
 import { serviceState } from '../services.js';
 
@@ -12,76 +21,38 @@ import { serviceState } from '../services.js';
  *   client), started by `aegis.service` or the SysV script `aegis`.
  */
 
-export interface ServiceView {
-  readonly unit: string;
-  readonly present: boolean;
-  readonly enabled: boolean;
-  readonly masked: boolean;
-  readonly via: string | null;
-}
+const serviceView = Type.Object({
+  unit: Type.String(),
+  present: Type.Boolean(),
+  enabled: Type.Boolean(),
+  masked: Type.Boolean(),
+  via: Nullable(Type.String()),
+});
+export type ServiceView = Static<typeof serviceView>;
 
-export interface AgentsFact {
-  readonly cloudAssistant: {
-    readonly installed: boolean;
-    readonly binary: string | null;
-    readonly version: string | null;
-    readonly service: ServiceView;
-  };
-  readonly securityCenter: {
-    readonly installed: boolean;
-    readonly path: string;
-    readonly client: string | null;
-    readonly version: string | null;
-    readonly service: ServiceView;
-  };
-}
-
-const serviceSchema = {
-  type: 'object',
-  required: ['unit', 'present', 'enabled', 'masked', 'via'],
-  properties: {
-    unit: { type: 'string' },
-    present: { type: 'boolean' },
-    enabled: { type: 'boolean' },
-    masked: { type: 'boolean' },
-    via: { type: ['string', 'null'] },
-  },
-} as const;
-
-export const agentsFact: FactDefinition = {
+export const agentsFact = defineFact({
   id: 'linux.agents',
   version: '1.0.0',
   description:
     "The cloud vendor's guest agents: Cloud Assistant (aliyun-service binary, version, aliyun.service enabled) and Security Center (/usr/local/aegis, its client, aegis service).",
-  schema: {
-    $schema: 'https://json-schema.org/draft/2020-12/schema',
-    type: 'object',
-    required: ['cloudAssistant', 'securityCenter'],
-    properties: {
-      cloudAssistant: {
-        type: 'object',
-        required: ['installed', 'binary', 'version', 'service'],
-        properties: {
-          installed: { type: 'boolean' },
-          binary: { type: ['string', 'null'] },
-          version: { type: ['string', 'null'] },
-          service: serviceSchema,
-        },
-      },
-      securityCenter: {
-        type: 'object',
-        required: ['installed', 'path', 'client', 'version', 'service'],
-        properties: {
-          installed: { type: 'boolean' },
-          path: { type: 'string' },
-          client: { type: ['string', 'null'] },
-          version: { type: ['string', 'null'] },
-          service: serviceSchema,
-        },
-      },
-    },
-  },
-};
+  schema: Type.Object({
+    cloudAssistant: Type.Object({
+      installed: Type.Boolean(),
+      binary: Nullable(Type.String()),
+      version: Nullable(Type.String()),
+      service: serviceView,
+    }),
+    securityCenter: Type.Object({
+      installed: Type.Boolean(),
+      path: Type.String(),
+      client: Nullable(Type.String()),
+      version: Nullable(Type.String()),
+      service: serviceView,
+    }),
+  }),
+});
+
+export type AgentsFact = FactValue<typeof agentsFact>;
 
 /** Version directories sort by their numeric components, newest last. */
 function byVersion(a: string, b: string): number {
@@ -100,71 +71,65 @@ function byVersion(a: string, b: string): number {
   return a.localeCompare(b);
 }
 
-export const agentsCollector: Collector<AgentsFact> = {
-  fact: 'linux.agents',
-  async collect(ctx): Promise<FactResult<AgentsFact>> {
-    const g = ctx.guest;
-    if (g === undefined) return noGuest('linux.agents');
-    const evidence: Evidence[] = [];
+export const agentsCollector = defineCollector(agentsFact, async (ctx): Promise<FactResult<AgentsFact>> => {
+  const g = ctx.guest;
+  if (g === undefined) return noGuest('linux.agents');
+  const evidence: Evidence[] = [];
 
-    const versioned = (await globConfig(g, '/usr/local/share/aliyun-assist/*/aliyun-service')).sort(
-      byVersion,
-    );
-    const candidates = ['/usr/sbin/aliyun-service', ...versioned.reverse()];
-    let binary: string | null = null;
-    for (const c of candidates) {
-      if (await isExecutable(g, c)) {
-        binary = c;
-        break;
-      }
+  const versioned = (await globConfig(g, '/usr/local/share/aliyun-assist/*/aliyun-service')).sort(byVersion);
+  const candidates = ['/usr/sbin/aliyun-service', ...versioned.reverse()];
+  let binary: string | null = null;
+  for (const c of candidates) {
+    if (await isExecutable(g, c)) {
+      binary = c;
+      break;
     }
-    const version =
-      versioned.length > 0 ? (/aliyun-assist\/([^/]+)\//.exec(versioned[0] ?? '')?.[1] ?? null) : null;
-    const ca = await serviceState(g, 'aliyun.service', 'aliyun-service');
-    if (binary !== null) evidence.push(fileEvidence(binary, undefined, undefined, 'Cloud Assistant'));
-    if (ca.via !== null)
-      evidence.push(
-        fileEvidence(ca.via, undefined, undefined, `aliyun.service ${ca.enabled ? 'enabled' : 'masked'}`),
-      );
+  }
+  const version =
+    versioned.length > 0 ? (/aliyun-assist\/([^/]+)\//.exec(versioned[0] ?? '')?.[1] ?? null) : null;
+  const ca = await serviceState(g, 'aliyun.service', 'aliyun-service');
+  if (binary !== null) evidence.push(fileEvidence(binary, undefined, undefined, 'Cloud Assistant'));
+  if (ca.via !== null)
+    evidence.push(
+      fileEvidence(ca.via, undefined, undefined, `aliyun.service ${ca.enabled ? 'enabled' : 'masked'}`),
+    );
 
-    const aegis = '/usr/local/aegis';
-    const aegisThere = await pathExists(g, aegis);
-    const clients = aegisThere ? (await globConfig(g, `${aegis}/aegis_client/aegis_*`)).sort(byVersion) : [];
-    const client = clients[clients.length - 1] ?? null;
-    const sc = await serviceState(g, 'aegis.service', 'aegis');
-    if (aegisThere) evidence.push(fileEvidence(aegis, undefined, undefined, 'Security Center'));
+  const aegis = '/usr/local/aegis';
+  const aegisThere = await pathExists(g, aegis);
+  const clients = aegisThere ? (await globConfig(g, `${aegis}/aegis_client/aegis_*`)).sort(byVersion) : [];
+  const client = clients[clients.length - 1] ?? null;
+  const sc = await serviceState(g, 'aegis.service', 'aegis');
+  if (aegisThere) evidence.push(fileEvidence(aegis, undefined, undefined, 'Security Center'));
 
-    return {
-      status: 'ok',
-      value: {
-        cloudAssistant: {
-          installed: binary !== null,
-          binary,
-          version,
-          service: {
-            unit: 'aliyun.service',
-            present: ca.present,
-            enabled: ca.enabled,
-            masked: ca.masked,
-            via: ca.via,
-          },
-        },
-        securityCenter: {
-          installed: aegisThere,
-          path: aegis,
-          client,
-          version:
-            client === null ? null : (/\/aegis_([^/]+)$/.exec(client)?.[1]?.replace(/_/g, '.') ?? null),
-          service: {
-            unit: 'aegis.service',
-            present: sc.present,
-            enabled: sc.enabled,
-            masked: sc.masked,
-            via: sc.via,
-          },
+  return {
+    status: 'ok',
+    value: {
+      cloudAssistant: {
+        installed: binary !== null,
+        binary,
+        version,
+        service: {
+          unit: 'aliyun.service',
+          present: ca.present,
+          enabled: ca.enabled,
+          masked: ca.masked,
+          via: ca.via,
         },
       },
-      evidence,
-    };
-  },
-};
+      securityCenter: {
+        installed: aegisThere,
+        path: aegis,
+        client,
+        version: client === null ? null : (/\/aegis_([^/]+)$/.exec(client)?.[1]?.replace(/_/g, '.') ?? null),
+        service: {
+          unit: 'aegis.service',
+          present: sc.present,
+          enabled: sc.enabled,
+          masked: sc.masked,
+          via: sc.via,
+        },
+      },
+    },
+    evidence,
+  };
+});

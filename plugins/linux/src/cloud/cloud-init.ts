@@ -1,14 +1,20 @@
 import {
-  type Collector,
+  defineCollector,
+  defineFact,
   type Evidence,
-  type FactDefinition,
   type FactResult,
+  type FactValue,
   FormatError,
   type GuestTreeV2,
+  Nullable,
+  type Static,
+  Type,
 } from '@imagecheck/sdk';
 import { isMap, isScalar, LineCounter, parseDocument } from 'yaml';
+import { kernelsFact } from '../boot/kernels.js';
 import { fileEvidence, globConfig, isExecutable, noGuest, pathExists, readOptional } from '../guest-files.js';
 import { hasSystemd, serviceState } from '../services.js';
+import { fstabFact } from '../storage/fstab.js';
 
 /**
  * `linux.cloudInit`: whether cloud-init will run on the first boot of an instance, what its
@@ -43,74 +49,11 @@ const SCRIPTS = ['cloud-init-local', 'cloud-init', 'cloud-config', 'cloud-final'
 /** cloud.cfg.d files merged at most. */
 const MAX_CFG_FILES = 256;
 
-export interface Where {
-  readonly path: string | null;
-  readonly line: number | null;
-}
+const where = Type.Object({ path: Nullable(Type.String()), line: Nullable(Type.Integer()) });
+export type Where = Static<typeof where>;
 
-export interface Problem {
-  readonly reason: string;
-  readonly path: string;
-  readonly line: number | null;
-}
-
-export interface CloudInitFact {
-  readonly installed: boolean;
-  readonly executable: string | null;
-  readonly pythonPackage: string | null;
-  readonly version: string | null;
-  readonly initSystem: 'systemd' | 'sysvinit-or-openrc';
-  readonly units: readonly {
-    name: string;
-    present: boolean;
-    enabled: boolean;
-    masked: boolean;
-    via: string | null;
-  }[];
-  readonly unitsEnabled: boolean;
-  readonly notEnabledUnits: readonly string[];
-  readonly disabledBy: 'file' | 'cmdline' | null;
-  readonly disabledWhere: Where;
-  /** Default kernel's command line from `linux.kernels`; null when that fact is unavailable. */
-  readonly kernelCmdline: string | null;
-  readonly configFiles: readonly string[];
-  readonly active: boolean;
-  readonly rendersNetwork: boolean;
-  readonly networkConfigDisabled: boolean;
-  readonly networkConfigWhere: Where;
-  readonly growpart: {
-    readonly listed: boolean;
-    readonly mode: string;
-    readonly devices: readonly string[];
-    readonly where: Where;
-    readonly enabled: boolean;
-  };
-  readonly resizeRootfs: {
-    readonly listed: boolean;
-    readonly value: string;
-    readonly where: Where;
-    readonly enabled: boolean;
-  };
-  readonly growroot: {
-    readonly growpartBinary: string | null;
-    readonly initramfsTools: string | null;
-    readonly dracut: string | null;
-    readonly systemdRepart: string | null;
-    readonly systemdGrowfs: string | null;
-  };
-  readonly onlineResize: {
-    readonly ok: boolean;
-    readonly by: readonly string[];
-    readonly problems: readonly Problem[];
-  };
-}
-
-interface KernelsView {
-  readonly default?: { readonly cmdline?: string | null } | null;
-}
-interface FstabView {
-  readonly entries?: readonly { mountpoint: string; options: readonly string[]; line: number }[];
-}
+const problem = Type.Object({ reason: Type.String(), path: Type.String(), line: Nullable(Type.Integer()) });
+export type Problem = Static<typeof problem>;
 
 type Json = Record<string, unknown>;
 
@@ -172,7 +115,16 @@ export async function readCloudConfig(
         },
       );
     }
-    const js = doc.toJS({ maxAliasCount: 100 }) as unknown;
+    let js: unknown;
+    try {
+      js = doc.toJS({ maxAliasCount: 100 });
+    } catch (err) {
+      // The yaml package refuses an alias bomb with a plain ReferenceError: damage, not a bug.
+      throw new FormatError('cloud-init/bad-yaml', `${path}: ${(err as Error).message}`, {
+        data: { path },
+        cause: err,
+      });
+    }
     if (!isObj(js)) continue;
     if (isMap(doc.contents)) {
       for (const pair of doc.contents.items) {
@@ -202,134 +154,76 @@ async function firstExisting(tree: GuestTreeV2, paths: readonly string[]): Promi
   return null;
 }
 
-export const cloudInitFact: FactDefinition = {
+export const cloudInitFact = defineFact({
   id: 'linux.cloudInit',
   version: '1.0.0',
   description:
     'cloud-init: installed (executable and Python package), version, units enabled, disabled by file or kernel command line, merged cloud.cfg(.d) settings for network, growpart and resize_rootfs; other first-boot growers (growroot in the initramfs, systemd-repart, systemd-growfs), and whether the root grows on first boot.',
-  schema: {
-    $schema: 'https://json-schema.org/draft/2020-12/schema',
-    $defs: {
-      where: {
-        type: 'object',
-        required: ['path', 'line'],
-        properties: { path: { type: ['string', 'null'] }, line: { type: ['integer', 'null'] } },
-      },
-    },
-    type: 'object',
-    required: [
-      'installed',
-      'executable',
-      'pythonPackage',
-      'version',
-      'initSystem',
-      'units',
-      'unitsEnabled',
-      'notEnabledUnits',
-      'disabledBy',
-      'disabledWhere',
-      'kernelCmdline',
-      'configFiles',
-      'active',
-      'rendersNetwork',
-      'networkConfigDisabled',
-      'networkConfigWhere',
-      'growpart',
-      'resizeRootfs',
-      'growroot',
-      'onlineResize',
-    ],
-    properties: {
-      installed: { type: 'boolean' },
-      executable: { type: ['string', 'null'] },
-      pythonPackage: { type: ['string', 'null'] },
-      version: { type: ['string', 'null'] },
-      initSystem: { enum: ['systemd', 'sysvinit-or-openrc'] },
-      units: {
-        type: 'array',
-        items: {
-          type: 'object',
-          required: ['name', 'present', 'enabled', 'masked', 'via'],
-          properties: {
-            name: { type: 'string' },
-            present: { type: 'boolean' },
-            enabled: { type: 'boolean' },
-            masked: { type: 'boolean' },
-            via: { type: ['string', 'null'] },
-          },
-        },
-      },
-      unitsEnabled: { type: 'boolean' },
-      notEnabledUnits: { type: 'array', items: { type: 'string' } },
-      disabledBy: { enum: ['file', 'cmdline', null] },
-      disabledWhere: { $ref: '#/$defs/where' },
-      kernelCmdline: { type: ['string', 'null'] },
-      configFiles: { type: 'array', items: { type: 'string' } },
-      active: { type: 'boolean' },
-      rendersNetwork: { type: 'boolean' },
-      networkConfigDisabled: { type: 'boolean' },
-      networkConfigWhere: { $ref: '#/$defs/where' },
-      growpart: {
-        type: 'object',
-        required: ['listed', 'mode', 'devices', 'where', 'enabled'],
-        properties: {
-          listed: { type: 'boolean' },
-          mode: { type: 'string' },
-          devices: { type: 'array', items: { type: 'string' } },
-          where: { $ref: '#/$defs/where' },
-          enabled: { type: 'boolean' },
-        },
-      },
-      resizeRootfs: {
-        type: 'object',
-        required: ['listed', 'value', 'where', 'enabled'],
-        properties: {
-          listed: { type: 'boolean' },
-          value: { type: 'string' },
-          where: { $ref: '#/$defs/where' },
-          enabled: { type: 'boolean' },
-        },
-      },
-      growroot: {
-        type: 'object',
-        required: ['growpartBinary', 'initramfsTools', 'dracut', 'systemdRepart', 'systemdGrowfs'],
-        properties: {
-          growpartBinary: { type: ['string', 'null'] },
-          initramfsTools: { type: ['string', 'null'] },
-          dracut: { type: ['string', 'null'] },
-          systemdRepart: { type: ['string', 'null'] },
-          systemdGrowfs: { type: ['string', 'null'] },
-        },
-      },
-      onlineResize: {
-        type: 'object',
-        required: ['ok', 'by', 'problems'],
-        properties: {
-          ok: { type: 'boolean' },
-          by: { type: 'array', items: { type: 'string' } },
-          problems: {
-            type: 'array',
-            items: {
-              type: 'object',
-              required: ['reason', 'path', 'line'],
-              properties: {
-                reason: { type: 'string' },
-                path: { type: 'string' },
-                line: { type: ['integer', 'null'] },
-              },
-            },
-          },
-        },
-      },
-    },
-  },
-};
+  schema: Type.Object({
+    installed: Type.Boolean(),
+    executable: Nullable(Type.String()),
+    pythonPackage: Nullable(Type.String()),
+    version: Nullable(Type.String()),
+    initSystem: Type.Enum(['systemd', 'sysvinit-or-openrc']),
+    units: Type.Array(
+      Type.Object({
+        name: Type.String(),
+        present: Type.Boolean(),
+        enabled: Type.Boolean(),
+        masked: Type.Boolean(),
+        via: Nullable(Type.String()),
+      }),
+    ),
+    unitsEnabled: Type.Boolean(),
+    notEnabledUnits: Type.Array(Type.String()),
+    disabledBy: Nullable(Type.Enum(['file', 'cmdline'])),
+    disabledWhere: where,
+    kernelCmdline: Nullable(
+      Type.String({
+        description:
+          "Default kernel's command line from `linux.kernels`; null when that fact is unavailable.",
+      }),
+    ),
+    configFiles: Type.Array(Type.String()),
+    active: Type.Boolean(),
+    rendersNetwork: Type.Boolean(),
+    networkConfigDisabled: Type.Boolean(),
+    networkConfigWhere: where,
+    growpart: Type.Object({
+      listed: Type.Boolean(),
+      mode: Type.String(),
+      devices: Type.Array(Type.String()),
+      where,
+      enabled: Type.Boolean(),
+    }),
+    resizeRootfs: Type.Object({
+      listed: Type.Boolean(),
+      value: Type.String(),
+      where,
+      enabled: Type.Boolean(),
+    }),
+    growroot: Type.Object({
+      growpartBinary: Nullable(Type.String()),
+      initramfsTools: Nullable(Type.String()),
+      dracut: Nullable(Type.String()),
+      systemdRepart: Nullable(Type.String()),
+      systemdGrowfs: Nullable(Type.String()),
+    }),
+    onlineResize: Type.Object({
+      ok: Type.Boolean(),
+      by: Type.Array(Type.String()),
+      problems: Type.Array(problem),
+    }),
+  }),
+});
+
+export type CloudInitFact = FactValue<typeof cloudInitFact>;
 
 const NOWHERE: Where = { path: null, line: null };
 
-export const cloudInitCollector: Collector<CloudInitFact> = {
-  fact: 'linux.cloudInit',
-  async collect(ctx): Promise<FactResult<CloudInitFact>> {
+export const cloudInitCollector = defineCollector(
+  cloudInitFact,
+  async (ctx): Promise<FactResult<CloudInitFact>> => {
     const g = ctx.guest;
     if (g === undefined) return noGuest('linux.cloudInit');
     const evidence: Evidence[] = [];
@@ -388,7 +282,7 @@ export const cloudInitCollector: Collector<CloudInitFact> = {
         );
 
     // Disabled: the marker file, or the default kernel's command line.
-    const kernels = await ctx.fact<KernelsView>('linux.kernels');
+    const kernels = await ctx.fact(kernelsFact);
     const kernelCmdline = kernels.status === 'ok' ? (kernels.value.default?.cmdline ?? null) : null;
     let disabledBy: CloudInitFact['disabledBy'] = null;
     let disabledWhere: Where = NOWHERE;
@@ -445,9 +339,9 @@ export const cloudInitCollector: Collector<CloudInitFact> = {
     const repartBin = await firstExisting(g, ['/usr/bin/systemd-repart', '/bin/systemd-repart']);
     const systemdRepart = repartBin !== null && repartConfs.length > 0 ? (repartConfs[0] ?? null) : null;
     let systemdGrowfs: string | null = null;
-    const fstab = await ctx.fact<FstabView>('linux.fstab');
+    const fstab = await ctx.fact(fstabFact);
     if (fstab.status === 'ok') {
-      const root = fstab.value.entries?.find(
+      const root = fstab.value.entries.find(
         (e) => e.mountpoint === '/' && e.options.includes('x-systemd.growfs'),
       );
       if (root !== undefined) systemdGrowfs = `/etc/fstab:${root.line}`;
@@ -560,4 +454,4 @@ export const cloudInitCollector: Collector<CloudInitFact> = {
       evidence: [...evidence, ...files.map((f) => fileEvidence(f))],
     };
   },
-};
+);

@@ -1,8 +1,12 @@
 import {
-  type Collector,
-  type FactDefinition,
+  defineCollector,
+  defineFact,
   type FactResult,
+  type FactValue,
   FormatError,
+  Nullable,
+  type Static,
+  Type,
   UnsupportedError,
 } from '@imagecheck/sdk';
 import { fileEvidence, noGuest, pathExists, readOptional } from '../guest-files.js';
@@ -25,19 +29,13 @@ export const MAX_DPKG_STATUS_BYTES = 64 * 1024 * 1024;
 /** Stanzas read; Debian's whole archive has about 65 000 binary packages. */
 export const MAX_DPKG_STANZAS = 200_000;
 
-export interface InstalledPackage {
-  readonly name: string;
-  readonly version: string;
-  readonly architecture: string;
-  readonly line: number;
-}
-
-export interface PackagesFact {
-  readonly manager: 'dpkg' | 'none';
-  readonly path: string | null;
-  readonly count: number;
-  readonly packages: readonly InstalledPackage[];
-}
+const installedPackage = Type.Object({
+  name: Type.String(),
+  version: Type.String(),
+  architecture: Type.String(),
+  line: Type.Integer({ minimum: 1 }),
+});
+export type InstalledPackage = Static<typeof installedPackage>;
 
 /** Parses a dpkg status file into its installed packages. */
 export function parseDpkgStatus(text: string): InstalledPackage[] {
@@ -93,35 +91,20 @@ export function parseDpkgStatus(text: string): InstalledPackage[] {
   return out;
 }
 
-export const packagesFact: FactDefinition = {
+export const packagesFact = defineFact({
   id: 'linux.packages',
   version: '1.0.0',
   description:
     'Installed packages (name, version, architecture, line in the database) from the dpkg status file.',
-  schema: {
-    $schema: 'https://json-schema.org/draft/2020-12/schema',
-    type: 'object',
-    required: ['manager', 'path', 'count', 'packages'],
-    properties: {
-      manager: { enum: ['dpkg', 'none'] },
-      path: { type: ['string', 'null'] },
-      count: { type: 'integer', minimum: 0 },
-      packages: {
-        type: 'array',
-        items: {
-          type: 'object',
-          required: ['name', 'version', 'architecture', 'line'],
-          properties: {
-            name: { type: 'string' },
-            version: { type: 'string' },
-            architecture: { type: 'string' },
-            line: { type: 'integer', minimum: 1 },
-          },
-        },
-      },
-    },
-  },
-};
+  schema: Type.Object({
+    manager: Type.Enum(['dpkg', 'none']),
+    path: Nullable(Type.String()),
+    count: Type.Integer({ minimum: 0 }),
+    packages: Type.Array(installedPackage),
+  }),
+});
+
+export type PackagesFact = FactValue<typeof packagesFact>;
 
 const RPMDBS = [
   '/var/lib/rpm/rpmdb.sqlite',
@@ -131,9 +114,9 @@ const RPMDBS = [
   '/usr/lib/sysimage/rpm/Packages.db',
 ];
 
-export const packagesCollector: Collector<PackagesFact> = {
-  fact: 'linux.packages',
-  async collect(ctx): Promise<FactResult<PackagesFact>> {
+export const packagesCollector = defineCollector(
+  packagesFact,
+  async (ctx): Promise<FactResult<PackagesFact>> => {
     const g = ctx.guest;
     if (g === undefined) return noGuest('linux.packages');
     const text = await readOptional(g, DPKG_STATUS, MAX_DPKG_STATUS_BYTES);
@@ -154,4 +137,4 @@ export const packagesCollector: Collector<PackagesFact> = {
     }
     return { status: 'ok', value: { manager: 'none', path: null, count: 0, packages: [] }, evidence: [] };
   },
-};
+);

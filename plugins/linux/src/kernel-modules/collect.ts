@@ -1,70 +1,31 @@
 import {
   type CollectContext,
   type Collector,
+  defineCollector,
   type Evidence,
+  type FactKey,
   type FactResult,
   type GuestTreeV2,
   isImagecheckError,
+  isInternalError,
 } from '@imagecheck/sdk';
+import { kernelsFact } from '../boot/kernels.js';
 import { errorCode, fileEvidence, isAbsent, NO_GUEST } from '../guest-files.js';
 import { type InitramfsModules, type RangeInput, readInitramfsModules } from './initramfs/index.js';
 import { DRIVERS, type DriverStatus, driverStatus, readModuleIndex } from './modules.js';
-
-/** The part of `linux.kernels` (boot area) this area reads. */
-interface KernelsView {
-  readonly default: {
-    readonly version: string;
-    readonly initrd: string | null;
-    readonly config?: string;
-  } | null;
-  readonly installed: readonly {
-    readonly version: string;
-    readonly initrd?: string;
-    readonly modulesDir: boolean;
-    readonly config?: string;
-  }[];
-}
+import {
+  type DeviceDrivers,
+  type Drivers,
+  driversFact,
+  type InitramfsInfo,
+  type KernelDrivers,
+  type MissingModule,
+  nvmeDriversFact,
+  virtioDriversFact,
+} from './schema.js';
 
 /** Kernels whose initramfs is read in one check; distributions keep 2-3, the rest are listed as not read. */
 export const MAX_KERNELS_SCANNED = 8;
-
-export type InitramfsStatus = 'read' | 'none' | 'unreadable' | 'not-read';
-
-export interface InitramfsInfo {
-  /** Guest path of the initramfs file, null when the kernel has none. */
-  readonly path: string | null;
-  /** `read`; `none`: no initramfs file; `unreadable`: damaged or an unsupported compression (see reason); `not-read`: over MAX_KERNELS_SCANNED. */
-  readonly status: InitramfsStatus;
-  readonly reason?: string;
-  readonly code?: string;
-  /** Segment formats in file order (`cpio`, `zstd`, ...). */
-  readonly formats?: readonly string[];
-  readonly size?: number;
-  readonly entries?: number;
-  readonly decompressedBytes?: number;
-  /** Number of kernel module files inside. */
-  readonly moduleCount?: number;
-  /** Kernel versions whose module trees are inside. */
-  readonly kernelVersions?: readonly string[];
-  readonly warnings?: readonly string[];
-}
-
-export interface KernelDrivers {
-  readonly version: string;
-  readonly isDefault: boolean;
-  readonly modulesBuiltin: string | null;
-  readonly modulesDep: string | null;
-  readonly config: string | null;
-  readonly initramfs: InitramfsInfo;
-  /** Driver name → status, for virtio, virtio_ring, virtio_pci, virtio_pci_modern_dev, virtio_blk, virtio_scsi, virtio_net, nvme_core, nvme. */
-  readonly drivers: Readonly<Record<string, DriverStatus>>;
-}
-
-/** Value of `linux.drivers`. */
-export interface Drivers {
-  readonly default: KernelDrivers | null;
-  readonly kernels: readonly KernelDrivers[];
-}
 
 function rangeInput(tree: GuestTreeV2, path: string, size: number): RangeInput {
   return {
@@ -90,6 +51,7 @@ async function readInitramfs(
     size = st.size;
   } catch (err) {
     if (isAbsent(err)) return { info: { path, status: 'none', reason: `${path} does not exist` } };
+    if (isInternalError(err)) throw err;
     const code = errorCode(err);
     return {
       info: { path, status: 'unreadable', reason: (err as Error).message, ...(code ? { code } : {}) },
@@ -103,7 +65,7 @@ async function readInitramfs(
         ctx.signal ? { signal: ctx.signal } : {},
       );
     } catch (err) {
-      if (!isImagecheckError(err)) throw err;
+      if (!isImagecheckError(err) || isInternalError(err)) throw err;
       hit = { path, status: 'unreadable', reason: err.message, code: err.code };
     }
     cache.set(real, hit);
@@ -128,7 +90,7 @@ async function readInitramfs(
 async function collectDrivers(ctx: CollectContext): Promise<FactResult<Drivers>> {
   const guest = ctx.guest;
   if (!guest) return { status: 'unavailable', reason: NO_GUEST, evidence: [] };
-  const k = await ctx.fact<KernelsView>('linux.kernels');
+  const k = await ctx.fact(kernelsFact);
   if (k.status !== 'ok') {
     return {
       status: 'unavailable',
@@ -204,50 +166,10 @@ async function collectDrivers(ctx: CollectContext): Promise<FactResult<Drivers>>
   return { status: 'ok', value: { default: kernels.find((x) => x.isDefault) ?? null, kernels }, evidence };
 }
 
-export const driversCollector: Collector<Drivers> = { fact: 'linux.drivers', collect: collectDrivers };
-
-/** A module the boot path needs that the initramfs lacks. */
-export interface MissingModule {
-  readonly name: string;
-  readonly modulePath: string | null;
-}
-
-/**
- * Value of `linux.virtioDrivers` and `linux.nvmeDrivers`: the default kernel's verdict inputs for one
- * device class, with the decisions the rules read precomputed (json-logic paths must be literal).
- */
-export interface DeviceDrivers {
-  readonly kernel: string;
-  /** Guest path of the default kernel's initramfs, null when it has none. */
-  readonly initramfs: string | null;
-  readonly initramfsStatus: InitramfsStatus;
-  /** Where to point a finding about the initramfs: its path, or the kernel's module tree when there is none. */
-  readonly initramfsLocation: string;
-  /** Where the kernel's driver configuration was read (modules.builtin, config or modules.dep). */
-  readonly kernelSource: string;
-  readonly drivers: Readonly<Record<string, DriverStatus>>;
-  /** Drivers the device class needs that the kernel has neither built in nor as a module. */
-  readonly absent: readonly string[];
-  /** Modules the boot disk path needs (the disk driver, its transport and their dependencies) that are not in the initramfs. */
-  readonly missingFromInitramfs: readonly MissingModule[];
-  /** `missingFromInitramfs` names, comma-separated, for messages. */
-  readonly missingList: string;
-  /** The class's optional drivers (virtio_scsi) that the kernel lacks. */
-  readonly optionalAbsent: readonly string[];
-  /** Modules an optional driver's boot path needs that are not in the initramfs. */
-  readonly optionalMissingFromInitramfs: readonly MissingModule[];
-  readonly optionalMissingList: string;
-  /**
-   * Where each driver's state was read (file and line), for findings to point at: its
-   * modules.builtin, config or modules.dep line, else `kernelSource` with no line.
-   */
-  readonly locations: Readonly<Record<string, { readonly path: string; readonly line: number | null }>>;
-  /** One line: `virtio_blk=module(initramfs) virtio_net=builtin ...`. */
-  readonly summary: string;
-}
+export const driversCollector = defineCollector(driversFact, collectDrivers);
 
 interface DeviceClass {
-  readonly fact: string;
+  readonly fact: FactKey<DeviceDrivers>;
   /** Drivers the class needs at all. */
   readonly required: readonly string[];
   /** Drivers (with their dependencies) that must be in the initramfs when they are modules: the boot disk path. */
@@ -259,14 +181,14 @@ interface DeviceClass {
 }
 
 export const VIRTIO: DeviceClass = {
-  fact: 'linux.virtioDrivers',
+  fact: virtioDriversFact,
   required: ['virtio_blk', 'virtio_net', 'virtio_pci'],
   bootPath: ['virtio_blk', 'virtio_pci'],
   optional: ['virtio_scsi'],
   reported: ['virtio', 'virtio_ring', 'virtio_pci_modern_dev'],
 };
 export const NVME: DeviceClass = {
-  fact: 'linux.nvmeDrivers',
+  fact: nvmeDriversFact,
   required: ['nvme'],
   bootPath: ['nvme'],
   optional: [],
@@ -308,9 +230,9 @@ function missingFromInitramfs(k: KernelDrivers, names: readonly string[]): Missi
 
 function deviceCollector(cls: DeviceClass): Collector<DeviceDrivers> {
   return {
-    fact: cls.fact,
+    fact: cls.fact.id,
     async collect(ctx): Promise<FactResult<DeviceDrivers>> {
-      const d = await ctx.fact<Drivers>('linux.drivers');
+      const d = await ctx.fact(driversFact);
       if (d.status !== 'ok') return d;
       const k = d.value.default;
       if (!k)

@@ -1,6 +1,7 @@
 import { FormatError, type GuestTreeV2 } from '@imagecheck/sdk';
 import { isAbsent, listDir } from '../guest-files.js';
 import { moduleName } from './initramfs/index.js';
+import type { DriverStatus } from './schema.js';
 
 /**
  * What a kernel's own files say about a driver: built into the image, or a loadable module, and
@@ -185,29 +186,7 @@ function forLines(text: string, fn: (trimmed: string, line: number) => void): vo
   }
 }
 
-export type DriverState = 'builtin' | 'module' | 'absent' | 'unknown';
-
-export interface DriverStatus {
-  readonly name: string;
-  /**
-   * `builtin`: linked into the kernel image; `module`: a loadable module file exists; `absent`:
-   * the kernel's files say it is neither; `unknown`: the kernel has no modules.builtin, config,
-   * modules.dep or module tree to tell.
-   */
-  readonly state: DriverState;
-  /** Guest path of the module file, when a module. */
-  readonly modulePath: string | null;
-  /** Modules it needs loaded first (modules.dep), transitively, built-in ones left out. */
-  readonly dependencies: readonly string[];
-  /** In this kernel's initramfs: true/false when the initramfs was read, null otherwise. */
-  readonly inInitramfs: boolean | null;
-  /** Path of the module file inside the initramfs. */
-  readonly initramfsPath: string | null;
-  /** `dependencies` absent from the initramfs; null when the initramfs was not read. */
-  readonly dependenciesNotInInitramfs: readonly string[] | null;
-  /** Where the state was read: the file and line. */
-  readonly source: { readonly path: string; readonly line: number | null; readonly excerpt: string } | null;
-}
+export type { DriverState, DriverStatus } from './schema.js';
 
 /** Whether the index has anything to decide with. */
 export function indexKnows(index: KernelModuleIndex): boolean {

@@ -1,10 +1,22 @@
-import type { Collector, Evidence, FactDefinition, FactResult, GuestTreeV2 } from '@imagecheck/sdk';
+import {
+  defineCollector,
+  defineFact,
+  type Evidence,
+  type FactResult,
+  type FactValue,
+  type GuestTreeV2,
+  Nullable,
+  type Static,
+  Type,
+} from '@imagecheck/sdk';
+import { cloudInitFact } from '../cloud/cloud-init.js';
 import { fileEvidence, isExecutable, noGuest } from '../guest-files.js';
 import { hasInitSystem, serviceState } from '../services.js';
 import {
   type IfaceConfig,
-  type Ipv4Method,
-  type MacPin,
+  ifaceConfigSchema,
+  ipv4MethodSchema,
+  macPinSchema,
   nmAutoDefaultDisabled,
   readIfcfg,
   readIfupdown,
@@ -12,6 +24,7 @@ import {
   readNetworkd,
   readNmKeyfiles,
   readUdevPins,
+  STACKS,
   type Stack,
   type StackRead,
 } from './stacks.js';
@@ -32,46 +45,58 @@ import {
  * its fallback, or the datasource's configuration) provides it.
  */
 
-export interface StackState {
-  readonly name: Stack;
-  /** Its configuration files or tools are present. */
-  readonly installed: boolean;
-  /** It will configure interfaces at boot. */
-  readonly active: boolean;
-  /** The enabling link, generator or fact; null when inactive. */
-  readonly via: string | null;
-  readonly files: readonly string[];
-}
+const stackState = Type.Object({
+  name: Type.Enum(STACKS),
+  installed: Type.Boolean({ description: 'Its configuration files or tools are present.' }),
+  active: Type.Boolean({ description: 'It will configure interfaces at boot.' }),
+  via: Nullable(Type.String({ description: 'The enabling link, generator or fact; null when inactive.' })),
+  files: Type.Array(Type.String()),
+});
+export type StackState = Static<typeof stackState>;
 
-export interface Primary {
-  readonly name: string;
-  readonly stack: Stack;
-  readonly ipv4: Ipv4Method;
-  readonly address: string | null;
-  readonly path: string;
-  readonly line: number;
-  readonly excerpt: string;
-  /** `config`: a file; `implicit`: NetworkManager's default profile; `cloud-init`: rendered at boot. */
-  readonly source: 'config' | 'implicit' | 'cloud-init';
-}
+const primary = Type.Object({
+  name: Type.String(),
+  stack: Type.Enum(STACKS),
+  ipv4: ipv4MethodSchema,
+  address: Nullable(Type.String()),
+  path: Type.String(),
+  line: Type.Integer({ minimum: 1 }),
+  excerpt: Type.String(),
+  source: Type.Enum(['config', 'implicit', 'cloud-init'], {
+    description:
+      "`config`: a file; `implicit`: NetworkManager's default profile; `cloud-init`: rendered at boot.",
+  }),
+});
+export type Primary = Static<typeof primary>;
 
-export interface NetworkFact {
-  readonly stacks: readonly StackState[];
-  readonly activeStacks: readonly Stack[];
-  readonly interfaces: readonly (IfaceConfig & { readonly active: boolean })[];
-  readonly primary: Primary | null;
-  readonly primaryDhcp: boolean;
-  /** The primary is the only interface configured at boot. */
-  readonly onlyInterface: boolean;
-  /** Null when the `linux.cloudInit` fact could not be read. */
-  readonly cloudInitRendersNetwork: boolean | null;
-  readonly nmImplicitDefault: boolean;
-  readonly macPinned: readonly MacPin[];
-  /** Configuration files cloud-init wrote and will rewrite on the instance's first boot. */
-  readonly regeneratedByCloudInit: readonly string[];
-  /** One line for reports: `eth0: dhcp (ifupdown)`, or `no configuration (active stacks: none)`. */
-  readonly summary: string;
-}
+export const networkFact = defineFact({
+  id: 'linux.network',
+  version: '1.0.0',
+  description:
+    'Network configuration of every stack (ifupdown, netplan, NetworkManager keyfiles, RHEL and SUSE ifcfg, systemd-networkd, cloud-init), which stacks run at boot, the primary interface and its IPv4 method, and MAC-pinned configuration.',
+  schema: Type.Object({
+    stacks: Type.Array(stackState),
+    activeStacks: Type.Array(Type.Enum(STACKS)),
+    interfaces: Type.Array(Type.Intersect([ifaceConfigSchema, Type.Object({ active: Type.Boolean() })])),
+    primary: Nullable(primary),
+    primaryDhcp: Type.Boolean(),
+    onlyInterface: Type.Boolean({ description: 'The primary is the only interface configured at boot.' }),
+    cloudInitRendersNetwork: Nullable(
+      Type.Boolean({ description: 'Null when the `linux.cloudInit` fact could not be read.' }),
+    ),
+    nmImplicitDefault: Type.Boolean(),
+    macPinned: Type.Array(macPinSchema),
+    regeneratedByCloudInit: Type.Array(Type.String(), {
+      description: "Configuration files cloud-init wrote and will rewrite on the instance's first boot.",
+    }),
+    summary: Type.String({
+      description:
+        'One line for reports: `eth0: dhcp (ifupdown)`, or `no configuration (active stacks: none)`.',
+    }),
+  }),
+});
+
+export type NetworkFact = FactValue<typeof networkFact>;
 
 const CLOUD_NIC = /^(eth0|ens[0-9]+|enp[0-9]+s[0-9]+|enX0|eno1|enp[0-9]+s[0-9]+f[0-9]+)$/;
 
@@ -102,11 +127,6 @@ function rank(c: IfaceConfig): number {
   return 3;
 }
 
-interface CloudInitView {
-  readonly rendersNetwork?: boolean;
-  readonly configFiles?: readonly string[];
-}
-
 async function active(tree: GuestTreeV2, unit: string, init?: string): Promise<string | null> {
   const s = await serviceState(tree, unit, init);
   return s.enabled ? s.via : null;
@@ -129,129 +149,12 @@ export function choosePrimary(configs: readonly (IfaceConfig & { active: boolean
   return { primary: same.find((c) => c.ipv4 === 'static') ?? same[0], count: names.size };
 }
 
-export const networkFact: FactDefinition = {
-  id: 'linux.network',
-  version: '1.0.0',
-  description:
-    'Network configuration of every stack (ifupdown, netplan, NetworkManager keyfiles, RHEL and SUSE ifcfg, systemd-networkd, cloud-init), which stacks run at boot, the primary interface and its IPv4 method, and MAC-pinned configuration.',
-  schema: {
-    $schema: 'https://json-schema.org/draft/2020-12/schema',
-    $defs: {
-      stack: {
-        enum: ['ifupdown', 'netplan', 'networkmanager', 'ifcfg-rh', 'ifcfg-suse', 'networkd', 'cloud-init'],
-      },
-      ipv4: { enum: ['dhcp', 'static', 'manual', 'disabled', 'loopback'] },
-    },
-    type: 'object',
-    required: [
-      'stacks',
-      'activeStacks',
-      'interfaces',
-      'primary',
-      'primaryDhcp',
-      'onlyInterface',
-      'cloudInitRendersNetwork',
-      'nmImplicitDefault',
-      'macPinned',
-      'regeneratedByCloudInit',
-      'summary',
-    ],
-    properties: {
-      stacks: {
-        type: 'array',
-        items: {
-          type: 'object',
-          required: ['name', 'installed', 'active', 'via', 'files'],
-          properties: {
-            name: { $ref: '#/$defs/stack' },
-            installed: { type: 'boolean' },
-            active: { type: 'boolean' },
-            via: { type: ['string', 'null'] },
-            files: { type: 'array', items: { type: 'string' } },
-          },
-        },
-      },
-      activeStacks: { type: 'array', items: { $ref: '#/$defs/stack' } },
-      interfaces: {
-        type: 'array',
-        items: {
-          type: 'object',
-          required: [
-            'stack',
-            'name',
-            'ipv4',
-            'address',
-            'onBoot',
-            'ignored',
-            'member',
-            'path',
-            'line',
-            'excerpt',
-            'active',
-          ],
-          properties: {
-            stack: { $ref: '#/$defs/stack' },
-            name: { type: 'string' },
-            ipv4: { $ref: '#/$defs/ipv4' },
-            address: { type: ['string', 'null'] },
-            onBoot: { type: 'boolean' },
-            ignored: { type: ['string', 'null'] },
-            member: { type: 'boolean' },
-            path: { type: 'string' },
-            line: { type: 'integer', minimum: 1 },
-            excerpt: { type: 'string' },
-            active: { type: 'boolean' },
-          },
-        },
-      },
-      primary: {
-        oneOf: [
-          { type: 'null' },
-          {
-            type: 'object',
-            required: ['name', 'stack', 'ipv4', 'address', 'path', 'line', 'excerpt', 'source'],
-            properties: {
-              name: { type: 'string' },
-              stack: { $ref: '#/$defs/stack' },
-              ipv4: { $ref: '#/$defs/ipv4' },
-              address: { type: ['string', 'null'] },
-              path: { type: 'string' },
-              line: { type: 'integer', minimum: 1 },
-              excerpt: { type: 'string' },
-              source: { enum: ['config', 'implicit', 'cloud-init'] },
-            },
-          },
-        ],
-      },
-      primaryDhcp: { type: 'boolean' },
-      onlyInterface: { type: 'boolean' },
-      cloudInitRendersNetwork: { type: ['boolean', 'null'] },
-      nmImplicitDefault: { type: 'boolean' },
-      summary: { type: 'string' },
-      regeneratedByCloudInit: { type: 'array', items: { type: 'string' } },
-      macPinned: {
-        type: 'array',
-        items: {
-          type: 'object',
-          required: ['kind', 'path', 'line', 'excerpt'],
-          properties: {
-            kind: { type: 'string' },
-            path: { type: 'string' },
-            line: { type: 'integer', minimum: 1 },
-            excerpt: { type: 'string' },
-          },
-        },
-      },
-    },
-  },
-};
-
-export const networkCollector: Collector<NetworkFact> = {
-  fact: 'linux.network',
-  async collect(ctx): Promise<FactResult<NetworkFact>> {
+export const networkCollector = defineCollector(
+  networkFact,
+  async (ctx): Promise<FactResult<NetworkFact>> => {
     const g = ctx.guest;
     if (g === undefined) return noGuest('linux.network');
-    const ci = await ctx.fact<CloudInitView>('linux.cloudInit');
+    const ci = await ctx.fact(cloudInitFact);
     const cloudInitRenders = ci.status === 'ok' ? ci.value.rendersNetwork === true : null;
 
     const reads: [Stack, StackRead][] = [
@@ -403,7 +306,7 @@ export const networkCollector: Collector<NetworkFact> = {
       evidence,
     };
   },
-};
+);
 
 /**
  * Whether cloud-init's network renderers wrote `path`: their file names (netplan

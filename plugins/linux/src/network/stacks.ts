@@ -1,4 +1,4 @@
-import { FormatError, type GuestTreeV2 } from '@imagecheck/sdk';
+import { FormatError, type GuestTreeV2, Nullable, type Static, Type } from '@imagecheck/sdk';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type YAMLMap } from 'yaml';
 import { globConfig, readOptional } from '../guest-files.js';
 import { lastByKey, parseIni, parseShellVars } from './syntax.js';
@@ -10,49 +10,61 @@ import { lastByKey, parseIni, parseShellVars } from './syntax.js';
  * new instance does not have).
  */
 
-export type Stack =
-  | 'ifupdown'
-  | 'netplan'
-  | 'networkmanager'
-  | 'ifcfg-rh'
-  | 'ifcfg-suse'
-  | 'networkd'
-  | 'cloud-init';
+// The shapes below are part of the `linux.network` fact: its schema is built from them.
+export const STACKS = [
+  'ifupdown',
+  'netplan',
+  'networkmanager',
+  'ifcfg-rh',
+  'ifcfg-suse',
+  'networkd',
+  'cloud-init',
+] as const;
+export type Stack = (typeof STACKS)[number];
 
+export const ipv4MethodSchema = Type.Enum(['dhcp', 'static', 'manual', 'disabled', 'loopback'], {
+  description: 'How an interface gets its IPv4 address.',
+});
 /** How an interface gets its IPv4 address. */
-export type Ipv4Method = 'dhcp' | 'static' | 'manual' | 'disabled' | 'loopback';
+export type Ipv4Method = Static<typeof ipv4MethodSchema>;
 
-export interface IfaceConfig {
-  readonly stack: Stack;
-  /** Interface name, or a glob (`en*`), or `*` for "any Ethernet device". */
-  readonly name: string;
-  readonly ipv4: Ipv4Method;
-  readonly address: string | null;
-  /** Brought up at boot (ifupdown `auto`/`allow-hotplug`, ONBOOT, STARTMODE, autoconnect). */
-  readonly onBoot: boolean;
-  /** Why the stack itself will not use this file (NetworkManager refuses group/world-readable keyfiles). */
-  readonly ignored: string | null;
-  /** Enslaved to a bond or bridge: the address is on the master. */
-  readonly member: boolean;
-  readonly path: string;
-  readonly line: number;
-  readonly excerpt: string;
-}
+export const ifaceConfigSchema = Type.Object({
+  stack: Type.Enum(STACKS),
+  name: Type.String({ description: 'Interface name, or a glob (`en*`), or `*` for "any Ethernet device".' }),
+  ipv4: ipv4MethodSchema,
+  address: Nullable(Type.String()),
+  onBoot: Type.Boolean({
+    description: 'Brought up at boot (ifupdown `auto`/`allow-hotplug`, ONBOOT, STARTMODE, autoconnect).',
+  }),
+  ignored: Nullable(
+    Type.String({
+      description:
+        'Why the stack itself will not use this file (NetworkManager refuses group/world-readable keyfiles).',
+    }),
+  ),
+  member: Type.Boolean({ description: 'Enslaved to a bond or bridge: the address is on the master.' }),
+  path: Type.String(),
+  line: Type.Integer({ minimum: 1 }),
+  excerpt: Type.String(),
+});
+export type IfaceConfig = Static<typeof ifaceConfigSchema>;
 
-export interface MacPin {
-  readonly kind:
-    | 'HWADDR'
-    | 'MACADDR'
-    | 'LLADDR'
-    | 'hwaddress'
-    | 'macaddress'
-    | 'mac-address'
-    | 'MACAddress'
-    | 'udev';
-  readonly path: string;
-  readonly line: number;
-  readonly excerpt: string;
-}
+export const macPinSchema = Type.Object({
+  kind: Type.Enum([
+    'HWADDR',
+    'MACADDR',
+    'LLADDR',
+    'hwaddress',
+    'macaddress',
+    'mac-address',
+    'MACAddress',
+    'udev',
+  ]),
+  path: Type.String(),
+  line: Type.Integer({ minimum: 1 }),
+  excerpt: Type.String(),
+});
+export type MacPin = Static<typeof macPinSchema>;
 
 export interface StackRead {
   readonly configs: IfaceConfig[];
@@ -230,9 +242,16 @@ export async function readNetplan(tree: GuestTreeV2): Promise<StackRead> {
     const network = doc.get('network', true);
     if (!isMap(network)) continue;
     // Aliases are expanded with a cap, so a "billion laughs" document cannot exhaust memory.
-    const whole = doc.toJS({ maxAliasCount: 100 }) as {
-      network?: Record<string, Record<string, Record<string, unknown>>>;
-    };
+    let whole: { network?: Record<string, Record<string, Record<string, unknown>>> };
+    try {
+      whole = doc.toJS({ maxAliasCount: 100 });
+    } catch (err) {
+      // The yaml package refuses an alias bomb with a plain ReferenceError: damage, not a bug.
+      throw new FormatError('netplan/bad-yaml', `${path}: ${(err as Error).message}`, {
+        data: { path },
+        cause: err,
+      });
+    }
     for (const group of DEVICE_GROUPS) {
       const g = network.get(group, true);
       if (!isMap(g)) continue;

@@ -1,35 +1,33 @@
-import type { CollectContext, Collector, FactDefinition, FactResult } from '@imagecheck/sdk';
+import {
+  type CollectContext,
+  defineCollector,
+  defineFact,
+  type FactResult,
+  type FactValue,
+  Nullable,
+  Type,
+} from '@imagecheck/sdk';
 import { fileEvidence, NO_GUEST, readOptional, splitLines } from '../guest-files.js';
 
-/** Value of `linux.adjtime`. */
-export interface Adjtime {
-  readonly present: boolean;
-  /** The hardware clock's time scale: line 3 of /etc/adjtime; `UTC` when the file or line is absent. */
-  readonly mode: 'UTC' | 'LOCAL';
-  /** The third line as written, null when absent. */
-  readonly raw: string | null;
-  readonly path: string;
-  readonly line: number | null;
-}
-
-export const adjtimeFact: FactDefinition = {
+export const adjtimeFact = defineFact({
   id: 'linux.adjtime',
   version: '1.0.0',
   description:
     'How the guest reads the hardware clock: the third line of /etc/adjtime (hwclock(8), adjtime_config(5)), `UTC` or `LOCAL`; absent means UTC.',
-  schema: {
-    $schema: 'https://json-schema.org/draft/2020-12/schema',
-    type: 'object',
-    required: ['present', 'mode', 'raw', 'path', 'line'],
-    properties: {
-      present: { type: 'boolean' },
-      mode: { enum: ['UTC', 'LOCAL'] },
-      raw: { type: ['string', 'null'] },
-      path: { type: 'string' },
-      line: { type: ['integer', 'null'] },
-    },
-  },
-};
+  schema: Type.Object({
+    present: Type.Boolean(),
+    mode: Type.Enum(['UTC', 'LOCAL'], {
+      description:
+        "The hardware clock's time scale: line 3 of /etc/adjtime; `UTC` when the file or line is absent.",
+    }),
+    raw: Nullable(Type.String({ description: 'The third line as written, null when absent.' })),
+    path: Type.String(),
+    line: Nullable(Type.Integer()),
+  }),
+});
+
+/** Value of `linux.adjtime`. */
+export type Adjtime = FactValue<typeof adjtimeFact>;
 
 const PATH = '/etc/adjtime';
 
@@ -58,4 +56,4 @@ async function collectAdjtime(ctx: CollectContext): Promise<FactResult<Adjtime>>
   };
 }
 
-export const adjtimeCollector: Collector<Adjtime> = { fact: 'linux.adjtime', collect: collectAdjtime };
+export const adjtimeCollector = defineCollector(adjtimeFact, collectAdjtime);

@@ -1,65 +1,54 @@
-import type {
-  CollectContext,
-  Collector,
-  Evidence,
-  FactDefinition,
-  FactResult,
-  GuestTreeV2,
+import { ByteView } from '@imagecheck/binary';
+import {
+  type CollectContext,
+  defineCollector,
+  defineFact,
+  type Evidence,
+  type FactResult,
+  type FactValue,
+  type GuestTreeV2,
+  isUnresolvable,
+  Nullable,
+  Type,
 } from '@imagecheck/sdk';
-import type { Kernels } from '../boot/kernels.js';
-import { fileEvidence, isAbsent, NO_GUEST, readHead } from '../guest-files.js';
+import { kernelsFact } from '../boot/kernels.js';
+import { fileEvidence, NO_GUEST, readHead } from '../guest-files.js';
 
-/** Value of `linux.architecture`. */
-export interface Architecture {
-  /** `x86_64`, `i386`, `aarch64`, `arm`, `ppc64le`, `ppc64`, `s390x`, `riscv64`, `loongarch64`, ... */
-  readonly architecture: string;
-  readonly bits: 32 | 64;
-  readonly endian: 'little' | 'big';
-  /** ELF `e_machine` of the binary read. */
-  readonly elfMachine: number;
-  /** The binary read (after symlinks): `/usr/lib/systemd/systemd`, `/bin/busybox`. */
-  readonly binary: string;
-  /** Kernel images and the architecture their boot header names (`null`: compressed or unknown format). */
-  readonly kernels: readonly {
-    readonly image: string;
-    readonly architecture: string | null;
-    readonly format: string;
-  }[];
-  /** False when a kernel image names another architecture than userland. */
-  readonly consistent: boolean;
-}
-
-export const architectureFact: FactDefinition = {
+export const architectureFact = defineFact({
   id: 'linux.architecture',
   version: '1.0.0',
   description:
     "The guest's CPU architecture from the ELF header (class, data, e_machine) of /sbin/init or /bin/sh after symlink resolution inside the guest, cross-checked with the kernel images' boot headers (x86 bzImage, arm64/riscv Image).",
-  schema: {
-    $schema: 'https://json-schema.org/draft/2020-12/schema',
-    type: 'object',
-    required: ['architecture', 'bits', 'endian', 'elfMachine', 'binary', 'kernels', 'consistent'],
-    properties: {
-      architecture: { type: 'string' },
-      bits: { enum: [32, 64] },
-      endian: { enum: ['little', 'big'] },
-      elfMachine: { type: 'integer' },
-      binary: { type: 'string' },
-      kernels: {
-        type: 'array',
-        items: {
-          type: 'object',
-          required: ['image', 'architecture', 'format'],
-          properties: {
-            image: { type: 'string' },
-            architecture: { type: ['string', 'null'] },
-            format: { type: 'string' },
-          },
-        },
+  schema: Type.Object({
+    architecture: Type.String({
+      description:
+        '`x86_64`, `i386`, `aarch64`, `arm`, `ppc64le`, `ppc64`, `s390x`, `riscv64`, `loongarch64`, ...',
+    }),
+    bits: Type.Enum([32, 64]),
+    endian: Type.Enum(['little', 'big']),
+    elfMachine: Type.Integer({ description: 'ELF `e_machine` of the binary read.' }),
+    binary: Type.String({
+      description: 'The binary read (after symlinks): `/usr/lib/systemd/systemd`, `/bin/busybox`.',
+    }),
+    kernels: Type.Array(
+      Type.Object({
+        image: Type.String(),
+        architecture: Nullable(Type.String()),
+        format: Type.String(),
+      }),
+      {
+        description:
+          'Kernel images and the architecture their boot header names (`null`: compressed or unknown format).',
       },
-      consistent: { type: 'boolean' },
-    },
-  },
-};
+    ),
+    consistent: Type.Boolean({
+      description: 'False when a kernel image names another architecture than userland.',
+    }),
+  }),
+});
+
+/** Value of `linux.architecture`. */
+export type Architecture = FactValue<typeof architectureFact>;
 
 /** Binaries tried in order; `/sbin/init` is systemd, sysvinit or busybox depending on the distribution. */
 const CANDIDATES = [
@@ -87,8 +76,8 @@ export function elfArchitecture(
   if ((cls !== 1 && cls !== 2) || (data !== 1 && data !== 2)) return undefined;
   const bits = cls === 2 ? 64 : 32;
   const endian = data === 1 ? 'little' : 'big';
-  const machine =
-    data === 1 ? (h[18] as number) | ((h[19] as number) << 8) : ((h[18] as number) << 8) | (h[19] as number);
+  const header = new ByteView(h, 'ELF header');
+  const machine = data === 1 ? header.u16le(18, 'e_machine') : header.u16be(18, 'e_machine');
   const name = ((): string => {
     switch (machine) {
       case 3:
@@ -129,9 +118,10 @@ export function elfArchitecture(
 export function kernelImageArchitecture(h: Uint8Array): { architecture: string | null; format: string } {
   const at = (o: number, s: string): boolean => [...s].every((c, i) => h[o + i] === c.charCodeAt(0));
   if (h.length >= 0x238 && at(0x202, 'HdrS')) {
-    const proto = (h[0x206] as number) | ((h[0x207] as number) << 8);
+    const setup = new ByteView(h, 'bzImage setup header');
+    const proto = setup.u16le(0x206, 'version');
     if (proto >= 0x20c) {
-      const xl = (h[0x236] as number) | ((h[0x237] as number) << 8);
+      const xl = setup.u16le(0x236, 'xloadflags');
       return { architecture: xl & 1 ? 'x86_64' : 'i386', format: 'bzImage' };
     }
     return { architecture: null, format: 'bzImage' };
@@ -149,7 +139,7 @@ async function realpathOrUndefined(g: GuestTreeV2, p: string): Promise<string | 
   try {
     return await g.realpath(p);
   } catch (err) {
-    if (isAbsent(err) || (err as { code?: string }).code === 'guest/ELOOP') return undefined;
+    if (isUnresolvable(err)) return undefined;
     throw err;
   }
 }
@@ -190,7 +180,7 @@ async function collectArchitecture(ctx: CollectContext): Promise<FactResult<Arch
     };
   }
   const kernels: { image: string; architecture: string | null; format: string }[] = [];
-  const k = await ctx.fact<Kernels>('linux.kernels');
+  const k = await ctx.fact(kernelsFact);
   if (k.status === 'ok') {
     const images = [
       ...new Set([
@@ -216,7 +206,4 @@ async function collectArchitecture(ctx: CollectContext): Promise<FactResult<Arch
   };
 }
 
-export const architectureCollector: Collector<Architecture> = {
-  fact: 'linux.architecture',
-  collect: collectArchitecture,
-};
+export const architectureCollector = defineCollector(architectureFact, collectArchitecture);

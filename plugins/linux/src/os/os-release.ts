@@ -1,65 +1,52 @@
-import type { CollectContext, Collector, Evidence, FactDefinition, FactResult } from '@imagecheck/sdk';
+import {
+  type CollectContext,
+  defineCollector,
+  defineFact,
+  type Evidence,
+  type FactResult,
+  type FactValue,
+  Type,
+} from '@imagecheck/sdk';
 import { fileEvidence, NO_GUEST, parseShellAssignments, readOptional, splitLines } from '../guest-files.js';
 
-/** Distribution families the rules reason about (kernel thresholds, defaults of each stack). */
-export type Family = 'debian' | 'rhel' | 'suse' | 'alpine' | 'arch' | 'gentoo' | 'unknown';
+const FAMILIES = ['debian', 'rhel', 'suse', 'alpine', 'arch', 'gentoo', 'unknown'] as const;
 
-/** Value of `linux.osRelease`. */
-export interface OsRelease {
-  /** os-release `ID` (lower case): `debian`, `ubuntu`, `centos`, `rhel`, `rocky`, `alinux`, `sles`, `opensuse-leap`, `alpine`. */
-  readonly id: string;
-  readonly idLike: readonly string[];
-  readonly name: string;
-  readonly prettyName: string;
-  readonly versionId: string;
-  readonly version: string;
-  readonly versionCodename: string;
-  /** The most precise release known: Debian's point release (`12.5`), CentOS's (`7.9.2009`), else `versionId`. */
-  readonly release: string;
-  /** Major version (`12`, `7`, `15`), `''` for rolling releases. */
-  readonly major: string;
-  readonly family: Family;
-  /** The file the identity came from and its line (of `ID=` when from os-release). */
-  readonly source: string;
-  readonly line?: number;
-}
-
-export const osReleaseFact: FactDefinition = {
+export const osReleaseFact = defineFact({
   id: 'linux.osRelease',
   version: '1.0.0',
   description:
     'Distribution identity from /etc/os-release (then /usr/lib/os-release), falling back to /etc/redhat-release, /etc/centos-release, /etc/SuSE-release, /etc/debian_version, /etc/lsb-release, /etc/alpine-release, /etc/arch-release, /etc/gentoo-release; with Debian point release and CentOS release, and the family.',
-  schema: {
-    $schema: 'https://json-schema.org/draft/2020-12/schema',
-    type: 'object',
-    required: [
-      'id',
-      'idLike',
-      'name',
-      'prettyName',
-      'versionId',
-      'version',
-      'release',
-      'major',
-      'family',
-      'source',
-    ],
-    properties: {
-      id: { type: 'string' },
-      idLike: { type: 'array', items: { type: 'string' } },
-      name: { type: 'string' },
-      prettyName: { type: 'string' },
-      versionId: { type: 'string' },
-      version: { type: 'string' },
-      versionCodename: { type: 'string' },
-      release: { type: 'string' },
-      major: { type: 'string' },
-      family: { enum: ['debian', 'rhel', 'suse', 'alpine', 'arch', 'gentoo', 'unknown'] },
-      source: { type: 'string' },
-      line: { type: 'integer' },
-    },
-  },
-};
+  schema: Type.Object({
+    id: Type.String({
+      description:
+        'os-release `ID` (lower case): `debian`, `ubuntu`, `centos`, `rhel`, `rocky`, `alinux`, `sles`, `opensuse-leap`, `alpine`.',
+    }),
+    idLike: Type.Array(Type.String()),
+    name: Type.String(),
+    prettyName: Type.String(),
+    versionId: Type.String(),
+    version: Type.String(),
+    versionCodename: Type.String(),
+    release: Type.String({
+      description:
+        "The most precise release known: Debian's point release (`12.5`), CentOS's (`7.9.2009`), else `versionId`.",
+    }),
+    major: Type.String({ description: "Major version (`12`, `7`, `15`), `''` for rolling releases." }),
+    family: Type.Enum(FAMILIES, {
+      description:
+        'Distribution families the rules reason about (kernel thresholds, defaults of each stack).',
+    }),
+    source: Type.String({
+      description: 'The file the identity came from and its line (of `ID=` when from os-release).',
+    }),
+    line: Type.Optional(Type.Integer()),
+  }),
+});
+
+/** Value of `linux.osRelease`. */
+export type OsRelease = FactValue<typeof osReleaseFact>;
+/** Distribution families the rules reason about (kernel thresholds, defaults of each stack). */
+export type Family = OsRelease['family'];
 
 const FAMILY_OF: Record<string, Family> = {
   debian: 'debian',
@@ -320,7 +307,4 @@ async function collectOsRelease(ctx: CollectContext): Promise<FactResult<OsRelea
   };
 }
 
-export const osReleaseCollector: Collector<OsRelease> = {
-  fact: 'linux.osRelease',
-  collect: collectOsRelease,
-};
+export const osReleaseCollector = defineCollector(osReleaseFact, collectOsRelease);

@@ -1,51 +1,51 @@
-import type { CollectContext, Collector, Evidence, FactDefinition, FactResult } from '@imagecheck/sdk';
-import type { Bootloader } from '../boot/bootloader.js';
+import {
+  type CollectContext,
+  defineCollector,
+  defineFact,
+  type Evidence,
+  type FactResult,
+  type FactValue,
+  Nullable,
+  Type,
+} from '@imagecheck/sdk';
+import { bootloaderFact } from '../boot/bootloader.js';
 import { fileEvidence, NO_GUEST, parseShellAssignments, readOptional } from '../guest-files.js';
 
-export type SelinuxMode = 'enforcing' | 'permissive' | 'disabled';
+const MODES = ['enforcing', 'permissive', 'disabled'] as const;
 
-/** Value of `linux.selinux`. */
-export interface Selinux {
-  /** `/etc/selinux/config` exists (the SELinux userland is installed). */
-  readonly installed: boolean;
-  /** `SELINUX=` in the config (lower case), or null when absent. */
-  readonly configured: SelinuxMode | null;
-  readonly policyType: string | null;
-  readonly path: string;
-  readonly line: number | null;
-  /** The default entry's `selinux=` / `enforcing=` arguments, when present. */
-  readonly cmdline: {
-    readonly selinux: string | null;
-    readonly enforcing: string | null;
-    readonly known: boolean;
-  };
-  /** What the first boot will run with: the config as overridden by the command line. */
-  readonly effective: SelinuxMode;
-  /** Where `effective` comes from. */
-  readonly decidedBy: 'config' | 'cmdline' | 'absent';
-}
-
-export const selinuxFact: FactDefinition = {
+export const selinuxFact = defineFact({
   id: 'linux.selinux',
   version: '1.0.0',
   description:
     'SELinux mode: SELINUX= and SELINUXTYPE= from /etc/selinux/config, overridden by selinux=0 / enforcing=0 on the default kernel command line; the effective mode at first boot.',
-  schema: {
-    $schema: 'https://json-schema.org/draft/2020-12/schema',
-    type: 'object',
-    required: ['installed', 'configured', 'policyType', 'path', 'line', 'cmdline', 'effective', 'decidedBy'],
-    properties: {
-      installed: { type: 'boolean' },
-      configured: { enum: ['enforcing', 'permissive', 'disabled', null] },
-      policyType: { type: ['string', 'null'] },
-      path: { type: 'string' },
-      line: { type: ['integer', 'null'] },
-      cmdline: { type: 'object', required: ['selinux', 'enforcing', 'known'] },
-      effective: { enum: ['enforcing', 'permissive', 'disabled'] },
-      decidedBy: { enum: ['config', 'cmdline', 'absent'] },
-    },
-  },
-};
+  schema: Type.Object({
+    installed: Type.Boolean({
+      description: '`/etc/selinux/config` exists (the SELinux userland is installed).',
+    }),
+    configured: Nullable(
+      Type.Enum(MODES, { description: '`SELINUX=` in the config (lower case), or null when absent.' }),
+    ),
+    policyType: Nullable(Type.String()),
+    path: Type.String(),
+    line: Nullable(Type.Integer()),
+    cmdline: Type.Object(
+      {
+        selinux: Nullable(Type.String()),
+        enforcing: Nullable(Type.String()),
+        known: Type.Boolean(),
+      },
+      { description: "The default entry's `selinux=` / `enforcing=` arguments, when present." },
+    ),
+    effective: Type.Enum(MODES, {
+      description: 'What the first boot will run with: the config as overridden by the command line.',
+    }),
+    decidedBy: Type.Enum(['config', 'cmdline', 'absent'], { description: 'Where `effective` comes from.' }),
+  }),
+});
+
+/** Value of `linux.selinux`. */
+export type Selinux = FactValue<typeof selinuxFact>;
+export type SelinuxMode = Selinux['effective'];
 
 const CONFIG = '/etc/selinux/config';
 
@@ -71,7 +71,7 @@ async function collectSelinux(ctx: CollectContext): Promise<FactResult<Selinux>>
         ? null
         : 'enforcing';
   if (modeLine) evidence.push(fileEvidence(CONFIG, modeLine.line, `SELINUX=${modeLine.value}`));
-  const bl = await ctx.fact<Bootloader>('linux.bootloader');
+  const bl = await ctx.fact(bootloaderFact);
   const args = bl.status === 'ok' ? bl.value.defaultKernelArgs : '';
   const cmd = {
     selinux: cmdlineArg(args, 'selinux'),
@@ -125,4 +125,4 @@ async function collectSelinux(ctx: CollectContext): Promise<FactResult<Selinux>>
   };
 }
 
-export const selinuxCollector: Collector<Selinux> = { fact: 'linux.selinux', collect: collectSelinux };
+export const selinuxCollector = defineCollector(selinuxFact, collectSelinux);

@@ -10,19 +10,17 @@ import {
   type GuestOs,
   type GuestTreeMount,
   type GuestTreeV2,
-  isAbsent,
   isImagecheckError,
   isUnresolvable,
-  NETWORK_FSTYPES,
   type NodeFileSystem,
   type OsProvider,
-  PSEUDO_FSTYPES,
   readText,
   resolveDeviceSpec,
 } from '@imagecheck/sdk';
-import type { Architecture } from '../os/architecture.js';
-import type { OsRelease } from '../os/os-release.js';
+import { architectureFact } from '../os/architecture.js';
+import { osReleaseFact } from '../os/os-release.js';
 import { FSTAB_PATH, MAX_FSTAB_BYTES, type ParsedLine, parseFstabOnce } from '../storage/fstab.js';
+import { NETWORK_FSTYPES, PSEUDO_FSTYPES } from '../storage/fstypes.js';
 
 /**
  * The Linux OS provider: a Linux root is a filesystem holding any of these files, in order of
@@ -160,8 +158,8 @@ async function describe(ctx: CollectContext): Promise<FactResult<GuestOs>> {
   const rootEvidence = root
     ? [{ kind: 'filesystem' as const, filesystem: root.filesystem, note: root.evidence.join(', ') }]
     : [];
-  const rel = await ctx.fact<OsRelease>('linux.osRelease');
-  const arch = await ctx.fact<Architecture>('linux.architecture');
+  const rel = await ctx.fact(osReleaseFact);
+  const arch = await ctx.fact(architectureFact);
   const architecture = arch.status === 'ok' ? { architecture: arch.value.architecture } : {};
   if (rel.status !== 'ok')
     return { status: 'ok', value: { os: 'linux', ...architecture }, evidence: rootEvidence };

@@ -1,19 +1,22 @@
 import { Lru } from '@imagecheck/binary';
 import {
-  type Collector,
   classifyDeviceSpec,
   type DeviceSpecKind,
+  defineCollector,
+  defineFact,
   type Evidence,
-  type FactDefinition,
   type FactResult,
+  type FactValue,
   FormatError,
   type ImageLayoutV2,
   isUnresolvable,
-  NETWORK_FSTYPES,
-  PSEUDO_FSTYPES,
+  Nullable,
   resolveDeviceSpec,
+  type Static,
+  Type,
 } from '@imagecheck/sdk';
 import { fileEvidence, noGuest, pathExists, readOptional } from '../guest-files.js';
+import { NETWORK_FSTYPES, PSEUDO_FSTYPES } from './fstypes.js';
 
 /**
  * `linux.fstab`: every entry of the guest's `/etc/fstab` (fstab(5)), classified, and what it
@@ -33,68 +36,104 @@ export const MAX_FSTAB_LINES = 10_000;
 export const MAX_FSTAB_LINE_LENGTH = 16_384;
 
 /** How the source is written: a device spec kind (the one classifier's), or why it is not on the disk. */
-export type SpecKind =
-  | Exclude<DeviceSpecKind, 'unknown' | 'shorthand'>
-  | 'network'
-  | 'pseudo'
-  | 'bind'
-  | 'path'
-  | 'unknown';
+const SPEC_KINDS = [
+  'uuid',
+  'label',
+  'partuuid',
+  'partlabel',
+  'device',
+  'mapper',
+  'lvm',
+  'by-path',
+  'by-id',
+  'network',
+  'pseudo',
+  'bind',
+  'path',
+  'unknown',
+] as const;
+export type SpecKind = (typeof SPEC_KINDS)[number];
+// Every kind the device-spec classifier gives for an fstab source must be in the list above.
+const _specKindsCovered: Exclude<DeviceSpecKind, 'shorthand'> extends SpecKind ? true : never = true;
 
-/** What the entry is for: a filesystem on the disk, swap, or one that is not on the disk at all. */
-export type EntryClass = 'filesystem' | 'swap' | 'pseudo' | 'network' | 'bind';
+const fstabEntry = Type.Object({
+  line: Type.Integer({ minimum: 1 }),
+  excerpt: Type.String(),
+  spec: Type.String(),
+  kind: Type.Enum(SPEC_KINDS),
+  class: Type.Enum(['filesystem', 'swap', 'pseudo', 'network', 'bind'], {
+    description:
+      'What the entry is for: a filesystem on the disk, swap, or one that is not on the disk at all.',
+  }),
+  mountpoint: Type.String(),
+  fstype: Type.String(),
+  // Immutable: the parsed lines are cached and shared between the checks that read them.
+  options: Type.Immutable(Type.Array(Type.String())),
+  noauto: Type.Boolean(),
+  nofail: Type.Boolean(),
+  bootCritical: Type.Boolean({
+    description: 'Mounted at boot, and a failure stops the boot (no `noauto`, no `nofail`, on the disk).',
+  }),
+  resolved: Nullable(
+    Type.Object({
+      filesystem: Type.String(),
+      type: Type.String(),
+      uuid: Nullable(Type.String()),
+      label: Nullable(Type.String()),
+    }),
+  ),
+  typeMatches: Nullable(
+    Type.Boolean({
+      description: 'Declared type can mount the resolved one; null when unresolved or not checked.',
+    }),
+  ),
+  verdict: Type.Enum(['ok', 'unresolved', 'wrongType', 'kernelName', 'hardwareName', 'notChecked'], {
+    description:
+      '`ok`: resolves to a filesystem (or swap area) of a compatible type; `unresolved`: nothing in the image matches the source; `wrongType`: it resolves, but the declared type cannot mount what is there; `kernelName`: a kernel device name (`/dev/sda1`), which changes with the disk bus; `hardwareName`: a `/dev/disk/by-id|by-path` name tied to the old hardware; `notChecked`: pseudo, network and bind entries, and dm-crypt targets from /etc/crypttab.',
+  }),
+  reason: Type.String({ description: 'How it resolved, or why it did not.' }),
+  suggestedSpec: Nullable(
+    Type.String({
+      description: 'A stable source to write instead (`UUID=…`), for kernel and hardware names that resolve.',
+    }),
+  ),
+  assembly: Nullable(
+    Type.Object(
+      { mounted: Type.Boolean(), reason: Nullable(Type.String()) },
+      {
+        description:
+          'What the guest assembly did with this line: mounted, or its reason; null when it did not list it.',
+      },
+    ),
+  ),
+});
 
-/**
- * The check's view of one entry:
- * - `ok`: resolves to a filesystem (or swap area) of a compatible type;
- * - `unresolved`: nothing in the image matches the source;
- * - `wrongType`: it resolves, but the declared type cannot mount what is there;
- * - `kernelName`: a kernel device name (`/dev/sda1`), which changes with the disk bus;
- * - `hardwareName`: a `/dev/disk/by-id|by-path` name tied to the old hardware;
- * - `notChecked`: pseudo, network and bind entries, and dm-crypt targets from /etc/crypttab.
- */
-export type EntryVerdict = 'ok' | 'unresolved' | 'wrongType' | 'kernelName' | 'hardwareName' | 'notChecked';
+export type FstabEntry = Static<typeof fstabEntry>;
+export type EntryClass = FstabEntry['class'];
+export type EntryVerdict = FstabEntry['verdict'];
 
-export interface FstabEntry {
-  readonly line: number;
-  readonly excerpt: string;
-  readonly spec: string;
-  readonly kind: SpecKind;
-  readonly class: EntryClass;
-  readonly mountpoint: string;
-  readonly fstype: string;
-  readonly options: readonly string[];
-  readonly noauto: boolean;
-  readonly nofail: boolean;
-  /** Mounted at boot, and a failure stops the boot (no `noauto`, no `nofail`, on the disk). */
-  readonly bootCritical: boolean;
-  readonly resolved: {
-    readonly filesystem: string;
-    readonly type: string;
-    readonly uuid: string | null;
-    readonly label: string | null;
-  } | null;
-  /** Declared type can mount the resolved one; null when unresolved or not checked. */
-  readonly typeMatches: boolean | null;
-  readonly verdict: EntryVerdict;
-  /** How it resolved, or why it did not. */
-  readonly reason: string;
-  /** A stable source to write instead (`UUID=…`), for kernel and hardware names that resolve. */
-  readonly suggestedSpec: string | null;
-  /** What the guest assembly did with this line: mounted, or its reason; null when it did not list it. */
-  readonly assembly: { readonly mounted: boolean; readonly reason: string | null } | null;
-}
+export const fstabFact = defineFact({
+  id: 'linux.fstab',
+  version: '1.0.0',
+  description:
+    'Every /etc/fstab entry: source kind, mount point, type, options, noauto/nofail, and what it resolves to among the filesystems and swap areas of the image (id, actual type, whether the declared type mounts it), with a verdict per entry.',
+  schema: Type.Object({
+    present: Type.Boolean(),
+    path: Type.String(),
+    entries: Type.Array(fstabEntry),
+    problemCount: Type.Integer({
+      minimum: 0,
+      description: 'Entries whose verdict is not `ok`/`notChecked`, for messages.',
+    }),
+    bootCriticalCount: Type.Integer({ minimum: 0 }),
+    notCheckedCount: Type.Integer({
+      minimum: 0,
+      description: 'Pseudo, network, bind and dm-crypt entries, which are not on the disk to check.',
+    }),
+  }),
+});
 
-export interface FstabFact {
-  readonly present: boolean;
-  readonly path: string;
-  readonly entries: readonly FstabEntry[];
-  /** Entries whose verdict is not `ok`/`notChecked`, for messages. */
-  readonly problemCount: number;
-  readonly bootCriticalCount: number;
-  /** Pseudo, network, bind and dm-crypt entries, which are not on the disk to check. */
-  readonly notCheckedCount: number;
-}
+export type FstabFact = FactValue<typeof fstabFact>;
 
 /**
  * Declared type → the on-disk types it mounts. The kernel's ext4 driver mounts ext2 and ext3
@@ -321,164 +360,60 @@ export function analyseFstab(
   });
 }
 
-const entrySchema = {
-  type: 'object',
-  required: [
-    'line',
-    'spec',
-    'kind',
-    'class',
-    'mountpoint',
-    'fstype',
-    'options',
-    'noauto',
-    'nofail',
-    'bootCritical',
-    'resolved',
-    'typeMatches',
-    'verdict',
-    'reason',
-    'suggestedSpec',
-    'assembly',
-  ],
-  properties: {
-    line: { type: 'integer', minimum: 1 },
-    excerpt: { type: 'string' },
-    spec: { type: 'string' },
-    kind: {
-      enum: [
-        'uuid',
-        'label',
-        'partuuid',
-        'partlabel',
-        'device',
-        'mapper',
-        'lvm',
-        'by-path',
-        'by-id',
-        'network',
-        'pseudo',
-        'bind',
-        'path',
-        'unknown',
-      ],
-    },
-    class: { enum: ['filesystem', 'swap', 'pseudo', 'network', 'bind'] },
-    mountpoint: { type: 'string' },
-    fstype: { type: 'string' },
-    options: { type: 'array', items: { type: 'string' } },
-    noauto: { type: 'boolean' },
-    nofail: { type: 'boolean' },
-    bootCritical: { type: 'boolean' },
-    resolved: {
-      oneOf: [
-        { type: 'null' },
-        {
-          type: 'object',
-          required: ['filesystem', 'type', 'uuid', 'label'],
-          properties: {
-            filesystem: { type: 'string' },
-            type: { type: 'string' },
-            uuid: { type: ['string', 'null'] },
-            label: { type: ['string', 'null'] },
-          },
-        },
-      ],
-    },
-    typeMatches: { type: ['boolean', 'null'] },
-    verdict: { enum: ['ok', 'unresolved', 'wrongType', 'kernelName', 'hardwareName', 'notChecked'] },
-    reason: { type: 'string' },
-    suggestedSpec: { type: ['string', 'null'] },
-    assembly: {
-      oneOf: [
-        { type: 'null' },
-        {
-          type: 'object',
-          required: ['mounted', 'reason'],
-          properties: { mounted: { type: 'boolean' }, reason: { type: ['string', 'null'] } },
-        },
-      ],
-    },
-  },
-} as const;
-
-export const fstabFact: FactDefinition = {
-  id: 'linux.fstab',
-  version: '1.0.0',
-  description:
-    'Every /etc/fstab entry: source kind, mount point, type, options, noauto/nofail, and what it resolves to among the filesystems and swap areas of the image (id, actual type, whether the declared type mounts it), with a verdict per entry.',
-  schema: {
-    $schema: 'https://json-schema.org/draft/2020-12/schema',
-    type: 'object',
-    required: ['present', 'path', 'entries', 'problemCount', 'bootCriticalCount', 'notCheckedCount'],
-    properties: {
-      present: { type: 'boolean' },
-      path: { type: 'string' },
-      entries: { type: 'array', items: entrySchema },
-      problemCount: { type: 'integer', minimum: 0 },
-      bootCriticalCount: { type: 'integer', minimum: 0 },
-      notCheckedCount: { type: 'integer', minimum: 0 },
-    },
-  },
-};
-
-export const fstabCollector: Collector<FstabFact> = {
-  fact: 'linux.fstab',
-  async collect(ctx): Promise<FactResult<FstabFact>> {
-    const guest = ctx.guest;
-    if (guest === undefined) return noGuest('linux.fstab');
-    // A looping /etc/fstab link leads to no file: reported as no fstab (the root is then mounted
-    // from the kernel command line alone), not as damage.
-    const text = await readOptional(guest, FSTAB_PATH).catch((err: unknown) => {
-      if (isUnresolvable(err)) return undefined;
-      throw err;
-    });
-    if (text === undefined) {
-      return {
-        status: 'ok',
-        value: {
-          present: false,
-          path: FSTAB_PATH,
-          entries: [],
-          problemCount: 0,
-          bootCriticalCount: 0,
-          notCheckedCount: 0,
-        },
-        evidence: [
-          fileEvidence(
-            FSTAB_PATH,
-            undefined,
-            undefined,
-            'absent: the root is mounted from the kernel command line',
-          ),
-        ],
-      };
-    }
-    const crypttab = await readOptional(guest, CRYPTTAB_PATH);
-    const crypt = crypttab === undefined ? new Set<string>() : parseCrypttabNames(crypttab);
-    const parsed = parseFstabOnce(text);
-    const existing = new Set<string>();
-    for (const p of parsed) {
-      if (p.spec.startsWith('/') && !p.spec.startsWith('/dev/') && (await pathExists(guest, p.spec)))
-        existing.add(p.spec);
-    }
-    const entries = analyseFstab(parsed, ctx.layout, crypt, guest.mounts, existing);
-    const evidence: Evidence[] = [fileEvidence(FSTAB_PATH)];
-    for (const e of entries) {
-      if (e.verdict !== 'ok' && e.verdict !== 'notChecked')
-        evidence.push(fileEvidence(FSTAB_PATH, e.line, e.excerpt, e.reason));
-    }
+export const fstabCollector = defineCollector(fstabFact, async (ctx): Promise<FactResult<FstabFact>> => {
+  const guest = ctx.guest;
+  if (guest === undefined) return noGuest('linux.fstab');
+  // A looping /etc/fstab link leads to no file: reported as no fstab (the root is then mounted
+  // from the kernel command line alone), not as damage.
+  const text = await readOptional(guest, FSTAB_PATH).catch((err: unknown) => {
+    if (isUnresolvable(err)) return undefined;
+    throw err;
+  });
+  if (text === undefined) {
     return {
       status: 'ok',
       value: {
-        present: true,
+        present: false,
         path: FSTAB_PATH,
-        entries,
-        problemCount: entries.filter((e) => e.verdict !== 'ok' && e.verdict !== 'notChecked').length,
-        bootCriticalCount: entries.filter((e) => e.bootCritical).length,
-        notCheckedCount: entries.filter((e) => e.verdict === 'notChecked').length,
+        entries: [],
+        problemCount: 0,
+        bootCriticalCount: 0,
+        notCheckedCount: 0,
       },
-      evidence,
+      evidence: [
+        fileEvidence(
+          FSTAB_PATH,
+          undefined,
+          undefined,
+          'absent: the root is mounted from the kernel command line',
+        ),
+      ],
     };
-  },
-};
+  }
+  const crypttab = await readOptional(guest, CRYPTTAB_PATH);
+  const crypt = crypttab === undefined ? new Set<string>() : parseCrypttabNames(crypttab);
+  const parsed = parseFstabOnce(text);
+  const existing = new Set<string>();
+  for (const p of parsed) {
+    if (p.spec.startsWith('/') && !p.spec.startsWith('/dev/') && (await pathExists(guest, p.spec)))
+      existing.add(p.spec);
+  }
+  const entries = analyseFstab(parsed, ctx.layout, crypt, guest.mounts, existing);
+  const evidence: Evidence[] = [fileEvidence(FSTAB_PATH)];
+  for (const e of entries) {
+    if (e.verdict !== 'ok' && e.verdict !== 'notChecked')
+      evidence.push(fileEvidence(FSTAB_PATH, e.line, e.excerpt, e.reason));
+  }
+  return {
+    status: 'ok',
+    value: {
+      present: true,
+      path: FSTAB_PATH,
+      entries,
+      problemCount: entries.filter((e) => e.verdict !== 'ok' && e.verdict !== 'notChecked').length,
+      bootCriticalCount: entries.filter((e) => e.bootCritical).length,
+      notCheckedCount: entries.filter((e) => e.verdict === 'notChecked').length,
+    },
+    evidence,
+  };
+});

@@ -260,6 +260,7 @@ describe('linux.cloudInit', () => {
         ])
       )['linux.cloudInit'];
       expect(r?.status).toBe('unavailable');
+      expect(r).toMatchObject({ code: 'cloud-init/bad-yaml' });
     });
   });
 });

@@ -224,6 +224,7 @@ network:
       'linux.network'
     ];
     expect(r?.status).toBe('unavailable');
+    expect(r).toMatchObject({ code: 'netplan/bad-yaml' });
   });
 });
 

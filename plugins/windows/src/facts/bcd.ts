@@ -9,7 +9,7 @@ import {
   isImagecheckError,
 } from '@imagecheck/sdk';
 import { filesystemOfPartition } from '../provider/mounted-devices.js';
-import { fileEvidence, fileExists, guarded } from './common.js';
+import { fileEvidence, fileExists, guarded, NO_GUEST, unavailable } from './common.js';
 import { type BootPartition, bootPartitions, partitionTree } from './system-partitions.js';
 
 /** A BCD device element as found, and the partition of this image it names. */
@@ -265,6 +265,9 @@ async function storeState(
 }
 
 async function collect(ctx: CollectContext): Promise<FactResult<WindowsBcd>> {
+  // The boot partitions are looked at for a Windows root only: on another OS's root they are that OS's business.
+  if (ctx.root?.os !== 'windows')
+    return unavailable(ctx.root ? `the root ${ctx.root.id} is ${ctx.root.os}, not Windows` : NO_GUEST);
   return guarded<WindowsBcd>(async () => {
     const evidence: Evidence[] = [];
     const stores: BcdStoreState[] = [];

@@ -6,7 +6,7 @@ import type {
   FactResult,
   GuestTreeV2,
 } from '@imagecheck/sdk';
-import { fileEvidence, fileExists, guarded } from './common.js';
+import { fileEvidence, fileExists, guarded, NO_GUEST, unavailable } from './common.js';
 import { bootPartitions } from './system-partitions.js';
 
 /** Value of `windows.boot`: what firmware finds to boot Windows with. */
@@ -63,6 +63,9 @@ export const bootFact: FactDefinition = {
 };
 
 async function collect(ctx: CollectContext): Promise<FactResult<WindowsBoot>> {
+  // The boot partitions are looked at for a Windows root only: on another OS's root they are that OS's business.
+  if (ctx.root?.os !== 'windows')
+    return unavailable(ctx.root ? `the root ${ctx.root.id} is ${ctx.root.os}, not Windows` : NO_GUEST);
   return guarded<WindowsBoot>(async () => {
     const parts = await bootPartitions(ctx);
     const evidence: Evidence[] = [];

@@ -8,6 +8,8 @@ import { rtcCollector, rtcFact } from './rtc.js';
 import {
   cloudAssistantCollector,
   cloudAssistantFact,
+  storageDriversCollector,
+  storageDriversFact,
   virtioCollector,
   virtioFact,
   xenCollector,
@@ -31,7 +33,13 @@ export { guestPathOf } from './common.js';
 export type { WindowsKernel } from './kernel.js';
 export type { HiveState, WindowsRegistry } from './registry-health.js';
 export type { WindowsRtc } from './rtc.js';
-export type { ServiceState, WindowsCloudAssistant, WindowsVirtio, WindowsXen } from './services.js';
+export type {
+  ServiceState,
+  WindowsCloudAssistant,
+  WindowsStorageDrivers,
+  WindowsVirtio,
+  WindowsXen,
+} from './services.js';
 export type { WindowsDeviceInstall, WindowsPending, WindowsPublicDesktop } from './servicing.js';
 export type { WindowsSysprep } from './sysprep.js';
 export type { WindowsVersion } from './version.js';
@@ -51,6 +59,7 @@ export const facts: readonly FactDefinition[] = [
   pendingFact,
   deviceInstallFact,
   publicDesktopFact,
+  storageDriversFact,
 ];
 
 export const collectors: readonly Collector[] = [
@@ -68,4 +77,5 @@ export const collectors: readonly Collector[] = [
   pendingCollector,
   deviceInstallCollector,
   publicDesktopCollector,
+  storageDriversCollector,
 ] as Collector[];

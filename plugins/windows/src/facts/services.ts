@@ -291,3 +291,124 @@ export const cloudAssistantCollector: Collector<WindowsCloudAssistant> = {
   fact: 'windows.cloudAssistant',
   collect: collectCloudAssistant,
 };
+
+// ---- windows.storageDrivers --------------------------------------------------------------------
+
+/** Storage device classes whose Upper/LowerFilters sit on the path to the boot disk. */
+export const STORAGE_CLASSES: Record<string, string> = {
+  '{4d36e967-e325-11ce-bfc1-08002be10318}': 'DiskDrive',
+  '{4d36e97b-e325-11ce-bfc1-08002be10318}': 'SCSIAdapter',
+  '{71a27cdd-812a-11d0-bec7-08002be2092f}': 'Volume',
+  '{4d36e96a-e325-11ce-bfc1-08002be10318}': 'HDC',
+};
+
+/** Services looked at, at most (a Windows 10 SYSTEM hive has about 700). */
+const MAX_SERVICES = 8192;
+
+/** Value of `windows.storageDrivers`. */
+export interface WindowsStorageDrivers {
+  readonly controlSet: string;
+  /** Boot-start (Start 0) kernel and filesystem drivers registered. */
+  readonly bootStartCount: number;
+  /** Those whose image file is absent. */
+  readonly bootStartMissing: readonly ServiceState[];
+  /** Every entry of the storage classes' filters, with the service it names. */
+  readonly classFilters: readonly {
+    readonly class: string;
+    readonly guid: string;
+    readonly list: string;
+    readonly driver: string;
+    readonly service: ServiceState;
+  }[];
+}
+
+export const storageDriversFact: FactDefinition = {
+  id: 'windows.storageDrivers',
+  version: '1.0.0',
+  description:
+    'The drivers on the path to the boot disk: how many boot-start (Start 0) kernel and filesystem drivers CurrentControlSet\\Services registers and which of them lack their image file, and every UpperFilters/LowerFilters entry of the DiskDrive, SCSIAdapter, Volume and HDC device classes with the service it names (present, Start, file).',
+  schema: {
+    $schema: 'https://json-schema.org/draft/2020-12/schema',
+    type: 'object',
+    required: ['controlSet', 'bootStartCount', 'bootStartMissing', 'classFilters'],
+    properties: {
+      controlSet: { type: 'string' },
+      bootStartCount: { type: 'integer' },
+      bootStartMissing: { type: 'array', items: serviceSchema },
+      classFilters: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['class', 'guid', 'list', 'driver', 'service'],
+          properties: {
+            class: { type: 'string' },
+            guid: { type: 'string' },
+            list: { enum: ['UpperFilters', 'LowerFilters'] },
+            driver: { type: 'string' },
+            service: serviceSchema,
+          },
+        },
+      },
+    },
+  },
+};
+
+async function collectStorageDrivers(ctx: CollectContext): Promise<FactResult<WindowsStorageDrivers>> {
+  const w = await windowsGuest(ctx);
+  if (!w.ok) return w.result;
+  return guarded<WindowsStorageDrivers>(async () => {
+    const s = await requireControlSet(w);
+    if (!s.ok) return s.result;
+    const ccs = s.ccs.name;
+    const services = s.ccs.key.subkey('Services');
+    const evidence: Evidence[] = [];
+    let bootStartCount = 0;
+    const bootStartMissing: ServiceState[] = [];
+    for (const key of (services?.subkeys() ?? []).slice(0, MAX_SERVICES)) {
+      const start = key.value('Start');
+      const type = key.value('Type');
+      if (!start || numberOf(start) !== 0 || !type || ![1, 2].includes(numberOf(type) ?? -1)) continue;
+      bootStartCount++;
+      const st = await serviceState(w.tree, w.systemRoot, services, key.name);
+      if (!st.fileExists) {
+        bootStartMissing.push(st);
+        evidence.push(...serviceEvidence(ccs, st));
+      }
+    }
+    const classFilters: WindowsStorageDrivers['classFilters'][number][] = [];
+    const classRoot = s.ccs.key.subkey('Control')?.subkey('Class') ?? null;
+    for (const [guid, cls] of Object.entries(STORAGE_CLASSES)) {
+      const k = classRoot?.subkey(guid) ?? null;
+      for (const list of ['UpperFilters', 'LowerFilters'] as const) {
+        const v = k?.value(list) ?? null;
+        for (const driver of stringsOf(v)) {
+          const service = await serviceState(w.tree, w.systemRoot, services, driver);
+          classFilters.push({ class: cls, guid, list, driver, service });
+          evidence.push(regEvidence('SYSTEM', `${ccs}\\Control\\Class\\${guid}`, list, v));
+          if (!service.present || !service.fileExists) evidence.push(...serviceEvidence(ccs, service));
+        }
+      }
+    }
+    return {
+      status: 'ok',
+      value: { controlSet: ccs, bootStartCount, bootStartMissing, classFilters },
+      evidence:
+        evidence.length > 0
+          ? evidence
+          : [
+              regEvidence(
+                'SYSTEM',
+                `${ccs}\\Services`,
+                undefined,
+                undefined,
+                `${bootStartCount} boot-start drivers, all with their files`,
+              ),
+            ],
+    };
+  });
+}
+
+export const storageDriversCollector: Collector<WindowsStorageDrivers> = {
+  fact: 'windows.storageDrivers',
+  collect: collectStorageDrivers,
+};

@@ -1,4 +1,4 @@
-import { FormatError, GuestPathError, isImagecheckError } from '@imagecheck/access';
+import { FormatError, GuestPathError, InternalError, isImagecheckError } from '@imagecheck/access';
 import { ByteView, Lru } from '@imagecheck/binary';
 import type { ByteSource } from '../../block/types.js';
 import type { FileSystemInfo, FileSystemReader, FsDirEntry, FsNode } from '../types.js';
@@ -643,7 +643,8 @@ export class NtfsFileSystem implements FileSystemReader {
 
   private asDir(dir: FsNode): NtfsNode {
     if (dir.type !== 'dir') {
-      throw new GuestPathError('guest/ENOTDIR', `NTFS node ${dir.id} is not a directory`, {
+      // As in every reader: the resolver checks types first, so only a caller's bug gets here.
+      throw new InternalError('ntfs/not-a-directory', `NTFS node ${dir.id} is not a directory`, {
         data: { id: dir.id },
       });
     }

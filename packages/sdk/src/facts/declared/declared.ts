@@ -1,7 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { GuestStatV2, GuestTreeV2 } from '@imagecheck/access';
-import { isImagecheckError, PackError, UnsupportedError } from '@imagecheck/access';
+import {
+  isImagecheckError,
+  isInternalError,
+  isUnresolvable,
+  PackError,
+  UnsupportedError,
+} from '@imagecheck/access';
 import type { ValidateFunction } from 'ajv/dist/2020.js';
 import picomatch from 'picomatch';
 import { bestError, describeError, newAjv, schemasDir } from '../../rules/schemas.js';
@@ -233,7 +239,8 @@ async function collectDeclared(id: string, decl: FactDeclaration, ctx: CollectCo
     if (decl.stat !== undefined) return await collectStat(tree, targets, decl.stat.follow ?? true, evidence);
     return await collectFiles(tree, targets, decl.file as DeclaredFileSource, evidence);
   } catch (err) {
-    if (isImagecheckError(err)) {
+    // What the image says makes the fact unavailable; a bug (an InternalError) propagates.
+    if (isImagecheckError(err) && !isInternalError(err)) {
       const where = typeof err.data.path === 'string' ? ` (${err.data.path})` : '';
       return unavailable(`fact ${id}: ${err.message}${where}`, err.code, evidence);
     }
@@ -398,12 +405,10 @@ async function statOrUndefined(
   try {
     return follow ? await tree.stat(path) : await tree.lstat(path);
   } catch (err) {
-    if (isImagecheckError(err) && ABSENT.has(err.code)) return undefined;
+    if (isUnresolvable(err)) return undefined;
     throw err;
   }
 }
-
-const ABSENT = new Set(['guest/ENOENT', 'guest/ENOTDIR', 'guest/ELOOP']);
 
 const RWX = 'rwxrwxrwx';
 

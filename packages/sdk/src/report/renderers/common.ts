@@ -1,9 +1,6 @@
 import type { Evidence } from '../../facts/types.js';
-import type { Finding, Report, ReportItem, RiskLevel, Status } from '../types.js';
-
-/** The output formats `renderReport` knows. */
-export type ReportFormat = 'text' | 'json' | 'sarif' | 'junit' | 'detection';
-export const REPORT_FORMATS: readonly ReportFormat[] = ['text', 'json', 'sarif', 'junit', 'detection'];
+import { compareRisk } from '../risk.js';
+import type { Finding, Report, ReportItem, Status } from '../types.js';
 
 export interface RenderOptions {
   /** ANSI colours in `text`; ignored by the machine formats. Default false: callers decide from the TTY. */
@@ -27,14 +24,12 @@ export const STATUS_ORDER: Readonly<Record<Status, number>> = {
   skipped: 6,
 };
 
-export const RISK_ORDER: Readonly<Record<RiskLevel, number>> = { high: 0, medium: 1, low: 2 };
-
-/** Failures first, then by risk, then by name; the engine's order is kept for equal keys (stable sort). */
+/** Failures first, then the greater risk, then by name; the engine's order is kept for equal keys (stable sort). */
 export function sortItems(items: readonly ReportItem[]): ReportItem[] {
   return [...items].sort(
     (a, b) =>
       STATUS_ORDER[a.status] - STATUS_ORDER[b.status] ||
-      RISK_ORDER[a.riskLevel] - RISK_ORDER[b.riskLevel] ||
+      compareRisk(b.riskLevel, a.riskLevel) ||
       a.name.localeCompare(b.name),
   );
 }
@@ -43,8 +38,7 @@ export function sortItems(items: readonly ReportItem[]): ReportItem[] {
 export function activeFindings(item: ReportItem): Finding[] {
   return [...(item.findings ?? [])].sort(
     (a, b) =>
-      (a.status === 'fail' ? 0 : 1) - (b.status === 'fail' ? 0 : 1) ||
-      RISK_ORDER[a.riskLevel] - RISK_ORDER[b.riskLevel],
+      (a.status === 'fail' ? 0 : 1) - (b.status === 'fail' ? 0 : 1) || compareRisk(b.riskLevel, a.riskLevel),
   );
 }
 

@@ -3,10 +3,7 @@ export {
   escapeControls,
   formatBytes,
   formatEvidenceLocation,
-  REPORT_FORMATS,
   type RenderOptions,
-  type ReportFormat,
-  RISK_ORDER,
   STATUS_ORDER,
   sortItems,
 } from './common.js';

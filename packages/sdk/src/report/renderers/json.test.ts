@@ -95,6 +95,23 @@ describe('renderJson', () => {
     expect(json.items).toEqual([]);
   });
 
+  it('keeps the OS roots and which root each item is about', () => {
+    const roots = [
+      { id: 'fs-1', filesystem: 'fs-1', os: 'linux', primary: true },
+      { id: 'fs-2', filesystem: 'fs-2', os: 'linux', primary: false },
+    ];
+    const report = {
+      ...centosReport,
+      roots,
+      items: centosReport.items.map((i, n) => ({ ...i, root: n % 2 === 0 ? 'fs-1' : 'fs-2' })),
+    };
+    const json = JSON.parse(renderJson(report)) as { roots: unknown; items: { root: string }[] };
+    expect(validate(json), JSON.stringify(validate.errors)).toBe(true);
+    expect(json.roots).toEqual(roots);
+    expect(json.items.map((i) => i.root)).toEqual(report.items.map((i) => i.root));
+    expect(json).toEqual(report);
+  });
+
   it('round-trips hostile strings exactly and stays valid', () => {
     const out = renderJson(hostileReport());
     expect(out).not.toContain('\u001b');
@@ -114,6 +131,10 @@ describe('renderJson', () => {
       { ...good, items: [{ ...items[0], evidence: [{ kind: 'file', line: 0 }] }] },
       { ...good, summary: { total: 1, passed: true, counts: {} } },
       (({ tags: _t, ...rest }) => rest)(good),
+      (({ tool: _t, ...rest }) => rest)(good),
+      (({ generatedAt: _g, ...rest }) => rest)(good),
+      { ...good, generatedAt: 'yesterday' },
+      { ...good, tool: { name: 'imagecheck' } },
     ];
     for (const b of bad) expect(validate(b)).toBe(false);
   });

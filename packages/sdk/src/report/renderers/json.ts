@@ -27,6 +27,7 @@ export function toJsonReport(report: Report): Record<string, unknown> {
       os: report.image.os,
     }),
     backend: report.backend,
+    roots: report.roots?.map((r) => ({ id: r.id, filesystem: r.filesystem, os: r.os, primary: r.primary })),
     generatedAt: report.generatedAt,
     tool: report.tool === undefined ? undefined : { name: report.tool.name, version: report.tool.version },
     error:
@@ -44,6 +45,7 @@ export function toJsonReport(report: Report): Record<string, unknown> {
 function jsonItem(item: ReportItem): Record<string, unknown> {
   return compact({
     name: item.name,
+    root: item.root,
     title: item.title,
     pack: item.pack,
     status: item.status,

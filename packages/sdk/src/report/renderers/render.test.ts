@@ -1,6 +1,8 @@
 import { isImagecheckError, UsageError } from '@imagecheck/access';
 import { describe, expect, it } from 'vitest';
-import { REPORT_FORMATS, type ReportFormat } from './common.js';
+import { REPORT_FORMATS, type ReportFormat } from '../formats.js';
+import type { ReportItem, RiskLevel } from '../types.js';
+import { activeFindings, sortItems } from './common.js';
 import { renderDetection, renderJson, renderJunit, renderReport, renderSarif, renderText } from './index.js';
 import { allReports, centosReport } from './sample-reports.js';
 
@@ -34,5 +36,54 @@ describe('renderReport', () => {
     }
     expect(caught).toBeInstanceOf(UsageError);
     expect(isImagecheckError(caught) && caught.code).toBe('report/unknown-format');
+  });
+});
+
+describe('display order', () => {
+  const item = (name: string, status: ReportItem['status'], riskLevel: RiskLevel): ReportItem => ({
+    name,
+    status,
+    riskLevel,
+    value: '',
+    message: '',
+    evidence: [],
+  });
+
+  it('sorts items by status, then the greater risk first, then by name', () => {
+    const items = [
+      item('Z', 'fail', 'low'),
+      item('B', 'fail', 'high'),
+      item('M', 'fail', 'medium'),
+      item('A', 'fail', 'high'),
+      item('P', 'pass', 'high'),
+      item('E', 'error', 'low'),
+    ];
+    expect(sortItems(items).map((i) => i.name)).toEqual(['A', 'B', 'M', 'Z', 'E', 'P']);
+  });
+
+  it('lists failing findings before warnings, the greater risk first', () => {
+    const finding = (status: 'fail' | 'warn', riskLevel: RiskLevel) => ({
+      assertion: `${status}-${riskLevel}`,
+      status,
+      riskLevel,
+      messageId: 'm',
+      message: 'm',
+      evidence: [],
+    });
+    const withFindings = {
+      ...item('X', 'fail', 'high'),
+      findings: [
+        finding('warn', 'high'),
+        finding('fail', 'low'),
+        finding('fail', 'high'),
+        finding('fail', 'medium'),
+      ],
+    };
+    expect(activeFindings(withFindings).map((f) => f.assertion)).toEqual([
+      'fail-high',
+      'fail-medium',
+      'fail-low',
+      'warn-high',
+    ]);
   });
 });

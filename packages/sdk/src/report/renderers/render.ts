@@ -1,11 +1,23 @@
 import { UsageError } from '@imagecheck/access';
+import { REPORT_FORMATS, type ReportFormat } from '../formats.js';
 import type { Report } from '../types.js';
-import { REPORT_FORMATS, type RenderOptions, type ReportFormat } from './common.js';
+import type { RenderOptions } from './common.js';
 import { renderDetection } from './detection.js';
 import { renderJson } from './json.js';
 import { renderJunit } from './junit.js';
 import { renderSarif } from './sarif.js';
 import { renderText } from './text.js';
+
+type Renderer = (reports: Report | readonly Report[], options: RenderOptions) => string;
+
+// Keyed by the format list's type: a format added to REPORT_FORMATS does not compile without its renderer.
+const RENDERERS: Readonly<Record<ReportFormat, Renderer>> = {
+  text: renderText,
+  json: (reports) => renderJson(reports),
+  sarif: (reports) => renderSarif(reports),
+  junit: (reports) => renderJunit(reports),
+  detection: (reports) => renderDetection(reports),
+};
 
 /**
  * Renders one report, or several (one per image), in a format. A single Report gives a single
@@ -18,20 +30,11 @@ export function renderReport(
   format: ReportFormat,
   options: RenderOptions = {},
 ): string {
-  switch (format) {
-    case 'text':
-      return renderText(reports, options);
-    case 'json':
-      return renderJson(reports);
-    case 'sarif':
-      return renderSarif(reports);
-    case 'junit':
-      return renderJunit(reports);
-    case 'detection':
-      return renderDetection(reports);
-    default:
-      throw new UsageError('report/unknown-format', `unknown report format '${String(format)}'`, {
-        data: { format, expected: REPORT_FORMATS },
-      });
+  // `in` on a plain object would accept `toString`; the list is the authority.
+  if (!(REPORT_FORMATS as readonly string[]).includes(format)) {
+    throw new UsageError('report/unknown-format', `unknown report format '${String(format)}'`, {
+      data: { format, expected: REPORT_FORMATS },
+    });
   }
+  return RENDERERS[format](reports, options);
 }

@@ -5,15 +5,12 @@
  * a Windows Server image with a residual Xen driver (registry evidence, a PowerShell repair),
  * and an image that could not be opened. Not exported from the package.
  */
-import { REPORT_SCHEMA_VERSION, type Report, type ReportItem, STATUSES, type Status } from '../types.js';
-
-export function summarize(items: readonly ReportItem[]): Report['summary'] {
-  const counts = Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<Status, number>;
-  for (const item of items) counts[item.status] += 1;
-  return { total: items.length, counts, passed: counts.fail === 0 && counts.error === 0 };
-}
+import { FormatError } from '@imagecheck/access';
+import { createReport, unopenedReport } from '../create.js';
+import type { Report, ReportItem } from '../types.js';
 
 const tool = { name: 'imagecheck', version: '0.1.0' };
+const now = new Date('2026-09-01T10:00:00.000Z');
 
 const centosItems: ReportItem[] = [
   {
@@ -197,8 +194,7 @@ const centosItems: ReportItem[] = [
   },
 ];
 
-export const centosReport: Report = {
-  schemaVersion: REPORT_SCHEMA_VERSION,
+export const centosReport: Report = createReport({
   image: {
     path: 'images/centos79.qcow2',
     format: 'qcow2',
@@ -206,12 +202,10 @@ export const centosReport: Report = {
     os: 'CentOS Linux 7.9.2009',
   },
   backend: 'native',
-  generatedAt: '2026-09-01T10:00:00.000Z',
   tool,
   items: centosItems,
-  summary: summarize(centosItems),
-  tags: [],
-};
+  now,
+});
 
 const ubuntuItems: ReportItem[] = [
   {
@@ -248,8 +242,7 @@ const ubuntuItems: ReportItem[] = [
   },
 ];
 
-export const ubuntuReport: Report = {
-  schemaVersion: REPORT_SCHEMA_VERSION,
+export const ubuntuReport: Report = createReport({
   image: {
     path: 'images/jammy-server-cloudimg-amd64.img',
     format: 'qcow2',
@@ -257,13 +250,14 @@ export const ubuntuReport: Report = {
     os: 'Ubuntu 22.04.4 LTS',
   },
   backend: 'native',
+  tool,
   items: ubuntuItems,
-  summary: summarize(ubuntuItems),
   tags: [
     { key: 'acs:ecs:image:osVersion', value: 'Ubuntu 22.04' },
     { key: 'acs:ecs:image:kernelVersion', value: '5.15.0-105-generic' },
   ],
-};
+  now,
+});
 
 const windowsItems: ReportItem[] = [
   {
@@ -322,8 +316,7 @@ const windowsItems: ReportItem[] = [
   },
 ];
 
-export const windowsReport: Report = {
-  schemaVersion: REPORT_SCHEMA_VERSION,
+export const windowsReport: Report = createReport({
   image: {
     path: 'C:\\images\\win2019 gold.vhdx',
     format: 'vhdx',
@@ -331,23 +324,21 @@ export const windowsReport: Report = {
     os: 'Windows Server 2019 Datacenter',
   },
   backend: 'guestfs',
+  tool,
   items: windowsItems,
-  summary: summarize(windowsItems),
-  tags: [],
-};
+  now,
+});
 
-export const brokenReport: Report = {
-  schemaVersion: REPORT_SCHEMA_VERSION,
-  image: { path: 'images/broken.vmdk' },
+export const brokenReport: Report = unopenedReport({
+  imagePath: 'images/broken.vmdk',
   backend: 'native',
-  items: [],
-  summary: summarize([]),
-  tags: [],
-  error: {
-    code: 'vmdk/bad-magic',
-    message: 'not a VMDK: descriptor magic is "# Disk DescriptorFile" missing at offset 0',
-  },
-};
+  tool,
+  error: new FormatError(
+    'vmdk/bad-magic',
+    'not a VMDK: descriptor magic is "# Disk DescriptorFile" missing at offset 0',
+  ),
+  now,
+});
 
 export const allReports: readonly Report[] = [centosReport, ubuntuReport, windowsReport, brokenReport];
 
@@ -409,14 +400,15 @@ export function hostileReport(): Report {
       waiver: { rule: 'GUESTOS.Selinux', justification: HOSTILE },
     },
   ];
-  return {
-    schemaVersion: REPORT_SCHEMA_VERSION,
+  // Tags on a failing image cannot come from the engine; they are here to test escaping.
+  return createReport({
     image: { path: `images/${HOSTILE}.raw`, format: 'raw', os: HOSTILE },
     backend: 'native',
+    tool,
     items,
-    summary: summarize(items),
     tags: [{ key: 'acs:ecs:image:osVersion', value: HOSTILE }],
-  };
+    now,
+  });
 }
 
 /** The code points of `s` that `isBad` picks, as `U+XXXX` strings, for readable test failures. */

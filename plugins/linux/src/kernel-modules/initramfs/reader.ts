@@ -1,4 +1,4 @@
-import { FormatError, isImagecheckError, UnsupportedError } from '@imagecheck/access';
+import { FormatError, isImagecheckError, isInternalError, UnsupportedError } from '@imagecheck/access';
 import { MAX_BZIP2_INPUT as CODEC_MAX_BZIP2_INPUT, decompressStream } from '@imagecheck/binary';
 import { type CpioEntry, CpioReader } from './cpio.js';
 
@@ -294,7 +294,7 @@ async function decode(
     );
   } catch (err) {
     // The cpio reader's errors, an abort, the input's errors and an unsupported codec pass through.
-    if (!isImagecheckError(err)) throw err;
+    if (!isImagecheckError(err) || isInternalError(err)) throw err;
     const e = err as { code: string; message: string; data?: Record<string, unknown> };
     if (!e.code.startsWith('codec/') || e.code === 'codec/zstd-unavailable') throw err;
     const structure = e.data?.structure;
