@@ -3,8 +3,9 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { requireTools } from '@imagecheck/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bin, examplesPack, hasTools, imagecheck, sampleImage } from './helpers.js';
+import { bin, examplesPack, imagecheck, sampleImage } from './helpers.js';
 
 const execFileP = promisify(execFile);
 
@@ -97,7 +98,7 @@ afterAll(async () => {
   await rm(tmp, { recursive: true, force: true });
 });
 
-describe.skipIf(!hasTools('tmux'))('imagecheck dashboard in a real terminal (tmux)', () => {
+describe.skipIf(!requireTools('tmux'))('imagecheck dashboard in a real terminal (tmux)', () => {
   it('shows every item with its status; keys move, open details, filter, repair, save and quit', async () => {
     // The same check without a terminal gives the expected items and exit code.
     const expected = await imagecheck(['check', sampleImage, '--pack', examplesPack, '--format', 'json']);

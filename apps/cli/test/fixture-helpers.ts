@@ -6,7 +6,7 @@
 import { mkdtemp, open, rm, truncate } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { TreeEntry } from '../../../packages/native/test/helpers/tree.js';
+import type { TreeEntry } from '@imagecheck/test-kit';
 import { imagecheck, run } from './helpers.js';
 
 /** One line of `imagecheck ls --json` (apps/cli/src/commands/tree.ts `LsEntry`). */
@@ -134,7 +134,7 @@ export interface SfdiskTable {
 }
 
 /** `blkid -p -o export` over one byte range of a file, as key/value pairs (empty when it finds nothing). */
-export { blkidAt as blkidRange } from '../../../packages/native/test/fixtures/disks.js';
+export { blkidAt as blkidRange } from '@imagecheck/test-kit';
 
 /** blkid's TYPE in our vocabulary. */
 export function ourFsType(blkidType: string): string {

@@ -14,44 +14,42 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdtemp, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { BTRFS_CASES, buildBtrfsFixture } from '../../../packages/native/test/fixtures/btrfs.js';
 import {
+  BTRFS_CASES,
+  buildBtrfsFixture,
   buildContainerFixtures,
-  TOOLS as CONTAINER_TOOLS,
-  type ContainerFixture,
-  fixtureNames,
-} from '../../../packages/native/test/fixtures/containers.js';
-import {
+  buildExtImage,
+  buildFatFixture,
   buildGpt4kDisk,
   buildGptDisk,
+  buildGuestDisk,
   buildLvmDisk,
   buildMbrDisk,
+  buildXfsFixture,
+  TOOLS as CONTAINER_TOOLS,
+  type ContainerFixture,
   canBuild,
-  hasLoopDevices,
-  withLoop,
-} from '../../../packages/native/test/fixtures/disks.js';
-import {
-  buildExtImage,
+  canBuildGuest,
+  canLoopMount,
   EXT_VARIANTS,
   type ExtImageSpec,
-  sourceTree,
-} from '../../../packages/native/test/fixtures/ext.js';
-import { buildFatFixture, FAT_CASES } from '../../../packages/native/test/fixtures/fat.js';
-import {
-  buildGuestDisk,
-  canBuildGuest,
+  FAT_CASES,
+  fixtureCacheDir,
+  fixtureNames,
   GUEST,
   type GuestFixture,
-} from '../../../packages/native/test/fixtures/guest.js';
-import {
-  buildXfsFixture,
-  canLoopMount,
+  hashKey,
+  hasLoopDevices,
+  hasTools,
+  requireTools,
+  sourceTree,
+  type TreeEntry,
+  walkHostDir,
+  withLoop,
   XFS_FIXTURES,
   type XfsFixtureParams,
-} from '../../../packages/native/test/fixtures/xfs.js';
-import { fixtureCacheDir } from '../../../packages/native/test/helpers/tools.js';
-import { type TreeEntry, walkHostDir } from '../../../packages/native/test/helpers/tree.js';
+} from '@imagecheck/test-kit';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   asTree,
   blkidRange,
@@ -66,7 +64,7 @@ import {
   scratchDir,
   withoutPosix,
 } from './fixture-helpers.js';
-import { bin, hasTools, imagecheck, run } from './helpers.js';
+import { bin, imagecheck, run } from './helpers.js';
 
 // ---------------------------------------------------------------------------------------------
 // Issue 3: `imagecheck facts IMAGE --json` prints the right layout for every fixture format.
@@ -224,7 +222,7 @@ async function expectLayoutMatchesTools(
   return facts;
 }
 
-describe.skipIf(!hasTools(...CONTAINER_TOOLS, 'sfdisk', 'blkid'))(
+describe.skipIf(!requireTools(...CONTAINER_TOOLS, 'sfdisk', 'blkid'))(
   'imagecheck facts --json on every container fixture (qemu-img convert of a GPT disk)',
   () => {
     let fixtures: ContainerFixture[];
@@ -271,7 +269,10 @@ async function mbrContainer(
   source: string,
   c: (typeof MBR_CONTAINERS)[number],
 ): Promise<{ image: string; raw: string }> {
-  const base = fixtureCacheDir('cli', `mbr-containers-${MBR_CONTAINERS_VERSION}`);
+  // Keyed by the source disk too: a rebuilt source (a new builder version) makes new conversions.
+  const { mtimeMs, size } = statSync(source);
+  const from = hashKey({ source, mtimeMs, size });
+  const base = fixtureCacheDir('cli', `mbr-containers-${MBR_CONTAINERS_VERSION}-${from}`);
   // One folder per image: a twoGbMaxExtent VMDK is a descriptor plus extent files named after it.
   const dir = join(base, c.name);
   const image = join(dir, c.name);
@@ -299,7 +300,7 @@ async function mbrContainer(
   return { image, raw };
 }
 
-describe.skipIf(!canBuild.mbr() || !hasTools('qemu-img', 'blkid'))(
+describe.skipIf(!canBuild.mbr() || !requireTools('qemu-img', 'blkid'))(
   'imagecheck facts --json on the MBR disk inside every container format',
   () => {
     let source: string;
@@ -403,7 +404,7 @@ function extSpec(name: string): ExtImageSpec {
   return spec;
 }
 
-describe.skipIf(!hasTools('mke2fs', 'e2fsck', 'debugfs', 'dumpe2fs', 'blkid'))(
+describe.skipIf(!requireTools('mke2fs', 'e2fsck', 'debugfs', 'dumpe2fs', 'blkid'))(
   'imagecheck ls -R --json --hash on ext fixtures equals the source tree',
   () => {
     let host: TreeEntry[];
@@ -440,7 +441,7 @@ const XFS_CASES: { name: string; params: XfsFixtureParams; needsMount: boolean }
   { name: 'v5 bigtime+nrext64, btree extents (loop mount)', params: XFS_FIXTURES.v5mount, needsMount: true },
 ];
 
-describe.skipIf(!hasTools('mkfs.xfs', 'mkfifo', 'blkid'))(
+describe.skipIf(!requireTools('mkfs.xfs', 'mkfifo', 'blkid'))(
   'imagecheck ls -R --json --hash on XFS fixtures equals the source tree',
   () => {
     for (const c of XFS_CASES) {
@@ -478,7 +479,7 @@ describe.skipIf(!hasTools('mkfs.xfs', 'mkfifo', 'blkid'))(
   },
 );
 
-describe.skipIf(!hasTools('mkfs.fat', 'mcopy', 'mdel', 'blkid'))(
+describe.skipIf(!requireTools('mkfs.fat', 'mcopy', 'mdel', 'blkid'))(
   'imagecheck ls -R --json --hash on FAT fixtures equals the source tree (no owners or modes on FAT)',
   () => {
     for (const c of FAT_CASES) {
@@ -504,7 +505,7 @@ describe.skipIf(!hasTools('mkfs.fat', 'mcopy', 'mdel', 'blkid'))(
 /** The btrfs reader's images, less the checksum variants: one rootdir image and the three compressed mounts. */
 const BTRFS_LS_CASES = BTRFS_CASES.filter((c) => !c.name.includes('--csum'));
 
-describe.skipIf(!hasTools('mkfs.btrfs', 'mkfifo', 'blkid'))(
+describe.skipIf(!requireTools('mkfs.btrfs', 'mkfifo', 'blkid'))(
   "imagecheck ls -R --json --hash on btrfs fixtures equals the default subvolume's source tree",
   () => {
     for (const c of BTRFS_LS_CASES) {
@@ -549,7 +550,7 @@ function comparable(e: TreeEntry): Partial<TreeEntry> {
   return e;
 }
 
-describe.skipIf(!canBuildGuest() || !hasTools('blkid'))(
+describe.skipIf(!canBuildGuest() || !requireTools('blkid'))(
   'imagecheck ls and cat on the multi-partition guest (GPT: ESP, /boot, LVM / and /var)',
   () => {
     let fixture: GuestFixture;
@@ -614,7 +615,7 @@ describe.skipIf(!canBuildGuest() || !hasTools('blkid'))(
 // Found while writing the above.
 // ---------------------------------------------------------------------------------------------
 
-describe.skipIf(!hasTools('mke2fs', 'blkid'))('imagecheck ls into a pipe that closes early', () => {
+describe.skipIf(!requireTools('mke2fs', 'blkid'))('imagecheck ls into a pipe that closes early', () => {
   let image: string;
   let uuid: string;
   beforeAll(async () => {

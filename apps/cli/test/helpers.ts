@@ -37,4 +37,4 @@ export function imagecheck(
   });
 }
 
-export { hasTools, run, which } from '../../../packages/native/test/helpers/tools.js';
+export { run, which } from '@imagecheck/test-kit';

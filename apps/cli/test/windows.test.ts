@@ -8,11 +8,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { run } from '@imagecheck/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildWindowsImage, type WindowsImage } from '../../../plugins/windows/test/fixtures/image.js';
 import { exportedDword, exportedString } from '../../../plugins/windows/test/fixtures/reg.js';
 import { WINDOWS_IMAGES, type WindowsImageName } from '../../../plugins/windows/test/fixtures/specs.js';
-import { run } from '../../../plugins/windows/test/fixtures/tools.js';
 import {
   exifFileVersion,
   exported,

@@ -31,7 +31,7 @@ const { ntfsFixture, compressionUnits, NTFS_TOOLS, CLUSTER, UNIT_CLUSTERS } = aw
   '../test/fixtures/ntfs.ts'
 );
 const { sambaXpressFixture, sambaLibrary } = await import('../test/fixtures/samba.ts');
-const { hasTools } = await import('../test/fixtures/tools.ts');
+const { hasTools } = await import('@imagecheck/test-kit');
 
 interface Job {
   data: Uint8Array;

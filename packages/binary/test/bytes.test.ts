@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { FormatError, isImagecheckError } from '@imagecheck/access';
+import { requireTools } from '@imagecheck/test-kit';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -14,7 +15,6 @@ import {
   utf16le,
   uuidString,
 } from '../src/index.js';
-import { hasTools } from './tools.js';
 
 function typed(fn: () => unknown): FormatError {
   try {
@@ -177,19 +177,22 @@ describe('inRange and isZero', () => {
 });
 
 describe('strings and identifiers', () => {
-  it.skipIf(!hasTools('python3'))('guidString and uuidString match Python uuid (bytes_le and bytes)', () => {
-    const samples = Array.from({ length: 8 }, () => randomBytes(16));
-    const script =
-      'import sys, uuid\nfor h in sys.argv[1:]:\n b = bytes.fromhex(h)\n print(uuid.UUID(bytes_le=b), uuid.UUID(bytes=b))';
-    const lines = execFileSync('python3', ['-c', script, ...samples.map((s) => s.toString('hex'))], {
-      encoding: 'utf8',
-    })
-      .trim()
-      .split('\n');
-    samples.forEach((s, i) => {
-      expect(`${guidString(s)} ${uuidString(s)}`).toBe(lines[i]);
-    });
-  });
+  it.skipIf(!requireTools('python3'))(
+    'guidString and uuidString match Python uuid (bytes_le and bytes)',
+    () => {
+      const samples = Array.from({ length: 8 }, () => randomBytes(16));
+      const script =
+        'import sys, uuid\nfor h in sys.argv[1:]:\n b = bytes.fromhex(h)\n print(uuid.UUID(bytes_le=b), uuid.UUID(bytes=b))';
+      const lines = execFileSync('python3', ['-c', script, ...samples.map((s) => s.toString('hex'))], {
+        encoding: 'utf8',
+      })
+        .trim()
+        .split('\n');
+      samples.forEach((s, i) => {
+        expect(`${guidString(s)} ${uuidString(s)}`).toBe(lines[i]);
+      });
+    },
+  );
 
   it('latin1, utf16le and utf8 stop at NUL only when asked', () => {
     const text = Buffer.from('ab\0cd', 'latin1');

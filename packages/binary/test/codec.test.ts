@@ -1,5 +1,6 @@
 import * as nodeZlib from 'node:zlib';
 import { isImagecheckError, UnsupportedError } from '@imagecheck/access';
+import { pipe, requireTools } from '@imagecheck/test-kit';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -13,7 +14,6 @@ import {
   type ZlibModule,
   zstdFrameLength,
 } from '../src/index.js';
-import { hasTools, pipe } from './tools.js';
 
 /*
  * Every codec against data compressed by the real tool (gzip, python3's zlib, zstd, xz, bzip2,
@@ -187,7 +187,7 @@ async function streamAll(
 }
 
 for (const m of MADE) {
-  describe.skipIf(!hasTools(...m.tools))(`${m.kind} made by ${m.tools.join(', ')}`, () => {
+  describe.skipIf(!requireTools(...m.tools))(`${m.kind} made by ${m.tools.join(', ')}`, () => {
     let compressed: Uint8Array;
     let original: Uint8Array;
     beforeAll(() => {
@@ -295,7 +295,7 @@ for (const m of MADE) {
   });
 }
 
-describe.skipIf(!hasTools('gzip'))('decompression bombs', () => {
+describe.skipIf(!requireTools('gzip'))('decompression bombs', () => {
   it('256 MiB of zeros in a 256 KiB gzip stream stops at a 1 MiB cap quickly', async () => {
     const bomb = nodeZlib.gzipSync(new Uint8Array(256 * 1024 * 1024), { level: 9 });
     const t0 = performance.now();
@@ -311,7 +311,7 @@ describe.skipIf(!hasTools('gzip'))('decompression bombs', () => {
   });
 });
 
-describe.skipIf(!hasTools('zstd'))('zstd frames', () => {
+describe.skipIf(!requireTools('zstd'))('zstd frames', () => {
   it('zstdFrameLength finds the end of a frame made by zstd (with and without checksum) before padding', () => {
     for (const args of [
       ['-c', '-q'],

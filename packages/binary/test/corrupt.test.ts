@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { FormatError, isImagecheckError } from '@imagecheck/access';
+import { requireTools } from '@imagecheck/test-kit';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -13,7 +14,6 @@ import {
 } from '../src/index.js';
 import { CLUSTER, compressionUnits, NTFS_TOOLS, ntfsFixture, UNIT_CLUSTERS } from './fixtures/ntfs.js';
 import { sambaLibrary, sambaXpressFixture } from './fixtures/samba.js';
-import { hasTools } from './fixtures/tools.js';
 import { fileChunks, readWim, wimFixture } from './fixtures/wim.js';
 
 /**
@@ -150,9 +150,10 @@ interface Sample {
   size: number;
 }
 
-const haveWimlib = hasTools('wimcapture', 'wimapply');
-const haveNtfs = typeof process.getuid === 'function' && process.getuid() === 0 && hasTools(...NTFS_TOOLS);
-const haveSamba = hasTools('python3', sambaLibrary());
+const haveWimlib = requireTools('wimcapture', 'wimapply');
+const haveNtfs =
+  typeof process.getuid === 'function' && process.getuid() === 0 && requireTools(...NTFS_TOOLS);
+const haveSamba = requireTools('python3', sambaLibrary());
 
 /** Every `step`-th compressed chunk of a wimlib fixture. */
 async function wimSamples(compression: 'XPRESS' | 'LZX', chunkSize: number): Promise<Sample[]> {

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { requireTools } from '@imagecheck/test-kit';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decompressLznt1 } from '../src/index.js';
 import {
@@ -10,7 +11,6 @@ import {
   ntfsFixture,
   UNIT_CLUSTERS,
 } from './fixtures/ntfs.js';
-import { hasTools } from './fixtures/tools.js';
 import { WINDOWS_NTFS_TOOLS, type WindowsNtfsFixture, windowsNtfsFixture } from './fixtures/windows-ntfs.js';
 
 /**
@@ -44,7 +44,7 @@ function decodeFile(file: NtfsFile, image: Uint8Array): Record<'compressed' | 's
   return counts;
 }
 
-describe.skipIf(!(root && hasTools(...NTFS_TOOLS)))('LZNT1 compression units written by ntfs-3g', () => {
+describe.skipIf(!(root && requireTools(...NTFS_TOOLS)))('LZNT1 compression units written by ntfs-3g', () => {
   let fixture: NtfsFixture;
   let image: Uint8Array;
   beforeAll(async () => {
@@ -71,7 +71,7 @@ describe.skipIf(!(root && hasTools(...NTFS_TOOLS)))('LZNT1 compression units wri
   });
 });
 
-describe.skipIf(!hasTools(...WINDOWS_NTFS_TOOLS))(
+describe.skipIf(!requireTools(...WINDOWS_NTFS_TOOLS))(
   'LZNT1 written by Windows (corpus: dissect.ntfs ntfs.bin, /Large.txt)',
   () => {
     let fixture: WindowsNtfsFixture;

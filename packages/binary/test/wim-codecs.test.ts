@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
+import { requireTools } from '@imagecheck/test-kit';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decompressLzx, decompressXpressHuffman } from '../src/index.js';
-import { hasTools } from './fixtures/tools.js';
 import {
   fileChunks,
   readWim,
@@ -31,7 +31,7 @@ const VARIANTS: WimVariant[] = [
 const HDR_XPRESS = 0x20000;
 const HDR_LZX = 0x40000;
 
-const haveWimlib = hasTools('wimcapture', 'wimapply');
+const haveWimlib = requireTools('wimcapture', 'wimapply');
 
 function decode(variant: WimVariant, data: Uint8Array, size: number): Uint8Array {
   return variant.compression === 'XPRESS'

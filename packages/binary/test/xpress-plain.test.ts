@@ -1,14 +1,14 @@
+import { requireTools } from '@imagecheck/test-kit';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decompressLznt1, decompressXpress } from '../src/index.js';
 import { sambaLibrary, sambaXpressFixture, type XpressPiece } from './fixtures/samba.js';
-import { hasTools } from './fixtures/tools.js';
 
 /**
  * Plain LZ77 XPRESS against Samba's compressor, and the worked examples that [MS-XCA] section 3
  * prints (the specification authors' bytes) for plain LZ77 and LZNT1.
  */
 
-describe.skipIf(!hasTools('python3', sambaLibrary()))(
+describe.skipIf(!requireTools('python3', sambaLibrary()))(
   'plain XPRESS written by Samba lzxpress_compress',
   () => {
     let pieces: XpressPiece[];

@@ -27,11 +27,11 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { fixtureCacheDir, which } from '@imagecheck/test-kit';
 import { FileSource } from '../src/block/file-source.js';
 import type { ByteSource } from '../src/block/types.js';
 import { openBtrfs } from '../src/fs/btrfs/index.js';
 import { openFat } from '../src/fs/fat/index.js';
-import { fixtureCacheDir, which } from '../test/helpers/tools.js';
 import { walkAndHash } from './walk.js';
 
 function tool(name: string): string {

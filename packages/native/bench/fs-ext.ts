@@ -15,9 +15,9 @@ import { createHash } from 'node:crypto';
 import { existsSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { fixtureCacheDir, which } from '@imagecheck/test-kit';
 import { FileSource } from '../src/block/file-source.js';
 import { openExt } from '../src/fs/ext/index.js';
-import { fixtureCacheDir, which } from '../test/helpers/tools.js';
 import { walkAndHash } from './walk.js';
 
 function benchImage(dir: string): string {

@@ -20,9 +20,9 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createGuestTree } from '@imagecheck/access';
+import { fixtureCacheDir, run, which } from '@imagecheck/test-kit';
 import { FileSource } from '../src/block/file-source.js';
 import { NtfsFileSystem } from '../src/fs/ntfs/index.js';
-import { fixtureCacheDir, run, which } from '../test/helpers/tools.js';
 import { walkAndHash } from './walk.js';
 
 const GiB = 2 ** 30;

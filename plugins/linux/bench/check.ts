@@ -16,7 +16,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { hasTools } from '../../../packages/native/test/helpers/tools.js';
+import { hasTools } from '@imagecheck/test-kit';
 import {
   buildDebianImages,
   type DebianImageName,

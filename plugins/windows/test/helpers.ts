@@ -5,15 +5,13 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { missingPrerequisite, requireTools, run } from '@imagecheck/test-kit';
 import { type Exported, parseExport, REG_PREFIX } from './fixtures/reg.js';
-import { hasTools, run } from './fixtures/tools.js';
 
 export const GROUND_TRUTH_TOOLS = ['fls', 'icat', 'hivexregedit', 'sfdisk', 'exiftool'];
 
 export function fuseAvailable(): boolean {
-  if (existsSync('/dev/fuse')) return true;
-  if (process.env.CI === 'true') throw new Error('CI=true but /dev/fuse is missing: ntfs-3g cannot mount');
-  return false;
+  return existsSync('/dev/fuse') || missingPrerequisite('/dev/fuse, which ntfs-3g mounts through');
 }
 
 /** `sfdisk -J`: the partition table as util-linux reads it (starts in sectors). */
@@ -85,4 +83,4 @@ export async function exifFileVersion(path: string): Promise<string> {
   return String(out[0]?.FileVersionNumber ?? '');
 }
 
-export const toolsReady = (): boolean => hasTools(...GROUND_TRUTH_TOOLS) && fuseAvailable();
+export const toolsReady = (): boolean => requireTools(...GROUND_TRUTH_TOOLS) && fuseAvailable();

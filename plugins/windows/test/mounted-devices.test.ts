@@ -10,13 +10,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openHive } from '@imagecheck/formats';
 import type { ImageLayoutV2 } from '@imagecheck/sdk';
+import { requireTools, run } from '@imagecheck/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { driveLetters, parseIdentity } from '../src/provider/index.js';
-import { hasTools, run } from './fixtures/tools.js';
 import { exportHive } from './helpers.js';
 
 const CORPUS = fileURLToPath(new URL('./fixtures/corpus/regipy__SYSTEM_WIN_10_1709.xz', import.meta.url));
-const ready = hasTools('xz', 'hivexregedit');
+const ready = requireTools('xz', 'hivexregedit');
 
 describe.skipIf(!ready)('MountedDevices of a real Windows 10 SYSTEM hive', () => {
   let tmp: string;

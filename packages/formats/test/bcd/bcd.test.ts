@@ -1,9 +1,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { requireTools, runBytes } from '@imagecheck/test-kit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type BcdDevice, type BcdStore, openBcd, openHive, parseDeviceElement } from '../../src/index.js';
-import { CORPUS_BCD, corpusBytes, hasTools, runBytes } from '../helpers/tools.js';
+import { CORPUS_BCD, corpusBytes } from '../helpers/corpus.js';
 
 /** The facts the corpus MANIFEST records for each store (from Win::Hivex and hivexregedit). */
 const MANIFEST: Record<
@@ -168,7 +169,7 @@ function checkDevice(device: BcdDevice, data: Buffer, at: number): void {
 
 // Ground truth: the raw bytes of every element as hivexregedit exports them. Each decoded value
 // must be what those bytes say at the documented offsets, and every element must be accounted for.
-describe.skipIf(!hasTools('hivexregedit', 'xz'))('BCD elements against hivexregedit --export', () => {
+describe.skipIf(!requireTools('hivexregedit', 'xz'))('BCD elements against hivexregedit --export', () => {
   const dir = mkdtempSync(join(tmpdir(), 'bcd-export-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   for (const name of CORPUS_BCD) {

@@ -5,7 +5,7 @@
  */
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { hasTools, run } from './tools.js';
+import { missingPrerequisite, requireTools, run } from '@imagecheck/test-kit';
 
 export const GROUND_TRUTH_TOOLS = [
   'x86_64-w64-mingw32-objdump',
@@ -16,13 +16,12 @@ export const GROUND_TRUTH_TOOLS = [
 
 /** pefile is a Python module: the tool is `python3` with it importable. */
 export async function hasPefile(): Promise<boolean> {
-  if (!hasTools('python3')) return false;
+  if (!requireTools('python3')) return false;
   try {
     await run('/usr/bin/python3', ['-c', 'import pefile']);
     return true;
   } catch {
-    if (process.env.CI === 'true') throw new Error('CI=true but python3-pefile is not installed');
-    return false;
+    return missingPrerequisite('the Python module pefile (Debian package python3-pefile)');
   }
 }
 

@@ -5,14 +5,14 @@
  * subsystem, fixed version info, first string table) and pefile (every string table).
  */
 import { readFile } from 'node:fs/promises';
+import { requireTools } from '@imagecheck/test-kit';
 import { describe, expect, it } from 'vitest';
 import { bytesSource, probePe, readPe, readVersionInfo, versionString } from '../../src/index.js';
 import { BIG_PE, buildPe, hasPeTools, LONG_COMMENT, PE_FIXTURES } from '../fixtures/pe.js';
 import { openFileSource } from '../helpers/file-source.js';
 import { exiftool, GROUND_TRUTH_TOOLS, hasPefile, objdump, pefile } from '../helpers/ground-truth.js';
-import { hasTools } from '../helpers/tools.js';
 
-const ready = hasPeTools() && hasTools(...GROUND_TRUTH_TOOLS) && (await hasPefile());
+const ready = hasPeTools() && requireTools(...GROUND_TRUTH_TOOLS) && (await hasPefile());
 
 const quad = (ms: number, ls: number) => `${ms >>> 16}.${ms & 0xffff}.${ls >>> 16}.${ls & 0xffff}`;
 

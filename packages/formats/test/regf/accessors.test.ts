@@ -2,9 +2,10 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { requireTools, which } from '@imagecheck/test-kit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openHive, RegType, type RegValue } from '../../src/index.js';
-import { CORPUS_HIVES, corpusBytes, hasTools, which } from '../helpers/tools.js';
+import { CORPUS_HIVES, corpusBytes } from '../helpers/corpus.js';
 
 /** Values per type and hive sent to hivexsh: enough to cover each type, few enough to stay quick. */
 const PER_TYPE = 60;
@@ -25,7 +26,7 @@ function decoded(v: RegValue): string {
 
 // Ground truth: hivexsh's `lsval NAME` prints a value decoded by libhivex (strings up to the first
 // NUL, multi-strings one per line then a blank line, DWORD and QWORD in decimal).
-describe.skipIf(!hasTools('hivexsh', 'xz'))('typed accessors against hivexsh lsval', () => {
+describe.skipIf(!requireTools('hivexsh', 'xz'))('typed accessors against hivexsh lsval', () => {
   const dir = mkdtempSync(join(tmpdir(), 'regf-acc-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -3,9 +3,10 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { missingPrerequisite, requireTools, which } from '@imagecheck/test-kit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openHive } from '../../src/index.js';
-import { CORPUS_HIVES, corpusBytes, hasTools, which } from '../helpers/tools.js';
+import { CORPUS_HIVES, corpusBytes } from '../helpers/corpus.js';
 
 /**
  * Win::Hivex (libhivex's Perl binding) walks the hive and prints, per key in on-disk order, its
@@ -26,7 +27,7 @@ walk($h->root(), '');
 print "last_modified\t", $h->last_modified(), "\n";
 `;
 
-describe.skipIf(!hasTools('perl', 'xz') || !hasPerlHivex())(
+describe.skipIf(!requireTools('perl', 'xz') || !hasPerlHivex())(
   'keys, counts and timestamps against Win::Hivex',
   () => {
     const dir = mkdtempSync(join(tmpdir(), 'regf-walk-'));
@@ -51,13 +52,12 @@ describe.skipIf(!hasTools('perl', 'xz') || !hasPerlHivex())(
 );
 
 function hasPerlHivex(): boolean {
-  if (which('perl') === undefined) return false;
+  if (!requireTools('perl')) return false;
   try {
     execFileSync(which('perl') ?? 'perl', ['-MWin::Hivex', '-e', '1'], { stdio: 'ignore' });
     return true;
   } catch {
-    if (process.env.CI === 'true') throw new Error('CI needs Win::Hivex (Debian: libwin-hivex-perl)');
-    return false;
+    return missingPrerequisite('the Perl module Win::Hivex (Debian package libwin-hivex-perl)');
   }
 }
 

@@ -2,7 +2,7 @@ import { isImagecheckError } from '@imagecheck/access';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeBcd, type Hive, openHive, RegType } from '../../src/index.js';
-import { CORPUS_HIVES, corpusBytes } from '../helpers/tools.js';
+import { CORPUS_HIVES, corpusBytes } from '../helpers/corpus.js';
 
 /**
  * Corrupted input: every corpus hive, mutated by fast-check (bit flips, truncation, cell offsets

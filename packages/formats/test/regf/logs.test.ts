@@ -2,8 +2,10 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { requireTools, runBytes, which } from '@imagecheck/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { marvin32, openHive } from '../../src/index.js';
+import { corpusBytes } from '../helpers/corpus.js';
 import {
   changedPages,
   lastWritten,
@@ -14,7 +16,6 @@ import {
   withBaseBlock,
 } from '../helpers/logs.js';
 import { exportLikeHivex } from '../helpers/reg-export.js';
-import { corpusBytes, hasTools, runBytes, which } from '../helpers/tools.js';
 
 // Marvin32 against the test vectors Microsoft publishes with .NET's Marvin implementation
 // (System.Marvin tests: seeds 0x004FB61A001BDBCC and 0x804FB61A001BDBCC, inputs of 0-7 bytes).
@@ -79,7 +80,7 @@ describe('Marvin32', () => {
  * text and land on a state a real tool made; they cannot show that Windows writes logs exactly
  * as the spec describes.
  */
-describe.skipIf(!hasTools('hivexsh', 'hivexregedit'))(
+describe.skipIf(!requireTools('hivexsh', 'hivexregedit'))(
   'transaction log replay (logs constructed from the specification)',
   () => {
     const dir = mkdtempSync(join(tmpdir(), 'regf-logs-'));

@@ -3,10 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deflateRawSync } from 'node:zlib';
 import { isImagecheckError } from '@imagecheck/access';
+import { buildContainerFixtures, requireTools, run, TOOLS } from '@imagecheck/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_CHAIN_DEPTH, openContainer } from '../../src/index.js';
-import { buildContainerFixtures, TOOLS } from '../fixtures/containers.js';
-import { hasTools, run } from '../helpers/tools.js';
 import { hashSource } from './compare.js';
 
 /*
@@ -75,7 +74,7 @@ async function failure(
   throw new Error(`${path} was read without error`);
 }
 
-describe.skipIf(!hasTools(...TOOLS))('hostile container inputs end in a typed error', () => {
+describe.skipIf(!requireTools(...TOOLS))('hostile container inputs end in a typed error', () => {
   beforeAll(async () => {
     fixtures = (await buildContainerFixtures()).dir;
     work = await mkdtemp(join(tmpdir(), 'imagecheck-hostile-'));

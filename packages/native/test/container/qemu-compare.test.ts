@@ -1,14 +1,14 @@
 import { stat } from 'node:fs/promises';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { openContainer } from '../../src/index.js';
 import {
   BIG_DATA_RANGES,
   buildContainerFixtures,
   type ContainerFixture,
   fixtureNames,
+  requireTools,
   TOOLS,
-} from '../fixtures/containers.js';
-import { hasTools } from '../helpers/tools.js';
+} from '@imagecheck/test-kit';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { openContainer } from '../../src/index.js';
 import { compareRanges, hashFile, hashSource, randomRanges } from './compare.js';
 
 /*
@@ -16,7 +16,7 @@ import { compareRanges, hashFile, hashSource, randomRanges } from './compare.js'
  * with `qemu-img convert -O raw` of the same image: the sha256 of the whole virtual disk, plus
  * ~50 ranges that start near cluster/grain/block boundaries and cross them.
  */
-describe.skipIf(!hasTools(...TOOLS))('containers read exactly what qemu-img reads', () => {
+describe.skipIf(!requireTools(...TOOLS))('containers read exactly what qemu-img reads', () => {
   let fixtures: Map<string, ContainerFixture>;
   beforeAll(async () => {
     const built = await buildContainerFixtures();

@@ -1,10 +1,9 @@
 import { renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { isImagecheckError } from '@imagecheck/access';
+import { buildMbrDisk, canBuild, fixtureCacheDir, requireTools, run } from '@imagecheck/test-kit';
 import { describe, expect, it } from 'vitest';
 import { nativeBackend, openNative } from '../../src/backend.js';
-import { buildMbrDisk, canBuild } from '../fixtures/disks.js';
-import { fixtureCacheDir, hasTools, run } from '../helpers/tools.js';
 
 describe.skipIf(!canBuild.mbr())('native backend object', () => {
   it('implements the access contract: layout, counters, readers, and clear errors', async () => {
@@ -49,7 +48,7 @@ describe.skipIf(!canBuild.mbr())('native backend object', () => {
     expect(isImagecheckError(closed) && [closed.code, closed.userFacing]).toEqual(['native/closed', false]);
   });
 
-  it.skipIf(!hasTools('qemu-img'))(
+  it.skipIf(!requireTools('qemu-img'))(
     'reads the layout through the container layer (qcow2 made by qemu-img)',
     async () => {
       const raw = await buildMbrDisk();

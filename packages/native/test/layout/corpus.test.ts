@@ -6,13 +6,13 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ImageLayoutV2 } from '@imagecheck/access';
+import { fixtureCacheDir, requireTools, run, sha256 } from '@imagecheck/test-kit';
 import { describe, expect, it } from 'vitest';
 import { FileSource } from '../../src/block/file-source.js';
 import { MemorySource } from '../../src/block/slice.js';
 import type { ByteSource } from '../../src/block/types.js';
 import { readLayout } from '../../src/layout.js';
-import { corpusBytes } from '../fixtures/disks.js';
-import { fixtureCacheDir, hasTools, run, sha256 } from '../helpers/tools.js';
+import { corpusBytes } from '../helpers/corpus.js';
 
 const corpus = fileURLToPath(new URL('../fixtures/corpus/', import.meta.url));
 
@@ -25,7 +25,7 @@ async function layoutOfBytes(
 const sectors = (l: ImageLayoutV2) =>
   l.disk.partitions.map((p) => [p.number, p.start / 512, p.size / 512, p.type]);
 
-describe.skipIf(!hasTools('xz'))('partition tables from the corpus', () => {
+describe.skipIf(!requireTools('xz'))('partition tables from the corpus', () => {
   it('dfir_ntfs gpt-512-3p: GPT with an EFI System partition (sfdisk -d)', async () => {
     const { layout } = await layoutOfBytes(corpusBytes('dfir_ntfs__gpt-512-3p.raw.gz'));
     expect(layout.disk.partitionTable).toBe('gpt');
@@ -144,7 +144,7 @@ describe('LVM2 from the corpus', () => {
     ]);
   });
 
-  it.skipIf(!hasTools('xz'))(
+  it.skipIf(!requireTools('xz'))(
     'util-linux lvm2.img: a PV with an empty metadata area has no volumes',
     async () => {
       const { layout } = await layoutOfBytes(corpusBytes('util-linux__lvm2.img.xz'));
@@ -155,7 +155,7 @@ describe('LVM2 from the corpus', () => {
     },
   );
 
-  it.skipIf(!hasTools('qemu-img'))(
+  it.skipIf(!requireTools('qemu-img'))(
     'dfvfs lvmtest.qcow2: two linear LVs with ext2, LV bytes match the recorded sha256',
     async () => {
       const raw = join(fixtureCacheDir('corpus'), 'dfvfs__lvmtest.raw');
@@ -183,7 +183,7 @@ describe('LVM2 from the corpus', () => {
   );
 });
 
-describe.skipIf(!hasTools('xz'))('whole-disk filesystems from the corpus (blkid facts)', () => {
+describe.skipIf(!requireTools('xz'))('whole-disk filesystems from the corpus (blkid facts)', () => {
   const cases: Array<[string, Record<string, unknown>]> = [
     [
       'util-linux__ext2.img.xz',

@@ -1,7 +1,4 @@
 import type { FilesystemInfoV2, ImageLayoutV2 } from '@imagecheck/access';
-import { describe, expect, it } from 'vitest';
-import { FileSource } from '../../src/block/file-source.js';
-import { readLayout } from '../../src/layout.js';
 import {
   blkidAt,
   buildGpt4kDisk,
@@ -12,7 +9,10 @@ import {
   GPT_PARTS,
   LVM_LVS,
   sfdiskJson,
-} from '../fixtures/disks.js';
+} from '@imagecheck/test-kit';
+import { describe, expect, it } from 'vitest';
+import { FileSource } from '../../src/block/file-source.js';
+import { readLayout } from '../../src/layout.js';
 
 async function layoutOf(path: string): Promise<ImageLayoutV2> {
   const src = await FileSource.open(path);

@@ -4,12 +4,12 @@
  */
 import { crc32 as zlibCrc32 } from 'node:zlib';
 import { isImagecheckError } from '@imagecheck/access';
+import { requireTools } from '@imagecheck/test-kit';
 import { describe, expect, it } from 'vitest';
 import { MemorySource } from '../../src/block/slice.js';
 import { readLayout } from '../../src/layout.js';
 import { readPartitionTable } from '../../src/partition/index.js';
-import { corpusBytes } from '../fixtures/disks.js';
-import { hasTools } from '../helpers/tools.js';
+import { corpusBytes } from '../helpers/corpus.js';
 
 const dv = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset, b.byteLength);
 
@@ -24,7 +24,7 @@ function lastLbaOffset(disk: Uint8Array): number {
   return disk.length - 512;
 }
 
-describe.skipIf(!hasTools('xz'))('hostile partition tables', () => {
+describe.skipIf(!requireTools('xz'))('hostile partition tables', () => {
   it('cyclic EBR chain: stops with mbr/ebr-loop and keeps the logical partitions found', async () => {
     const disk = corpusBytes('dfir_ntfs__mbr-512-p1e2.bin.gz').slice();
     // The extended partition starts at LBA 1; follow its link to the second EBR and point that one back to the first.

@@ -6,9 +6,10 @@
  * sector 0, the core image's first sector LBA into boot.img's kernel-sector field (0x5C), and the
  * core image into the BIOS boot partition (GPT) or the gap after the MBR.
  */
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { requireTools, run } from '@imagecheck/test-kit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FileSource } from '../../src/block/file-source.js';
 import { MemorySource } from '../../src/block/slice.js';
@@ -19,16 +20,17 @@ import {
   isGrubCoreSector,
   MBR_CODE_BYTES,
 } from '../../src/probe/bootcode.js';
-import { hasTools, run } from '../helpers/tools.js';
 
 const GRUB_DIR = '/usr/lib/grub/i386-pc';
 const SYSLINUX_DIR = '/usr/lib/syslinux/mbr';
-const haveGrub =
-  hasTools('grub-mkimage', 'sgdisk', 'sfdisk', 'truncate') && existsSync(`${GRUB_DIR}/boot.img`);
-const haveSyslinux =
-  hasTools('sgdisk', 'sfdisk', 'truncate') &&
-  existsSync(`${SYSLINUX_DIR}/mbr.bin`) &&
-  existsSync(`${SYSLINUX_DIR}/gptmbr.bin`);
+const haveGrub = requireTools('grub-mkimage', 'sgdisk', 'sfdisk', 'truncate', `${GRUB_DIR}/boot.img`);
+const haveSyslinux = requireTools(
+  'sgdisk',
+  'sfdisk',
+  'truncate',
+  `${SYSLINUX_DIR}/mbr.bin`,
+  `${SYSLINUX_DIR}/gptmbr.bin`,
+);
 
 const work = mkdtempSync(join(tmpdir(), 'imagecheck-bootcode-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -175,7 +177,7 @@ describe.skipIf(!haveSyslinux)('syslinux MBR code (syslinux-common)', () => {
 });
 
 describe('no boot code', () => {
-  it.skipIf(!hasTools('sfdisk'))('a partitioned disk whose MBR code is zero: empty', async () => {
+  it.skipIf(!requireTools('sfdisk'))('a partitioned disk whose MBR code is zero: empty', async () => {
     const disk = await blankDisk('mbr-empty.img', 'mbr');
     expect((await layoutOf(disk)).disk.boot.mbrBootCode).toEqual({ known: true, kind: 'empty' });
   });

@@ -7,12 +7,11 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { blkidAt, requireTools, run } from '@imagecheck/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemorySource } from '../../src/block/slice.js';
 import { readLayout } from '../../src/layout.js';
 import { probeFilesystem } from '../../src/probe/index.js';
-import { blkidAt } from '../fixtures/disks.js';
-import { hasTools, run } from '../helpers/tools.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 
@@ -36,7 +35,7 @@ async function probeLikeBlkid(image: string) {
   return { ours, layout: (await readLayout(new MemorySource(bytes), { format: 'raw' })).layout };
 }
 
-describe.skipIf(!hasTools('xorriso', 'blkid'))('iso9660 made by xorriso', () => {
+describe.skipIf(!requireTools('xorriso', 'blkid'))('iso9660 made by xorriso', () => {
   it('label and UUID as blkid prints them; the disk is detected as iso9660, not a system disk', async () => {
     const image = join(tmp, 'disc.iso');
     await run('xorriso', ['-as', 'mkisofs', '-quiet', '-V', 'MY_DISC', '-o', image, join(tmp, 'hello.txt')]);
@@ -47,7 +46,7 @@ describe.skipIf(!hasTools('xorriso', 'blkid'))('iso9660 made by xorriso', () => 
   });
 });
 
-describe.skipIf(!hasTools('cryptsetup', 'blkid'))('LUKS made by cryptsetup', () => {
+describe.skipIf(!requireTools('cryptsetup', 'blkid'))('LUKS made by cryptsetup', () => {
   for (const version of ['luks1', 'luks2'] as const) {
     it(`${version}: UUID (and the LUKS2 label) from the header; the disk is detected as luks`, async () => {
       const image = join(tmp, `${version}.img`);
@@ -76,7 +75,7 @@ describe.skipIf(!hasTools('cryptsetup', 'blkid'))('LUKS made by cryptsetup', () 
   }
 });
 
-describe.skipIf(!hasTools('mksquashfs', 'blkid'))('squashfs made by mksquashfs', () => {
+describe.skipIf(!requireTools('mksquashfs', 'blkid'))('squashfs made by mksquashfs', () => {
   it('version from the superblock, no UUID, as blkid', async () => {
     const image = join(tmp, 'fs.squashfs');
     await run('mksquashfs', [tmp, image, '-quiet', '-noappend', '-no-progress']);

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { MemorySource } from '../../src/block/slice.js';
 import { readLayout } from '../../src/layout.js';
 import { parseLvmConfig } from '../../src/volume/lvm/config.js';
-import { corpusBytes } from '../fixtures/disks.js';
+import { corpusBytes } from '../helpers/corpus.js';
 
 /** LVM's CRC (CRC-32 register, no final inversion, seed 0xf597a6cf), from zlib's. */
 function lvmCrc(data: Uint8Array): number {

@@ -12,8 +12,8 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { requireTools } from '@imagecheck/test-kit';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { hasTools } from '../../../../packages/native/test/helpers/tools.js';
 import { checkImage } from '../images/check.js';
 import {
   buildDebianImages,
@@ -125,7 +125,7 @@ const CASES: readonly Case[] = [
   { image: 'fault-rtc-local', outcome: 'login' },
 ];
 
-describe.skipIf(!canBuildDebianImages() || !hasTools('qemu-system-x86_64'))(
+describe.skipIf(!canBuildDebianImages() || !requireTools('qemu-system-x86_64'))(
   'booting the real Debian images',
   () => {
     let images: DebianImages;

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createMemoryGuest } from '@imagecheck/sdk/testing';
+import { requireTools } from '@imagecheck/test-kit';
 import { describe, expect, it } from 'vitest';
 import type { Bootloader } from '../../src/boot/bootloader.js';
 import { parseGrubScript } from '../../src/boot/grub-script.js';
@@ -423,14 +424,7 @@ describe('linux.bootloader on Alpine (extlinux)', () => {
 });
 
 describe('grubenv written by the real grub-editenv', () => {
-  const hasTool = (() => {
-    try {
-      execFileSync('grub-editenv', ['--version'], { stdio: 'ignore' });
-      return true;
-    } catch {
-      return false;
-    }
-  })();
+  const hasTool = requireTools('grub-editenv');
   it.skipIf(!hasTool)('is read by load_env', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'imagecheck-grubenv-'));
     try {

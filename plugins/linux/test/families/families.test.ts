@@ -4,8 +4,8 @@
  * guest, now read through real partition tables, LVM, XFS, ext4, btrfs and FAT.
  */
 import type { Evidence, Report, ReportItem } from '@imagecheck/sdk';
+import { requireTools } from '@imagecheck/test-kit';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { which } from '../../../../packages/native/test/helpers/tools.js';
 import { checkImage } from '../images/check.js';
 import {
   buildFamilyImages,
@@ -280,7 +280,7 @@ describe.skipIf(!canBuildFamilies())('family images through the whole stack', ()
     });
   });
 
-  it.skipIf(which('dracut') === undefined)('the Rocky 9 initramfs is a real dracut image', async () => {
+  it.skipIf(!requireTools('dracut'))('the Rocky 9 initramfs is a real dracut image', async () => {
     const kver = images.dracut?.kver;
     expect(kver).toBeDefined();
     const v = item(await report('rocky9'), 'GUESTOS.Virtio');

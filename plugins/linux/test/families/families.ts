@@ -39,7 +39,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { MemoryFiles } from '@imagecheck/sdk/testing';
-import { fixtureCacheDir, hasTools, run, which } from '../../../../packages/native/test/helpers/tools.js';
+import { fixtureCacheDir, requireTools, run, testKernel, which } from '@imagecheck/test-kit';
 import { centos7GrubCfg, grubenv, MACHINE_ID, rhel9EspStub, rhel9GrubCfg, rhelBls } from '../boot/layouts.js';
 import {
   alinux3,
@@ -138,9 +138,7 @@ export const FAMILY_TOOLS = [
 ];
 
 export function canBuildFamilies(): boolean {
-  return (
-    process.getuid?.() === 0 && hasTools(...FAMILY_TOOLS) && existsSync('/usr/lib/grub/i386-pc/boot.img')
-  );
+  return process.getuid?.() === 0 && requireTools(...FAMILY_TOOLS, '/usr/lib/grub/i386-pc/boot.img');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -223,10 +221,8 @@ export interface Dracut {
 
 /** A real dracut initramfs of a host kernel with the virtio and NVMe drivers, cached. */
 export async function hostDracut(): Promise<Dracut | undefined> {
-  if (which('dracut') === undefined || !existsSync('/lib/modules')) return undefined;
-  const kver = readdirSync('/lib/modules')
-    .filter((k) => existsSync(`/lib/modules/${k}/modules.dep`) && existsSync(`/boot/config-${k}`))
-    .sort()[0];
+  if (which('dracut') === undefined) return undefined;
+  const kver = testKernel()?.version;
   if (kver === undefined) return undefined;
   const out = join(fixtureCacheDir('linux-families'), `dracut-${kver}.img`);
   if (!existsSync(out)) {

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fixtureCacheDir, hasTools } from '../../../../packages/native/test/helpers/tools.js';
+import { fixtureCacheDir, requireTools } from '@imagecheck/test-kit';
 
 /** This folder; the benchmark, bundled elsewhere, names it in IMAGECHECK_DEBIAN_IMAGES_DIR. */
 const scriptsDir = (): string =>
@@ -59,7 +59,7 @@ export const BUILD_TOOLS = [
 ] as const;
 
 export function canBuildDebianImages(): boolean {
-  return hasTools(...BUILD_TOOLS) && process.getuid?.() === 0;
+  return process.getuid?.() === 0 && requireTools(...BUILD_TOOLS);
 }
 
 export function debianCacheDir(): string {

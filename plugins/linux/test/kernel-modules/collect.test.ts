@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { collectFacts, type FactResult, loadPack, type ReportItem, runCheck } from '@imagecheck/sdk';
 import { createMemoryGuest, type MemoryFiles } from '@imagecheck/sdk/testing';
+import { requireTools } from '@imagecheck/test-kit';
 import { describe, expect, it } from 'vitest';
-import { hasTools } from '../../../../packages/native/test/helpers/tools.js';
 import { plugin } from '../../src/index.js';
 import type { DeviceDrivers, Drivers } from '../../src/kernel-modules/index.js';
 import { buildMkinitramfs, canMkinitramfs, hostKernel } from './fixtures.js';
@@ -51,7 +51,7 @@ async function verdicts(files: MemoryFiles): Promise<Record<string, ReportItem>>
   return Object.fromEntries(report.items.map((i) => [i.name, i]));
 }
 
-const tools = hasTools('cpio', 'find', 'sh', 'gzip', 'zstd', 'xz', 'lzma');
+const tools = requireTools('cpio', 'find', 'sh', 'gzip', 'zstd', 'xz', 'lzma');
 
 describe.skipIf(!tools)(
   'linux.drivers over distribution layouts (initramfs made by cpio and the real compressors)',

@@ -5,22 +5,20 @@
  *   archived by GNU `cpio -o -H newc`, compressed by the real `gzip`/`zstd`/`lz4 -l`/`xz`/
  *   `bzip2`/`lzma`, optionally after an uncompressed early cpio holding CPU microcode, the way
  *   dracut and initramfs-tools lay them out.
- * - `buildMkinitramfs`: a real initramfs-tools image of the host's kernel (`mkinitramfs`), with
+ * - `buildMkinitramfs`: a real initramfs-tools image of the test kernel (`mkinitramfs`), with
  *   `MODULES=most` (every storage and virtio driver) or `MODULES=list` and an empty list (no virtio).
  */
 import { createHash } from 'node:crypto';
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fixtureCacheDir, hasTools, run } from '../../../../packages/native/test/helpers/tools.js';
+import {
+  cachedBuild,
+  missingPrerequisite,
+  requireTestKernel,
+  requireTools,
+  run,
+  testKernel,
+} from '@imagecheck/test-kit';
 
 export type Compression = 'none' | 'gzip' | 'zstd' | 'lz4' | 'xz' | 'bzip2' | 'lzma';
 
@@ -82,10 +80,7 @@ async function compress(data: Buffer, c: Compression, work: string): Promise<Buf
 /** Builds (or returns the cached) initramfs for `spec`. */
 export async function buildInitramfs(spec: InitramfsSpec): Promise<Uint8Array> {
   const key = createHash('sha256').update(JSON.stringify(spec)).digest('hex').slice(0, 16);
-  const cached = join(fixtureCacheDir('linux-drivers'), `${key}-${spec.compression}.img`);
-  if (existsSync(cached)) return new Uint8Array(readFileSync(cached));
-  const work = mkdtempSync(join(tmpdir(), 'ic-initramfs-'));
-  try {
+  const dir = await cachedBuild(`linux-drivers/${key}-${spec.compression}`, async (work) => {
     const parts: Buffer[] = [];
     if (spec.earlyMicrocode) {
       const early = join(work, 'early');
@@ -96,52 +91,46 @@ export async function buildInitramfs(spec: InitramfsSpec): Promise<Uint8Array> {
     const main = join(work, 'main');
     writeTree(main, spec.files);
     parts.push(await compress(await cpioOf(main), spec.compression, work));
-    const img = Buffer.concat(parts);
-    writeFileSync(cached, img);
-    return new Uint8Array(img);
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-  }
+    rmSync(main, { recursive: true, force: true });
+    writeFileSync(join(work, 'initramfs.img'), Buffer.concat(parts));
+  });
+  return new Uint8Array(readFileSync(join(dir, 'initramfs.img')));
 }
 
-/** A kernel module tree of this host that mkinitramfs can use, or undefined. */
+/** The kernel the mkinitramfs images are made of: the named test kernel, not whatever the host has first. */
 export function hostKernel(): string | undefined {
-  if (!existsSync('/lib/modules')) return undefined;
-  return readdirSync('/lib/modules').find(
-    (v) => existsSync(`/lib/modules/${v}/modules.dep`) && existsSync(`/boot/config-${v}`),
-  );
+  return testKernel()?.version;
 }
 
 export function canMkinitramfs(): boolean {
   return (
-    hasTools('mkinitramfs', 'cpio', 'zstd') &&
-    hostKernel() !== undefined &&
-    existsSync('/etc/initramfs-tools/initramfs.conf')
+    requireTools('mkinitramfs', 'cpio', 'zstd') &&
+    requireTestKernel() &&
+    (existsSync('/etc/initramfs-tools/initramfs.conf') ||
+      missingPrerequisite('/etc/initramfs-tools/initramfs.conf (Debian package initramfs-tools)'))
   );
 }
 
 /**
- * A real initramfs-tools image of the host kernel. `most`: initramfs-tools' default, every block
+ * A real initramfs-tools image of the test kernel. `most`: initramfs-tools' default, every block
  * and virtio driver; `none`: `MODULES=list` with an empty list, as a builder that trims the image
- * to its build host's hardware might leave it (no virtio_blk).
+ * to its build host's hardware might leave it (no virtio_blk). Every test file that needs one
+ * shares the one cached build, made once under the cache lock: two vitest workers building it at
+ * once into one path was a real failure.
  */
 export async function buildMkinitramfs(modules: 'most' | 'none'): Promise<{ version: string; path: string }> {
   const version = hostKernel();
-  if (!version) throw new Error('no host kernel module tree');
-  const out = join(fixtureCacheDir('linux-drivers'), `mkinitramfs-${version}-${modules}.img`);
-  if (existsSync(out)) return { version, path: out };
-  const conf = mkdtempSync(join(tmpdir(), 'ic-mkinitramfs-'));
-  try {
+  if (!version) throw new Error('no test kernel module tree');
+  const dir = await cachedBuild(`linux-drivers/mkinitramfs-${version}-${modules}`, async (scratch) => {
+    const conf = join(scratch, 'conf');
     await run('cp', ['-r', '/etc/initramfs-tools/.', conf]);
     const cfg = readFileSync(join(conf, 'initramfs.conf'), 'utf8')
       .replace(/^MODULES=.*$/m, `MODULES=${modules === 'most' ? 'most' : 'list'}`)
       .replace(/^COMPRESS=.*$/m, 'COMPRESS=zstd');
     writeFileSync(join(conf, 'initramfs.conf'), cfg);
     if (modules === 'none') writeFileSync(join(conf, 'modules'), '');
-    await run('mkinitramfs', ['-d', conf, '-o', `${out}.tmp`, version]);
-    await run('mv', [`${out}.tmp`, out]);
-    return { version, path: out };
-  } finally {
+    await run('mkinitramfs', ['-d', conf, '-o', join(scratch, 'initrd.img'), version]);
     rmSync(conf, { recursive: true, force: true });
-  }
+  });
+  return { version, path: join(dir, 'initrd.img') };
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isImagecheckError } from '@imagecheck/access';
+import { requireTools } from '@imagecheck/test-kit';
 import { describe, expect, it } from 'vitest';
-import { hasTools } from '../../../../packages/native/test/helpers/tools.js';
 import {
   CpioReader,
   moduleName,
@@ -141,7 +141,7 @@ describe.each(['none', 'gzip', 'zstd', 'lz4', 'xz', 'bzip2', 'lzma'] as Compress
   'an early microcode cpio + a %s main archive made by cpio and the real compressor',
   (compression) => {
     const supported = ['none', 'gzip', 'zstd', 'lz4', 'xz', 'bzip2'].includes(compression);
-    it.skipIf(!hasTools(...toolsFor(compression)))(
+    it.skipIf(!requireTools(...toolsFor(compression)))(
       supported ? 'lists modules, modules.builtin and modules.order' : 'UnsupportedError',
       async () => {
         const img = await buildInitramfs({ files: DEBIAN_TREE, compression, earlyMicrocode: true });
@@ -170,7 +170,7 @@ describe.each(['none', 'gzip', 'zstd', 'lz4', 'xz', 'bzip2', 'lzma'] as Compress
   },
 );
 
-describe.skipIf(!hasTools('cpio', 'gzip', 'zstd', 'find', 'sh'))(
+describe.skipIf(!requireTools('cpio', 'gzip', 'zstd', 'find', 'sh'))(
   'module file names of every distribution',
   () => {
     it('.ko, .ko.xz (RHEL), .ko.zst (openSUSE, Ubuntu 24.04), .ko.gz (Alpine); dashes fold to underscores', async () => {

@@ -1,5 +1,6 @@
-import { closeSync, existsSync, openSync, readdirSync, readSync, realpathSync } from 'node:fs';
+import { closeSync, openSync, readSync, realpathSync } from 'node:fs';
 import { createMemoryGuest, type MemoryFiles } from '@imagecheck/sdk/testing';
+import { requireTestKernel, testKernel } from '@imagecheck/test-kit';
 import { describe, expect, it } from 'vitest';
 import type { Adjtime } from '../../src/os/adjtime.js';
 import { type Architecture, elfArchitecture, kernelImageArchitecture } from '../../src/os/architecture.js';
@@ -26,9 +27,8 @@ function head(path: string, n: number): Uint8Array {
 }
 
 const HOST_SH = realpathSync('/bin/sh');
-const HOST_KERNEL = existsSync('/boot')
-  ? readdirSync('/boot').find((n) => n.startsWith('vmlinuz-'))
-  : undefined;
+/** The named test kernel's image file name (`vmlinuz-<version>`), not whichever the host lists first. */
+const HOST_KERNEL = requireTestKernel() ? `vmlinuz-${testKernel()?.version}` : undefined;
 
 describe('linux.osRelease: os-release and every fallback', () => {
   const cases: [string, MemoryFiles, Partial<OsRelease>][] = [

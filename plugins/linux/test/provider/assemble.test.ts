@@ -7,15 +7,16 @@ import {
   type InspectedGuest,
   inspectGuest,
 } from '@imagecheck/sdk';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   buildGuestDisk,
   canBuildGuest,
   GUEST,
   type GuestFixture,
-} from '../../../../packages/native/test/fixtures/guest.js';
-import { sha256 } from '../../../../packages/native/test/helpers/tools.js';
-import { type TreeEntry, walkHostDir } from '../../../../packages/native/test/helpers/tree.js';
+  sha256,
+  type TreeEntry,
+  walkHostDir,
+} from '@imagecheck/test-kit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { plugin } from '../../src/index.js';
 
 /** Walks a guest tree through the access contract, never following symlinks. */

@@ -8,9 +8,8 @@
 import { openNative } from '@imagecheck/access-native';
 import type { GuestAccessV2, ImageLayoutV2 } from '@imagecheck/sdk';
 import { classifyDeviceSpec, resolveDeviceSpec } from '@imagecheck/sdk';
+import { buildGuestDisk, canBuildGuest, GUEST, sfdiskJson } from '@imagecheck/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sfdiskJson } from '../../../../packages/native/test/fixtures/disks.js';
-import { buildGuestDisk, canBuildGuest, GUEST } from '../../../../packages/native/test/fixtures/guest.js';
 
 interface Row {
   /** How the spec is built from the tools' answers. */

@@ -6,14 +6,21 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { isImagecheckError, isInternalError } from '@imagecheck/access';
 import { lzo1xDecompress } from '@imagecheck/binary';
+import {
+  type BtrfsFixture,
+  buildBtrfsFixture,
+  BTRFS_CASES as CASES,
+  requireTools,
+  sha256,
+  type TreeEntry,
+  walkHostDir,
+  walkNodeFs,
+} from '@imagecheck/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileSource } from '../../../src/block/file-source.js';
 import { MemorySource } from '../../../src/block/slice.js';
 import type { ByteSource } from '../../../src/block/types.js';
 import { type BtrfsFileSystem, crc32c, openBtrfs } from '../../../src/fs/btrfs/index.js';
-import { type BtrfsFixture, buildBtrfsFixture, BTRFS_CASES as CASES } from '../../fixtures/btrfs.js';
-import { hasTools, sha256 } from '../../helpers/tools.js';
-import { type TreeEntry, walkHostDir, walkNodeFs } from '../../helpers/tree.js';
 
 const corpus = join(import.meta.dirname, '../../fixtures/corpus');
 
@@ -64,7 +71,7 @@ describe('crc32c and LZO primitives', () => {
   });
 });
 
-describe.skipIf(!hasTools('mkfs.btrfs', 'mkfifo'))('btrfs fixtures built with the real tools', () => {
+describe.skipIf(!requireTools('mkfs.btrfs', 'mkfifo'))('btrfs fixtures built with the real tools', () => {
   for (const { name, params } of CASES) {
     describe(name, () => {
       let fx: BtrfsFixture | undefined;
@@ -219,7 +226,7 @@ describe('btrfs corpus images', () => {
     expect(await fs.listSubvolumes()).toEqual([{ id: 5, path: '', parentId: 0 }]);
   });
 
-  describe.skipIf(!hasTools('qemu-img'))(
+  describe.skipIf(!requireTools('qemu-img'))(
     'DiscUtils btrfs.vhdx (MBR partition): subvolume, symlink, lzo/zlib and sparse files',
     () => {
       let tmp: string;

@@ -2,12 +2,11 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isImagecheckError, isInternalError } from '@imagecheck/access';
+import { requireTools, walkNodeFs } from '@imagecheck/test-kit';
 import { describe, expect, it } from 'vitest';
 import { MemorySource } from '../../../src/block/slice.js';
 import { ExfatFileSystem, openExfat } from '../../../src/fs/exfat/index.js';
 import { openFat } from '../../../src/fs/fat/index.js';
-import { hasTools } from '../../helpers/tools.js';
-import { walkNodeFs } from '../../helpers/tree.js';
 
 // No mkfs.exfat on this machine: exFAT is tested on the corpus images only.
 const corpus = join(import.meta.dirname, '../../fixtures/corpus');
@@ -65,7 +64,7 @@ describe('exFAT corpus images', () => {
     expect((await fs.read(putty, 454_650, 100)).length).toBe(7);
   });
 
-  it.skipIf(!hasTools('xz'))(
+  it.skipIf(!requireTools('xz'))(
     'util-linux exfat.img: the in-use label entry is found past an unused one',
     async () => {
       const bytes = new Uint8Array(execFileSync('xz', ['-dc', join(corpus, 'util-linux__exfat.img.xz')]));

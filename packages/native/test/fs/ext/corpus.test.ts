@@ -4,11 +4,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
+import { requireTools, walkNodeFs, which } from '@imagecheck/test-kit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FileSource, MemorySource } from '../../../src/block/index.js';
 import { type ExtFileSystem, openExt } from '../../../src/fs/ext/index.js';
-import { hasTools, which } from '../../helpers/tools.js';
-import { walkNodeFs } from '../../helpers/tree.js';
 
 const corpus = resolve(dirname(fileURLToPath(import.meta.url)), '../../fixtures/corpus');
 
@@ -101,7 +100,7 @@ describe('ext corpus: dissect ext4 symlink test (metadata_csum, 4 KiB)', () => {
   });
 });
 
-describe.skipIf(!hasTools('xz'))(
+describe.skipIf(!requireTools('xz'))(
   'ext corpus: util-linux blkid images (ext2 vs ext3 vs ext4 like blkid)',
   () => {
     for (const [file, type, label, uuid, journal] of [
@@ -123,7 +122,7 @@ describe.skipIf(!hasTools('xz'))(
   },
 );
 
-describe.skipIf(!hasTools('qemu-img'))(
+describe.skipIf(!requireTools('qemu-img'))(
   'ext corpus: dfvfs ext2 in qcow2 (raw copy via qemu-img convert)',
   () => {
     const dir = mkdtempSync(join(tmpdir(), 'ext-dfvfs-'));

@@ -2,12 +2,17 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isImagecheckError } from '@imagecheck/access';
+import {
+  type BuiltExtImage,
+  buildExtImage,
+  type ExtImageSpec,
+  requireTools,
+  run,
+  walkNodeFs,
+} from '@imagecheck/test-kit';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MemorySource } from '../../../src/block/index.js';
 import { openExt } from '../../../src/fs/ext/index.js';
-import { type BuiltExtImage, buildExtImage, type ExtImageSpec } from '../../fixtures/ext.js';
-import { hasTools, run } from '../../helpers/tools.js';
-import { walkNodeFs } from '../../helpers/tree.js';
 
 const SMALL_TREE = { manyFiles: 20, sparseBytes: 2 * 1024 * 1024, slowLinkLength: 300 };
 const PLAIN: ExtImageSpec = {
@@ -56,7 +61,7 @@ async function walkOutcome(bytes: Uint8Array): Promise<string> {
   }
 }
 
-describe.skipIf(!hasTools('mke2fs', 'debugfs', 'e2fsck', 'dumpe2fs'))(
+describe.skipIf(!requireTools('mke2fs', 'debugfs', 'e2fsck', 'dumpe2fs'))(
   'ext corrupted images: typed errors, no hangs',
   () => {
     let plain: BuiltExtImage;

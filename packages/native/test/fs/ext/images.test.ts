@@ -1,13 +1,22 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import {
+  type BuiltExtImage,
+  buildExtImage,
+  EXT_VARIANTS,
+  requireTools,
+  run,
+  sha256,
+  sourceTree,
+  type TreeEntry,
+  walkHostDir,
+  walkNodeFs,
+} from '@imagecheck/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileSource } from '../../../src/block/index.js';
 import { type ExtFileSystem, openExt } from '../../../src/fs/ext/index.js';
-import { type BuiltExtImage, buildExtImage, EXT_VARIANTS, sourceTree } from '../../fixtures/ext.js';
-import { hasTools, run, sha256 } from '../../helpers/tools.js';
-import { type TreeEntry, walkHostDir, walkNodeFs } from '../../helpers/tree.js';
 
-const tools = hasTools('mke2fs', 'e2fsck', 'debugfs', 'dumpe2fs');
+const tools = requireTools('mke2fs', 'e2fsck', 'debugfs', 'dumpe2fs');
 
 let hostTree: TreeEntry[] | undefined;
 async function expectedTree(): Promise<TreeEntry[]> {

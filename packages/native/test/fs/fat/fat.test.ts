@@ -4,13 +4,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { type FormatError, isImagecheckError, isInternalError } from '@imagecheck/access';
+import {
+  buildFatFixture,
+  FAT_CASES as CASES,
+  type FatFixture,
+  requireTools,
+  sha256,
+  type TreeEntry,
+  walkHostDir,
+  walkNodeFs,
+} from '@imagecheck/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileSource } from '../../../src/block/file-source.js';
 import { MemorySource } from '../../../src/block/slice.js';
 import { FatFileSystem, openFat } from '../../../src/fs/fat/index.js';
-import { buildFatFixture, FAT_CASES as CASES, type FatFixture } from '../../fixtures/fat.js';
-import { hasTools, sha256 } from '../../helpers/tools.js';
-import { type TreeEntry, walkHostDir, walkNodeFs } from '../../helpers/tree.js';
 
 const corpus = join(import.meta.dirname, '../../fixtures/corpus');
 
@@ -55,98 +62,101 @@ async function expectTypedError(p: Promise<unknown>, code?: RegExp): Promise<voi
   if (code !== undefined) expect((err as FormatError).code).toMatch(code);
 }
 
-describe.skipIf(!hasTools('mkfs.fat', 'mcopy', 'mdel'))('FAT fixtures built with mkfs.fat + mcopy', () => {
-  for (const { name, params } of CASES) {
-    describe(name, () => {
-      let fx: FatFixture;
-      let src: FileSource;
-      let fs: FatFileSystem;
-      beforeAll(async () => {
-        fx = await buildFatFixture(params);
-        src = await FileSource.open(fx.image);
-        const opened = await openFat(src);
-        if (!(opened instanceof FatFileSystem)) throw new Error('not opened as FAT');
-        fs = opened;
-      });
-      afterAll(async () => {
-        await src?.close();
-      });
-
-      it('decides the FAT type by cluster count and reports volume id and label as blkid does', () => {
-        expect(fs.bpb.fatType).toBe(params.fatType);
-        expect(fs.info.type).toBe('vfat');
-        expect(fs.info.details?.version).toBe(`FAT${params.fatType}`);
-        const id = params.volumeId.toUpperCase();
-        expect(fs.info.uuid).toBe(`${id.slice(0, 4)}-${id.slice(4)}`);
-        expect(fs.info.label).toBe(params.label);
-        expect(fs.caseSensitive).toBe(false);
-        expect(fs.posixMetadata).toBe(false);
-      });
-
-      it('reads the whole tree: names, types, sizes and content hashes match the source', async () => {
-        const got = await walkNodeFs(fs);
-        const want = expectedFat(await walkHostDir(fx.tree));
-        expect(got.length).toBe(want.length);
-        expect(got).toEqual(want);
-      });
-
-      it('looks names up case-insensitively, by long and by 8.3 name', async () => {
-        const root = await fs.root();
-        const efi = await fs.lookup(root, 'efi');
-        expect(efi?.type).toBe('dir');
-        const boot = efi && (await fs.lookup(efi, 'Boot'));
-        const loader = boot && (await fs.lookup(boot, 'bootx64.efi'));
-        expect(loader?.size).toBe(300 * 1024 + 17);
-        const mixed = await fs.lookup(root, 'MIXEDCASE.TXT');
-        expect(mixed).toBeDefined();
-        const short = await fs.lookup(root, 'MIXEDC~1.TXT');
-        expect(short?.id).toBe(mixed?.id);
-        const names = (await fs.readdir(root)).map((e) => e.name);
-        expect(names).toContain('lower.txt');
-        expect(names).toContain('UPPER.TXT');
-        expect(names).toContain('exactly8.ext');
-        expect(await fs.lookup(root, 'no such file')).toBeUndefined();
-      });
-
-      it('serves nodes by id and ranged reads, short at the end of the file', async () => {
-        const root = await fs.root();
-        const large = await fs.lookup(root, 'large.bin');
-        if (large === undefined) throw new Error('large.bin missing');
-        const again = await fs.node(large.id);
-        expect(again).toMatchObject({
-          id: large.id,
-          size: large.size,
-          type: 'file',
-          mode: 0o100644,
-          uid: 0,
-          gid: 0,
+describe.skipIf(!requireTools('mkfs.fat', 'mcopy', 'mdel'))(
+  'FAT fixtures built with mkfs.fat + mcopy',
+  () => {
+    for (const { name, params } of CASES) {
+      describe(name, () => {
+        let fx: FatFixture;
+        let src: FileSource;
+        let fs: FatFileSystem;
+        beforeAll(async () => {
+          fx = await buildFatFixture(params);
+          src = await FileSource.open(fx.image);
+          const opened = await openFat(src);
+          if (!(opened instanceof FatFileSystem)) throw new Error('not opened as FAT');
+          fs = opened;
         });
-        const whole = readFileSync(join(fx.tree, 'large.bin'));
-        const mid = await fs.read(large, 123_457, 70_001);
-        expect(sha256(mid)).toBe(sha256(whole.subarray(123_457, 123_457 + 70_001)));
-        const tail = await fs.read(large, large.size - 10, 100);
-        expect(tail.length).toBe(10);
-        expect((await fs.read(large, large.size + 5, 10)).length).toBe(0);
-        // The builder's holes make frag/fragmented.bin a multi-run chain (mtools on FAT32 allocates
-        // after its FSInfo hint instead, so there it stays contiguous).
-        const frag = await fs.lookup(root, 'frag');
-        const fragmented = frag && (await fs.lookup(frag, 'fragmented.bin'));
-        const runs = await (fs as unknown as { fileChain(n: unknown): Promise<unknown[]> }).fileChain(
-          fragmented,
-        );
-        if (params.fatType !== 32) expect(runs.length).toBeGreaterThan(1);
-        expect(sha256(await fs.read(fragmented as NonNullable<typeof fragmented>, 0, 1 << 20))).toBe(
-          sha256(readFileSync(join(fx.tree, 'frag', 'fragmented.bin'))),
-        );
-        // Reader misuse (an id it never handed out, a wrong node type) is a bug: InternalError.
-        await expectTypedError(fs.node('12345'), /^fat\/bad-node-id$/);
-        await expectTypedError(fs.readdir(large), /^fat\/not-a-directory$/);
-        await expectTypedError(fs.readlink(large), /^fat\/not-a-symlink$/);
-        expect(isInternalError(await fs.readdir(large).catch((e: unknown) => e))).toBe(true);
+        afterAll(async () => {
+          await src?.close();
+        });
+
+        it('decides the FAT type by cluster count and reports volume id and label as blkid does', () => {
+          expect(fs.bpb.fatType).toBe(params.fatType);
+          expect(fs.info.type).toBe('vfat');
+          expect(fs.info.details?.version).toBe(`FAT${params.fatType}`);
+          const id = params.volumeId.toUpperCase();
+          expect(fs.info.uuid).toBe(`${id.slice(0, 4)}-${id.slice(4)}`);
+          expect(fs.info.label).toBe(params.label);
+          expect(fs.caseSensitive).toBe(false);
+          expect(fs.posixMetadata).toBe(false);
+        });
+
+        it('reads the whole tree: names, types, sizes and content hashes match the source', async () => {
+          const got = await walkNodeFs(fs);
+          const want = expectedFat(await walkHostDir(fx.tree));
+          expect(got.length).toBe(want.length);
+          expect(got).toEqual(want);
+        });
+
+        it('looks names up case-insensitively, by long and by 8.3 name', async () => {
+          const root = await fs.root();
+          const efi = await fs.lookup(root, 'efi');
+          expect(efi?.type).toBe('dir');
+          const boot = efi && (await fs.lookup(efi, 'Boot'));
+          const loader = boot && (await fs.lookup(boot, 'bootx64.efi'));
+          expect(loader?.size).toBe(300 * 1024 + 17);
+          const mixed = await fs.lookup(root, 'MIXEDCASE.TXT');
+          expect(mixed).toBeDefined();
+          const short = await fs.lookup(root, 'MIXEDC~1.TXT');
+          expect(short?.id).toBe(mixed?.id);
+          const names = (await fs.readdir(root)).map((e) => e.name);
+          expect(names).toContain('lower.txt');
+          expect(names).toContain('UPPER.TXT');
+          expect(names).toContain('exactly8.ext');
+          expect(await fs.lookup(root, 'no such file')).toBeUndefined();
+        });
+
+        it('serves nodes by id and ranged reads, short at the end of the file', async () => {
+          const root = await fs.root();
+          const large = await fs.lookup(root, 'large.bin');
+          if (large === undefined) throw new Error('large.bin missing');
+          const again = await fs.node(large.id);
+          expect(again).toMatchObject({
+            id: large.id,
+            size: large.size,
+            type: 'file',
+            mode: 0o100644,
+            uid: 0,
+            gid: 0,
+          });
+          const whole = readFileSync(join(fx.tree, 'large.bin'));
+          const mid = await fs.read(large, 123_457, 70_001);
+          expect(sha256(mid)).toBe(sha256(whole.subarray(123_457, 123_457 + 70_001)));
+          const tail = await fs.read(large, large.size - 10, 100);
+          expect(tail.length).toBe(10);
+          expect((await fs.read(large, large.size + 5, 10)).length).toBe(0);
+          // The builder's holes make frag/fragmented.bin a multi-run chain (mtools on FAT32 allocates
+          // after its FSInfo hint instead, so there it stays contiguous).
+          const frag = await fs.lookup(root, 'frag');
+          const fragmented = frag && (await fs.lookup(frag, 'fragmented.bin'));
+          const runs = await (fs as unknown as { fileChain(n: unknown): Promise<unknown[]> }).fileChain(
+            fragmented,
+          );
+          if (params.fatType !== 32) expect(runs.length).toBeGreaterThan(1);
+          expect(sha256(await fs.read(fragmented as NonNullable<typeof fragmented>, 0, 1 << 20))).toBe(
+            sha256(readFileSync(join(fx.tree, 'frag', 'fragmented.bin'))),
+          );
+          // Reader misuse (an id it never handed out, a wrong node type) is a bug: InternalError.
+          await expectTypedError(fs.node('12345'), /^fat\/bad-node-id$/);
+          await expectTypedError(fs.readdir(large), /^fat\/not-a-directory$/);
+          await expectTypedError(fs.readlink(large), /^fat\/not-a-symlink$/);
+          expect(isInternalError(await fs.readdir(large).catch((e: unknown) => e))).toBe(true);
+        });
       });
-    });
-  }
-});
+    }
+  },
+);
 
 describe('FAT corpus images', () => {
   it('go-fat fat12.dd: deep directories and multi-slot long names match tsk_recover', async () => {

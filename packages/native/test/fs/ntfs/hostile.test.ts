@@ -6,15 +6,20 @@
  */
 import { readFile } from 'node:fs/promises';
 import { isImagecheckError } from '@imagecheck/access';
+import {
+  buildNtfsFixture,
+  NTFS_CASES,
+  NTFS_TOOLS,
+  type NtfsFixtureParams,
+  requireTools,
+  run,
+} from '@imagecheck/test-kit';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { clampRead, MemorySource, SliceSource } from '../../../src/block/slice.js';
 import type { ByteSource } from '../../../src/block/types.js';
 import { NtfsFileSystem } from '../../../src/fs/ntfs/index.js';
-import { corpusBytes } from '../../fixtures/disks.js';
-import { buildNtfsFixture, NTFS_CASES, NTFS_TOOLS, type NtfsFixtureParams } from '../../fixtures/ntfs.js';
-import { run } from '../../helpers/tools.js';
-import { requireTools } from './truth.js';
+import { corpusBytes } from '../../helpers/corpus.js';
 
 const TOOLS = ['xz', 'fsstat', 'istat'];
 const haveTools = requireTools(...TOOLS);

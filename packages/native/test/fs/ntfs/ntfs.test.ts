@@ -1,21 +1,23 @@
 import { readFile } from 'node:fs/promises';
 import { createGuestTree, type FsNode } from '@imagecheck/access';
-import { afterAll, describe, expect, it } from 'vitest';
-import { FileSource } from '../../../src/block/file-source.js';
-import { MemorySource } from '../../../src/block/slice.js';
-import { NtfsFileSystem } from '../../../src/fs/ntfs/index.js';
-import { BUILTIN_FILESYSTEM_OPENERS } from '../../../src/fs/registry.js';
-import { probeFilesystem } from '../../../src/probe/index.js';
 import {
   buildNtfsFixture,
   NTFS_CASES,
   NTFS_STATE_CASES,
   NTFS_TOOLS,
   type NtfsFixture,
-} from '../../fixtures/ntfs.js';
-import { run, sha256 } from '../../helpers/tools.js';
-import { walkNodeFs } from '../../helpers/tree.js';
-import { compareWithTsk, requireTools, type TskTruth, tskTruth } from './truth.js';
+  requireTools,
+  run,
+  sha256,
+  walkNodeFs,
+} from '@imagecheck/test-kit';
+import { afterAll, describe, expect, it } from 'vitest';
+import { FileSource } from '../../../src/block/file-source.js';
+import { MemorySource } from '../../../src/block/slice.js';
+import { NtfsFileSystem } from '../../../src/fs/ntfs/index.js';
+import { BUILTIN_FILESYSTEM_OPENERS } from '../../../src/fs/registry.js';
+import { probeFilesystem } from '../../../src/probe/index.js';
+import { compareWithTsk, type TskTruth, tskTruth } from './truth.js';
 
 const haveTools = requireTools(...NTFS_TOOLS);
 

@@ -9,9 +9,9 @@ import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import type { TreeEntry } from '@imagecheck/test-kit';
+import { run, which } from '@imagecheck/test-kit';
 import { expect } from 'vitest';
-import { hasTools, run, which } from '../../helpers/tools.js';
-import type { TreeEntry } from '../../helpers/tree.js';
 
 const execFileP = promisify(execFile);
 
@@ -173,14 +173,4 @@ export function compareWithTsk(
       .map((e) => e.path)
       .sort(),
   ).toEqual([...linkPaths].sort());
-}
-
-/**
- * Whether the tools a test needs are installed. Under `CI=true` a missing tool fails the run
- * instead of skipping the test.
- */
-export function requireTools(...tools: string[]): boolean {
-  const ok = hasTools(...tools);
-  if (!ok && process.env.CI === 'true') throw new Error(`CI needs ${tools.join(', ')}`);
-  return ok;
 }

@@ -3,12 +3,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { requireTools, type TreeEntry, walkNodeFs, which } from '@imagecheck/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileSource } from '../../../src/block/file-source.js';
 import { MemorySource } from '../../../src/block/slice.js';
 import { openXfs } from '../../../src/fs/xfs/index.js';
-import { hasTools, which } from '../../helpers/tools.js';
-import { type TreeEntry, walkNodeFs } from '../../helpers/tree.js';
 
 const corpus = resolve(import.meta.dirname, '../../fixtures/corpus');
 
@@ -75,7 +74,7 @@ describe('xfs corpus: dissect.xfs and util-linux images', () => {
     expect(Math.floor((file?.mtimeMs ?? 0) / 1000)).toBe(1680858909);
   });
 
-  it.skipIf(!hasTools('xz'))(
+  it.skipIf(!requireTools('xz'))(
     'reads the empty util-linux v5 image: label, root inode, no entries',
     async () => {
       const fs = await openXfs(new MemorySource(new Uint8Array(xz('util-linux__xfs-v5.img.xz'))));
@@ -101,7 +100,7 @@ describe('xfs corpus: dissect.xfs and util-linux images', () => {
 
 // The VHDX images hold the filesystem at sector 2048 (partition tables recorded in the truth files).
 // They are converted with qemu-img rather than the native VHDX reader so this test depends on XFS alone.
-describe.skipIf(!hasTools('qemu-img', 'xz'))(
+describe.skipIf(!requireTools('qemu-img', 'xz'))(
   'xfs corpus: DiscUtils VHDX images (v4 and v5, big directories)',
   () => {
     let tmp: string;

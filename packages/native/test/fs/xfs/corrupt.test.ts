@@ -1,5 +1,12 @@
 import type { FsNode } from '@imagecheck/access';
 import { isImagecheckError } from '@imagecheck/access';
+import {
+  buildXfsFixture,
+  canLoopMount,
+  requireTools,
+  XFS_FIXTURES,
+  type XfsFixtureParams,
+} from '@imagecheck/test-kit';
 import { describe, expect, it } from 'vitest';
 import { FileSource } from '../../../src/block/file-source.js';
 import { SliceSource } from '../../../src/block/slice.js';
@@ -7,8 +14,6 @@ import type { ByteSource } from '../../../src/block/types.js';
 import { xfsCrc } from '../../../src/fs/xfs/crc32c.js';
 import { openXfs, type XfsFileSystem } from '../../../src/fs/xfs/index.js';
 import { decodeExtent, inodeOffset } from '../../../src/fs/xfs/inode.js';
-import { buildXfsFixture, canLoopMount, XFS_FIXTURES, type XfsFixtureParams } from '../../fixtures/xfs.js';
-import { hasTools } from '../../helpers/tools.js';
 
 /** A source with some bytes replaced: corrupts an image without copying 300 MiB. */
 class PatchedSource implements ByteSource {
@@ -91,7 +96,7 @@ async function exercise(fs: XfsFileSystem, path: string): Promise<void> {
   }
 }
 
-describe.skipIf(!hasTools('mkfs.xfs', 'mkfifo') || !canLoopMount())(
+describe.skipIf(!requireTools('mkfs.xfs', 'mkfifo') || !canLoopMount())(
   'xfs: corrupted v5 images throw a typed error, do not hang',
   () => {
     it('truncated image', async () => {
@@ -237,7 +242,7 @@ async function fuzzInodes(p: XfsFixtureParams, paths: string[]): Promise<void> {
   await file.close();
 }
 
-describe.skipIf(!hasTools('mkfs.xfs', 'mkfifo'))(
+describe.skipIf(!requireTools('mkfs.xfs', 'mkfifo'))(
   'xfs: fuzzed inodes (v4, no CRCs to stop the damage)',
   () => {
     it('random bytes of inodes changed end in a result or a typed error', async () => {

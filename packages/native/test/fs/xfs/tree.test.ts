@@ -1,9 +1,16 @@
+import {
+  buildXfsFixture,
+  canLoopMount,
+  requireTools,
+  run,
+  walkHostDir,
+  walkNodeFs,
+  XFS_FIXTURES,
+  type XfsFixtureParams,
+} from '@imagecheck/test-kit';
 import { describe, expect, it } from 'vitest';
 import { FileSource } from '../../../src/block/file-source.js';
 import { openXfs, type XfsFileSystem } from '../../../src/fs/xfs/index.js';
-import { buildXfsFixture, canLoopMount, XFS_FIXTURES, type XfsFixtureParams } from '../../fixtures/xfs.js';
-import { hasTools, run } from '../../helpers/tools.js';
-import { walkHostDir, walkNodeFs } from '../../helpers/tree.js';
 
 async function open(p: XfsFixtureParams): Promise<{ fs: XfsFileSystem; tree: string; source: FileSource }> {
   const fx = await buildXfsFixture(p);
@@ -23,7 +30,7 @@ async function findNode(fs: XfsFileSystem, path: string) {
   return node;
 }
 
-describe.skipIf(!hasTools('mkfs.xfs', 'mkfifo'))(
+describe.skipIf(!requireTools('mkfs.xfs', 'mkfifo'))(
   'xfs: protofile-built images equal their source trees',
   () => {
     it('v4 without ftype, 1 KiB blocks, 8 KiB directory blocks', async () => {
@@ -93,7 +100,7 @@ describe.skipIf(!hasTools('mkfs.xfs', 'mkfifo'))(
   },
 );
 
-describe.skipIf(!hasTools('mkfs.xfs', 'mkfifo') || !canLoopMount())('xfs: loop-mounted v5 images', () => {
+describe.skipIf(!requireTools('mkfs.xfs', 'mkfifo') || !canLoopMount())('xfs: loop-mounted v5 images', () => {
   it('bigtime + nrext64 with a btree-format fragmented file, unwritten extents, holes, hard links and spaces', async () => {
     const { fs, tree, source } = await open(XFS_FIXTURES.v5mount);
     try {
@@ -111,7 +118,7 @@ describe.skipIf(!hasTools('mkfs.xfs', 'mkfifo') || !canLoopMount())('xfs: loop-m
     }
   });
 
-  it.skipIf(!hasTools('xfs_db'))(
+  it.skipIf(!requireTools('xfs_db'))(
     'the fixture forces the formats it is meant to (checked with xfs_db)',
     async () => {
       const fx = await buildXfsFixture(XFS_FIXTURES.v5mount);

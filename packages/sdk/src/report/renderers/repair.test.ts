@@ -2,6 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { requireTools } from '@imagecheck/test-kit';
 import { describe, expect, it } from 'vitest';
 import type { Report } from '../types.js';
 import { collectRepairScript } from './repair.js';
@@ -13,10 +14,6 @@ import {
   ubuntuReport,
   windowsReport,
 } from './sample-reports.js';
-
-function hasBash(): boolean {
-  return spawnSync('bash', ['-c', 'true']).status === 0;
-}
 
 describe('collectRepairScript', () => {
   it('gathers the bash scripts of failing items, headed by item and finding; waived items are left alone', () => {
@@ -67,7 +64,7 @@ describe('collectRepairScript', () => {
     expect(bash).not.toContain(HOSTILE);
   });
 
-  describe.skipIf(!hasBash())('runs under bash', () => {
+  describe.skipIf(!requireTools('bash'))('runs under bash', () => {
     it('runs each section on its own and exits non-zero when one fails', () => {
       const dir = mkdtempSync(join(tmpdir(), 'imagecheck-repair-'));
       try {
