@@ -9,19 +9,22 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from '@imagecheck/test-kit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildWindowsImage, type WindowsImage } from '../../../plugins/windows/test/fixtures/image.js';
-import { exportedDword, exportedString } from '../../../plugins/windows/test/fixtures/reg.js';
-import { WINDOWS_IMAGES, type WindowsImageName } from '../../../plugins/windows/test/fixtures/specs.js';
 import {
+  buildWindowsImage,
   exifFileVersion,
   exported,
+  exportedDword,
+  exportedString,
   exportHive,
   fls,
   icat,
   sfdisk,
   toolsReady,
-} from '../../../plugins/windows/test/helpers.js';
+  WINDOWS_IMAGES,
+  type WindowsImage,
+  type WindowsImageName,
+} from '@imagecheck/test-kit/windows';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { imagecheck } from './helpers.js';
 
 const ready = toolsReady();

@@ -34,6 +34,11 @@ function repoRoot(): string {
   return resolve(here, '../../..');
 }
 
+/** This package's folder (`packages/test-kit`), whether the kit runs from `src/` or bundled from `dist/`. */
+export function testKitDir(): string {
+  return join(repoRoot(), 'packages/test-kit');
+}
+
 /** The cache root: `$IMAGECHECK_FIXTURE_CACHE`, else `.fixtures-cache/` at the repository root (git-ignored). */
 export function fixtureCacheRoot(): string {
   return process.env.IMAGECHECK_FIXTURE_CACHE ?? join(repoRoot(), '.fixtures-cache');

@@ -1,5 +1,5 @@
 /**
- * Drive letters from a real Windows 10 1709 SYSTEM hive (corpus, see fixtures/corpus/ATTRIBUTION.md):
+ * Drive letters from a real Windows 10 1709 SYSTEM hive (corpus, see the test kit's corpus/windows/ATTRIBUTION.md):
  * its MountedDevices has C: and E: on one MBR disk, F: on another disk and D: as a CD-ROM device
  * path. Ground truth: hivexregedit --export of the same hive; the layout is this disk as those
  * values describe it (signature and partition offsets), so C: and E: must match and D:, F: not.
@@ -7,15 +7,14 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { openHive } from '@imagecheck/formats';
 import type { ImageLayoutV2 } from '@imagecheck/sdk';
 import { requireTools, run } from '@imagecheck/test-kit';
+import { exportHive, windowsCorpusFile } from '@imagecheck/test-kit/windows';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { driveLetters, parseIdentity } from '../src/provider/index.js';
-import { exportHive } from './helpers.js';
 
-const CORPUS = fileURLToPath(new URL('./fixtures/corpus/regipy__SYSTEM_WIN_10_1709.xz', import.meta.url));
+const CORPUS = windowsCorpusFile('regipy__SYSTEM_WIN_10_1709.xz');
 const ready = requireTools('xz', 'hivexregedit');
 
 describe.skipIf(!ready)('MountedDevices of a real Windows 10 SYSTEM hive', () => {

@@ -9,21 +9,24 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openNative } from '@imagecheck/access-native';
 import { collectFacts, type GuestAccessV2 } from '@imagecheck/sdk';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { plugin } from '../src/index.js';
-import { buildWindowsImage, type WindowsImage } from './fixtures/image.js';
-import { exportedDword, exportedString, guidBytes } from './fixtures/reg.js';
-import { WINDOWS_IMAGES } from './fixtures/specs.js';
 import {
+  buildWindowsImage,
   exifFileVersion,
   exported,
+  exportedDword,
+  exportedString,
   exportHive,
   fls,
+  guidBytes,
   icat,
   type SfdiskTable,
   sfdisk,
   toolsReady,
-} from './helpers.js';
+  WINDOWS_IMAGES,
+  type WindowsImage,
+} from '@imagecheck/test-kit/windows';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { plugin } from '../src/index.js';
 
 const ready = toolsReady();
 

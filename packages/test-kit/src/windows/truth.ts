@@ -5,8 +5,8 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { missingPrerequisite, requireTools, run } from '@imagecheck/test-kit';
-import { type Exported, parseExport, REG_PREFIX } from './fixtures/reg.js';
+import { missingPrerequisite, requireTools, run } from '../tools.js';
+import { type Exported, parseExport, REG_PREFIX } from './reg.js';
 
 export const GROUND_TRUTH_TOOLS = ['fls', 'icat', 'hivexregedit', 'sfdisk', 'exiftool'];
 
