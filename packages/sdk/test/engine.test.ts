@@ -397,11 +397,20 @@ describe('runCheck', () => {
       namespace: 'windows',
       rules: [windowsRule],
     };
+    // A Windows rule reading a fact no Linux rule reads: on a Linux root it is never collected.
+    const windowsOnly = {
+      ...windowsRule,
+      id: 'WINDOWS.Only',
+      facts: [{ id: 'linux.unused', required: true }],
+    };
+    const calls: Record<string, number> = {};
     const report = await runCheck({
       access: makeAccess(FILES),
-      packs: [pack, windowsPack],
-      plugins: [makePlugin({})],
+      packs: [pack, { ...windowsPack, rules: [windowsRule, windowsOnly] }],
+      plugins: [makePlugin(calls)],
     });
+    expect(calls['linux.unused']).toBeUndefined();
+    expect(calls['linux.osRelease']).toBe(1);
     expect(report.roots).toEqual([expect.objectContaining({ os: 'linux' })]);
     const platforms = report.items.filter((i) => i.name === 'GUESTOS.Platform');
     expect(platforms).toHaveLength(1);

@@ -87,12 +87,8 @@ export async function runCheck(options: RunCheckOptions): Promise<Report> {
   const primaryRoot = roots.find((r) => r.primary);
   emit({ type: 'roots', roots });
 
-  // Facts: only those the selected rules read, plus guest.os when a rule names platforms.
-  const needed = new Set<string>();
-  for (const r of rules) {
-    for (const f of r.facts) needed.add(f.id);
-    if (rulePlatforms(r)) needed.add('guest.os');
-  }
+  // Whether any rule is for some OSes only: then a root's guest.os decides which rules are about it.
+  const platformBound = rules.some((r) => rulePlatforms(r) !== undefined);
 
   // Every root is checked; the primary first. An image without a root is checked once, so that
   // the items that need no guest (the layout, SystemImage) still decide.
@@ -119,19 +115,30 @@ export async function runCheck(options: RunCheckOptions): Promise<Report> {
       emit,
     });
     const facts: Record<string, FactResult> = Object.create(null);
+    // guest.os first: a rule for another OS than this root's is not about this root. It is left
+    // out, not reported as skipped (a Windows image does not list every Linux item, and vice
+    // versa), and the facts only it reads are never collected.
+    if (root !== undefined && platformBound) facts['guest.os'] = await collect('guest.os');
+    const rootRules =
+      root === undefined ? rules : rules.filter((rule) => !notForThisRoot(rule, facts['guest.os']));
+    // Facts: only those this root's rules read, plus guest.os when a rule names platforms.
+    const needed = new Set<string>();
+    for (const r of rootRules) {
+      for (const f of r.facts) needed.add(f.id);
+      if (rulePlatforms(r)) needed.add('guest.os');
+    }
     await Promise.all(
-      [...needed].map(async (id) => {
-        facts[id] = await collect(id);
-      }),
+      [...needed]
+        .filter((id) => !(id in facts))
+        .map(async (id) => {
+          facts[id] = await collect(id);
+        }),
     );
     checkAbort();
 
     emit({ type: 'stage', stage: 'rules' });
-    for (const rule of rules) {
+    for (const rule of rootRules) {
       checkAbort();
-      // A rule for another OS than this root's is not about this root: it is left out, not
-      // reported as skipped, so a Windows image does not list every Linux item (and vice versa).
-      if (root !== undefined && notForThisRoot(rule, facts['guest.os'])) continue;
       emit({ type: 'item-start', name: rule.id });
       const settings = ruleSettings(rule, config);
       let item = evaluateRule(rule, facts, {
