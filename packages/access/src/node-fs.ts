@@ -60,3 +60,33 @@ export interface NodeFileSystem {
   /** Symlink target as stored (not resolved). */
   readlink(link: FsNode): Promise<string>;
 }
+
+/**
+ * `fs` as a backend hands it out: every call first runs `check` (the image is still open, the
+ * signal not aborted), so a reader used after close() fails as the bug it is, whatever it has
+ * cached. Methods are bound to `fs`, so a class-based reader works as well as a plain object.
+ */
+export function guardNodeFileSystem(fs: NodeFileSystem, check: () => void): NodeFileSystem {
+  const gate = <A extends unknown[], R>(f: (...args: A) => Promise<R>) => {
+    const bound = f.bind(fs);
+    return (...args: A): Promise<R> => {
+      try {
+        check();
+      } catch (err) {
+        return Promise.reject(err);
+      }
+      return bound(...args);
+    };
+  };
+  return {
+    info: fs.info,
+    caseSensitive: fs.caseSensitive,
+    posixMetadata: fs.posixMetadata,
+    root: gate(fs.root),
+    lookup: gate(fs.lookup),
+    readdir: gate(fs.readdir),
+    node: gate(fs.node),
+    read: gate(fs.read),
+    readlink: gate(fs.readlink),
+  };
+}

@@ -3,6 +3,7 @@ import {
   type AccessBackendV2,
   type AccessCapabilitiesV2,
   type GuestAccessV2,
+  guardNodeFileSystem,
   type ImageLayoutV2,
   InternalError,
   isImagecheckError,
@@ -189,28 +190,7 @@ class NativeAccess implements GuestAccessV2 {
     // One wrapper per reader, so opening a filesystem twice still returns the same object.
     const known = this.wrappers.get(fs);
     if (known !== undefined) return known;
-    const gate = <A extends unknown[], R>(f: (...args: A) => Promise<R>) => {
-      const bound = f.bind(fs);
-      return (...args: A): Promise<R> => {
-        try {
-          this.check();
-        } catch (err) {
-          return Promise.reject(err);
-        }
-        return bound(...args);
-      };
-    };
-    const wrapper: NodeFileSystem = {
-      info: fs.info,
-      caseSensitive: fs.caseSensitive,
-      posixMetadata: fs.posixMetadata,
-      root: gate(fs.root),
-      lookup: gate(fs.lookup),
-      readdir: gate(fs.readdir),
-      node: gate(fs.node),
-      read: gate(fs.read),
-      readlink: gate(fs.readlink),
-    };
+    const wrapper = guardNodeFileSystem(fs, () => this.check());
     this.wrappers.set(fs, wrapper);
     return wrapper;
   }

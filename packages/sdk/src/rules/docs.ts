@@ -5,7 +5,7 @@
  * deterministic: no dates, rules in file order.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { basename, join, relative, resolve } from 'node:path';
 import { loadPack } from './loader.js';
 import type { LoadedPack, LoadedRule, LocalizedText } from './types.js';
 
@@ -220,4 +220,29 @@ export async function updatePackDocs(
     }
   }
   return { docsDir, pages: pages.size, drifted };
+}
+
+/**
+ * A pack's `scripts/docs.ts` in one call: writes the pack's docs, or with `--check` in `argv`
+ * writes nothing and fails (exit code 1) listing the pages that differ. Returns the exit code.
+ */
+export async function packDocsMain(packDir: string, argv: readonly string[]): Promise<number> {
+  const check = argv.includes('--check');
+  try {
+    const { docsDir, pages, drifted } = await updatePackDocs(resolve(packDir), { check });
+    if (check && drifted.length > 0) {
+      process.stderr.write(
+        `docs out of date in ${docsDir}: ${drifted.join(', ')}\nrun: node scripts/docs.ts\n`,
+      );
+      return 1;
+    }
+    if (!check)
+      process.stdout.write(
+        `${basename(resolve(packDir))}: ${pages} pages, ${drifted.length} written or removed\n`,
+      );
+    return 0;
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    return 2;
+  }
 }

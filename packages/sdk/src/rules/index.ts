@@ -2,6 +2,7 @@ export {
   type DocPages,
   driftedPages,
   type PackDocsUpdate,
+  packDocsMain,
   renderIndex,
   renderPackDocs,
   renderRule,

@@ -13,7 +13,13 @@ import type {
   PartitionInfoV2,
   VolumeInfoV2,
 } from '@imagecheck/access';
-import { InternalError, partitionTypeName, UnsupportedError, UsageError } from '@imagecheck/access';
+import {
+  guardNodeFileSystem,
+  InternalError,
+  partitionTypeName,
+  UnsupportedError,
+  UsageError,
+} from '@imagecheck/access';
 import { type MemoryFiles, memoryFileSystem } from '@imagecheck/access/testing';
 
 /**
@@ -289,23 +295,7 @@ export function createMemoryGuest(
   function guarded(id: string, fs: NodeFileSystem): NodeFileSystem {
     const known = wrappers.get(id);
     if (known !== undefined) return known;
-    const gate =
-      <A extends unknown[], R>(f: (...args: A) => Promise<R>) =>
-      async (...args: A): Promise<R> => {
-        checkOpen();
-        return f(...args);
-      };
-    const wrapper: NodeFileSystem = {
-      info: fs.info,
-      caseSensitive: fs.caseSensitive,
-      posixMetadata: fs.posixMetadata,
-      root: gate(fs.root),
-      lookup: gate(fs.lookup),
-      readdir: gate(fs.readdir),
-      node: gate(fs.node),
-      read: gate(fs.read),
-      readlink: gate(fs.readlink),
-    };
+    const wrapper = guardNodeFileSystem(fs, checkOpen);
     wrappers.set(id, wrapper);
     return wrapper;
   }
