@@ -1,74 +1,27 @@
 import type { RiskLevel } from '../report/types.js';
 
+import type * as PackSchema from './pack-manifest.gen.js';
+import type * as RuleSchema from './rule-source.gen.js';
+
 /**
- * The rule file as validated against rule.schema.json (imagecheck.rule/v1). Conditions are
- * json-logic (`JsonLogic`); templates are strings with `{{path}}` placeholders.
+ * The rule file (imagecheck.rule/v1) and the pack manifest (imagecheck.pack/v1) as validated
+ * against rule.schema.json and pack.schema.json. Their types are generated from those schemas
+ * (`npm run gen:types -w @imagecheck/sdk`), so the schema the loader enforces is their one
+ * source; this module only makes them deeply readonly, as the loader hands out shared values.
+ * Conditions are json-logic (`JsonLogic`); templates are strings with `{{path}}` placeholders.
  */
-export type JsonLogic = unknown;
-export type LocalizedText = string | Readonly<Record<string, string>>;
+export type DeepReadonly<T> = T extends readonly (infer E)[]
+  ? readonly DeepReadonly<E>[]
+  : T extends object
+    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+    : T;
 
-export interface RulePlatform {
-  readonly os: 'linux' | 'windows';
-  readonly families?: readonly string[];
-  readonly distributions?: readonly string[];
-  readonly architectures?: readonly string[];
-}
-
-export interface RuleAssertion {
-  readonly id: string;
-  readonly description?: string;
-  readonly forEach?: JsonLogic;
-  /** Name the element is bound to; default `item`. */
-  readonly as?: string;
-  readonly where?: JsonLogic;
-  readonly expect: JsonLogic;
-  readonly riskLevel?: RiskLevel;
-  readonly onFail?: 'fail' | 'warn';
-  readonly message: string;
-  readonly evidence?: readonly string[];
-  readonly location?: { readonly path: string; readonly line?: string };
-  readonly fingerprint?: readonly string[];
-}
-
-export interface RuleFix {
-  readonly language: 'bash' | 'powershell';
-  readonly scope: 'perRule' | 'perFinding';
-  readonly file?: string;
-  readonly inline?: string;
-  readonly runIn?: string;
-  readonly skipIf?: JsonLogic;
-  readonly reboot?: boolean;
-}
-
-export interface RuleSource {
-  readonly schemaVersion: 'imagecheck.rule/v1';
-  readonly id: string;
-  readonly version?: number;
-  readonly aliases?: readonly string[];
-  readonly title: string;
-  readonly description: string;
-  readonly rationale?: string;
-  readonly category?: string;
-  readonly tags?: readonly string[];
-  readonly kind?: 'check' | 'info';
-  readonly riskLevel: RiskLevel;
-  readonly value?: string;
-  readonly imageTag?: string;
-  readonly applicability?: { readonly platforms?: readonly RulePlatform[]; readonly when?: JsonLogic };
-  readonly facts: readonly (string | { readonly id: string; readonly required?: boolean })[];
-  readonly paramsSchema?: Readonly<Record<string, unknown>>;
-  readonly assertions?: readonly RuleAssertion[];
-  readonly messages?: Readonly<Record<string, LocalizedText>>;
-  readonly passMessage?: string;
-  readonly remediation?: { readonly text: LocalizedText; readonly fix?: RuleFix };
-  readonly references?: readonly { readonly title?: string; readonly url: string; readonly kind?: string }[];
-  readonly frameworks?: Readonly<Record<string, readonly string[]>>;
-  readonly helpUri?: string;
-  readonly deprecated?:
-    | boolean
-    | { readonly message?: string; readonly since?: string; readonly replacedBy?: readonly string[] };
-  readonly metadata?: Readonly<Record<string, unknown>>;
-}
+export type JsonLogic = DeepReadonly<RuleSchema.JsonLogic>;
+export type LocalizedText = DeepReadonly<RuleSchema.LocalizedText>;
+export type RulePlatform = DeepReadonly<RuleSchema.Platform>;
+export type RuleAssertion = DeepReadonly<RuleSchema.Assertion>;
+export type RuleFix = DeepReadonly<NonNullable<RuleSchema.Remediation['fix']>>;
+export type RuleSource = DeepReadonly<RuleSchema.RuleSourceSchema>;
 
 export interface RuleFactRef {
   readonly id: string;
@@ -95,26 +48,7 @@ export interface LoadedRule {
   readonly source: RuleSource;
 }
 
-export interface PackManifest {
-  readonly schemaVersion: 'imagecheck.pack/v1';
-  readonly name: string;
-  readonly namespace: string;
-  readonly version: string;
-  readonly title: string;
-  readonly description?: string;
-  readonly license?: string;
-  readonly homepage?: string;
-  readonly engine?: { readonly sdk?: string; readonly ruleSchema?: string };
-  readonly platforms?: readonly RulePlatform[];
-  readonly facts?: {
-    readonly requires?: readonly { id: string; version?: string; optional?: boolean }[];
-    readonly declare?: readonly unknown[];
-  };
-  readonly rules: readonly string[];
-  readonly frameworks?: readonly { id: string; title: string; version?: string; url?: string }[];
-  readonly i18n?: { readonly defaultLocale?: string; readonly locales?: readonly string[] };
-  readonly docs?: { readonly helpUriTemplate?: string };
-}
+export type PackManifest = DeepReadonly<PackSchema.PackManifestSchema>;
 
 export interface LoadedPack {
   /** Absolute path of the pack folder. */
