@@ -46,7 +46,7 @@ export const registryFact = defineFact({
     }),
     driveLetters: Type.Array(
       Type.Object({
-        letter: Type.String(),
+        letter: Type.String({ pattern: '^[A-Z]$', description: 'The drive letter, upper case.' }),
         form: Type.Enum(['mbr', 'gpt', 'unknown']),
         partition: Nullable(Type.Integer()),
         filesystem: Nullable(Type.String()),
