@@ -3,6 +3,7 @@
  * tests prove the facts against real images and independent tools; these prove the decisions).
  */
 import { fileURLToPath } from 'node:url';
+import windowsPlugin from '@imagecheck/plugin-windows';
 import { loadPack } from '@imagecheck/sdk';
 import { RuleTester } from '@imagecheck/sdk/testing';
 import { describe, it } from 'vitest';
@@ -10,7 +11,9 @@ import { describe, it } from 'vitest';
 const pack = await loadPack(fileURLToPath(new URL('..', import.meta.url)));
 RuleTester.describe = describe;
 RuleTester.it = it;
-const ruleTester = new RuleTester({ pack });
+// The plugin that collects these facts in a real check: the facts each case gives by hand must
+// have the shape of its fact schemas.
+const ruleTester = new RuleTester({ pack, plugins: [windowsPlugin] });
 
 const WINDOWS = { os: 'windows' };
 const LINUX = { os: 'linux' };

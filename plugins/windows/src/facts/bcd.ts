@@ -1,124 +1,101 @@
 import { type BcdDeviceValue, type BcdObject, openBcd } from '@imagecheck/formats';
 import {
   type CollectContext,
-  type Collector,
+  defineCollector,
+  defineFact,
   type Evidence,
-  type FactDefinition,
   type FactResult,
+  type FactValue,
   type GuestTreeV2,
   isImagecheckError,
+  Nullable,
+  type Static,
+  Type,
 } from '@imagecheck/sdk';
 import { filesystemOfPartition } from '../provider/mounted-devices.js';
 import { fileEvidence, fileExists, guarded, NO_GUEST, unavailable } from './common.js';
 import { type BootPartition, bootPartitions, partitionTree } from './system-partitions.js';
 
+const bcdDevice = Type.Object(
+  {
+    kind: Type.Enum(['partition', 'boot', 'locate', 'ramdisk', 'unknown'], {
+      description: '`boot` is the device the boot manager was loaded from.',
+    }),
+    text: Type.String({
+      description: '`MBR disk 1e2d3c4b, partition at byte 17825792`, `GPT disk … partition …`, `boot`...',
+    }),
+    partition: Nullable(
+      Type.Integer({
+        description:
+          "The partition of this image it names; for `boot`, the store's own partition; null when none.",
+      }),
+    ),
+    filesystem: Nullable(Type.String()),
+    matches: Nullable(
+      Type.Boolean({
+        description:
+          'True: names a partition of this image; false: a partition device that names none; null: not a partition device.',
+      }),
+    ),
+  },
+  { description: 'A BCD device element as found, and the partition of this image it names.' },
+);
+
 /** A BCD device element as found, and the partition of this image it names. */
-export interface BcdDeviceState {
-  /** `partition`, `boot` (the device the boot manager was loaded from), `locate`, `ramdisk`, `unknown`. */
-  readonly kind: string;
-  /** `mbr disk 1e2d3c4b offset 17825792`, `gpt disk … partition …`, `boot`... */
-  readonly text: string;
-  /** The partition of this image it names; for `boot`, the store's own partition; null when none. */
-  readonly partition: number | null;
-  readonly filesystem: string | null;
-  /** True: names a partition of this image; false: a partition device that names none; null: not a partition device. */
-  readonly matches: boolean | null;
-}
+export type BcdDeviceState = Static<typeof bcdDevice>;
+
+const bcdStore = Type.Object(
+  {
+    firmware: Type.Enum(['bios', 'uefi']),
+    partition: Type.Integer(),
+    filesystem: Nullable(Type.String()),
+    path: Type.String(),
+    bootManager: Type.Boolean({
+      description:
+        'Whether the boot manager that reads this store is there (`bootmgr`, `EFI\\Microsoft\\Boot\\bootmgfw.efi`).',
+    }),
+    present: Type.Boolean(),
+    parsed: Type.Boolean(),
+    error: Nullable(Type.String()),
+    defaultId: Nullable(
+      Type.String({
+        description: "The boot manager's `default` (0x23000003) as stored, null when it has none.",
+      }),
+    ),
+    defaultExists: Type.Boolean({ description: 'Whether that object exists in the store.' }),
+    description: Nullable(Type.String()),
+    device: Nullable(bcdDevice),
+    osDevice: Nullable(bcdDevice),
+    applicationPath: Nullable(
+      Type.String({
+        description: "The default object's application path (`\\Windows\\system32\\winload.exe`).",
+      }),
+    ),
+    applicationPathExists: Nullable(
+      Type.Boolean({
+        description:
+          "Whether that path exists on `device`'s partition; null when the device does not resolve.",
+      }),
+    ),
+    systemRoot: Nullable(Type.String()),
+    bootManagerDevice: Nullable(bcdDevice),
+  },
+  { description: 'One BCD store: where it is, whether it parses, the default object and where it points.' },
+);
 
 /** One BCD store: where it is, whether it parses, the default object and where it points. */
-export interface BcdStoreState {
-  readonly firmware: 'bios' | 'uefi';
-  readonly partition: number;
-  readonly filesystem: string | null;
-  readonly path: string;
-  /** Whether the boot manager that reads this store is there (`bootmgr`, `EFI\Microsoft\Boot\bootmgfw.efi`). */
-  readonly bootManager: boolean;
-  readonly present: boolean;
-  readonly parsed: boolean;
-  readonly error: string | null;
-  /** The boot manager's `default` (0x23000003) as stored, null when it has none. */
-  readonly defaultId: string | null;
-  /** Whether that object exists in the store. */
-  readonly defaultExists: boolean;
-  readonly description: string | null;
-  readonly device: BcdDeviceState | null;
-  readonly osDevice: BcdDeviceState | null;
-  /** The default object's application path (`\Windows\system32\winload.exe`). */
-  readonly applicationPath: string | null;
-  /** Whether that path exists on `device`'s partition; null when the device does not resolve. */
-  readonly applicationPathExists: boolean | null;
-  readonly systemRoot: string | null;
-  readonly bootManagerDevice: BcdDeviceState | null;
-}
+export type BcdStoreState = Static<typeof bcdStore>;
 
-export interface WindowsBcd {
-  readonly stores: readonly BcdStoreState[];
-}
-
-const deviceSchema = {
-  type: ['object', 'null'],
-  required: ['kind', 'text', 'partition', 'filesystem', 'matches'],
-  properties: {
-    kind: { type: 'string' },
-    text: { type: 'string' },
-    partition: { type: ['integer', 'null'] },
-    filesystem: { type: ['string', 'null'] },
-    matches: { type: ['boolean', 'null'] },
-  },
-};
-
-export const bcdFact: FactDefinition = {
+export const bcdFact = defineFact({
   id: 'windows.bcd',
   version: '1.0.0',
   description:
     "The BCD stores firmware would use (Boot\\BCD on the active MBR partition, EFI\\Microsoft\\Boot\\BCD on an ESP): whether each parses, the boot manager's default object, its device and osdevice elements matched to this image's partitions (MBR disk signature + byte offset, GPT disk and partition GUIDs), and whether its application path (winload.exe / winload.efi) exists there.",
-  schema: {
-    $schema: 'https://json-schema.org/draft/2020-12/schema',
-    type: 'object',
-    required: ['stores'],
-    properties: {
-      stores: {
-        type: 'array',
-        items: {
-          type: 'object',
-          required: [
-            'firmware',
-            'partition',
-            'path',
-            'present',
-            'parsed',
-            'error',
-            'defaultId',
-            'defaultExists',
-            'device',
-            'osDevice',
-            'applicationPath',
-            'applicationPathExists',
-          ],
-          properties: {
-            firmware: { enum: ['bios', 'uefi'] },
-            partition: { type: 'integer' },
-            filesystem: { type: ['string', 'null'] },
-            path: { type: 'string' },
-            bootManager: { type: 'boolean' },
-            present: { type: 'boolean' },
-            parsed: { type: 'boolean' },
-            error: { type: ['string', 'null'] },
-            defaultId: { type: ['string', 'null'] },
-            defaultExists: { type: 'boolean' },
-            description: { type: ['string', 'null'] },
-            device: deviceSchema,
-            osDevice: deviceSchema,
-            applicationPath: { type: ['string', 'null'] },
-            applicationPathExists: { type: ['boolean', 'null'] },
-            systemRoot: { type: ['string', 'null'] },
-            bootManagerDevice: deviceSchema,
-          },
-        },
-      },
-    },
-  },
-};
+  schema: Type.Object({ stores: Type.Array(bcdStore) }),
+});
+
+/** Value of `windows.bcd`. */
+export type WindowsBcd = FactValue<typeof bcdFact>;
 
 /** Stores are small (tens of KiB); a larger one is not a BCD store. */
 const MAX_BCD_BYTES = 4 * 1024 * 1024;
@@ -278,4 +255,4 @@ async function collect(ctx: CollectContext): Promise<FactResult<WindowsBcd>> {
   });
 }
 
-export const bcdCollector: Collector<WindowsBcd> = { fact: 'windows.bcd', collect };
+export const bcdCollector = defineCollector(bcdFact, collect);

@@ -1,66 +1,55 @@
-import type {
-  CollectContext,
-  Collector,
-  Evidence,
-  FactDefinition,
-  FactResult,
-  GuestTreeV2,
+import {
+  type CollectContext,
+  defineCollector,
+  defineFact,
+  type Evidence,
+  type FactResult,
+  type FactValue,
+  type GuestTreeV2,
+  Nullable,
+  Type,
 } from '@imagecheck/sdk';
 import { fileEvidence, fileExists, guarded, NO_GUEST, unavailable } from './common.js';
 import { bootPartitions } from './system-partitions.js';
 
-/** Value of `windows.boot`: what firmware finds to boot Windows with. */
-export interface WindowsBoot {
-  /** `bios` when the active partition holds bootmgr, `uefi` when an ESP holds bootmgfw.efi, `both`, or `none`. */
-  readonly mode: 'bios' | 'uefi' | 'both' | 'none';
-  readonly bios: {
-    /** The active MBR partition, null on GPT or when none is active. */
-    readonly partition: number | null;
-    readonly filesystem: string | null;
-    readonly bootmgr: boolean;
-    readonly bcd: boolean;
-    readonly note: string | null;
-  };
-  readonly uefi: {
-    /** The first ESP, null when there is none. */
-    readonly partition: number | null;
-    readonly filesystem: string | null;
-    /** `EFI\Microsoft\Boot\bootmgfw.efi`. */
-    readonly bootmgfw: boolean;
-    /** `EFI\Microsoft\Boot\BCD`. */
-    readonly bcd: boolean;
-    /** The removable-media fallback `EFI\Boot\bootx64.efi` (or bootia32/bootaa64). */
-    readonly fallback: boolean;
-    readonly note: string | null;
-  };
-}
+const firmwareNote = Nullable(
+  Type.String({ description: 'Why the partition could not be looked at, or is missing.' }),
+);
 
-const part = {
-  type: 'object',
-  required: ['partition', 'filesystem', 'bcd', 'note'],
-  properties: {
-    partition: { type: ['integer', 'null'] },
-    filesystem: { type: ['string', 'null'] },
-    bootmgr: { type: 'boolean' },
-    bootmgfw: { type: 'boolean' },
-    bcd: { type: 'boolean' },
-    fallback: { type: 'boolean' },
-    note: { type: ['string', 'null'] },
-  },
-};
-
-export const bootFact: FactDefinition = {
+export const bootFact = defineFact({
   id: 'windows.boot',
   version: '1.0.0',
   description:
     'How firmware would boot this Windows image: BIOS (the active MBR partition holding bootmgr and Boot\\BCD) and UEFI (an EFI system partition holding EFI\\Microsoft\\Boot\\bootmgfw.efi and BCD, and the EFI\\Boot fallback loader); `mode` is bios, uefi, both or none.',
-  schema: {
-    $schema: 'https://json-schema.org/draft/2020-12/schema',
-    type: 'object',
-    required: ['mode', 'bios', 'uefi'],
-    properties: { mode: { enum: ['bios', 'uefi', 'both', 'none'] }, bios: part, uefi: part },
-  },
-};
+  schema: Type.Object({
+    mode: Type.Enum(['bios', 'uefi', 'both', 'none'], {
+      description:
+        '`bios` when the active partition holds bootmgr, `uefi` when an ESP holds bootmgfw.efi, `both`, or `none`.',
+    }),
+    bios: Type.Object({
+      partition: Nullable(
+        Type.Integer({ description: 'The active MBR partition, null on GPT or when none is active.' }),
+      ),
+      filesystem: Nullable(Type.String()),
+      bootmgr: Type.Boolean(),
+      bcd: Type.Boolean(),
+      note: firmwareNote,
+    }),
+    uefi: Type.Object({
+      partition: Nullable(Type.Integer({ description: 'The first ESP, null when there is none.' })),
+      filesystem: Nullable(Type.String()),
+      bootmgfw: Type.Boolean({ description: '`EFI\\Microsoft\\Boot\\bootmgfw.efi`.' }),
+      bcd: Type.Boolean({ description: '`EFI\\Microsoft\\Boot\\BCD`.' }),
+      fallback: Type.Boolean({
+        description: 'The removable-media fallback `EFI\\Boot\\bootx64.efi` (or bootia32/bootaa64).',
+      }),
+      note: firmwareNote,
+    }),
+  }),
+});
+
+/** Value of `windows.boot`: what firmware finds to boot Windows with. */
+export type WindowsBoot = FactValue<typeof bootFact>;
 
 async function collect(ctx: CollectContext): Promise<FactResult<WindowsBoot>> {
   // The boot partitions are looked at for a Windows root only: on another OS's root they are that OS's business.
@@ -120,4 +109,4 @@ async function collect(ctx: CollectContext): Promise<FactResult<WindowsBoot>> {
   });
 }
 
-export const bootCollector: Collector<WindowsBoot> = { fact: 'windows.boot', collect };
+export const bootCollector = defineCollector(bootFact, collect);

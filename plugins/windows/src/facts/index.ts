@@ -78,4 +78,4 @@ export const collectors: readonly Collector[] = [
   deviceInstallCollector,
   publicDesktopCollector,
   storageDriversCollector,
-] as Collector[];
+];

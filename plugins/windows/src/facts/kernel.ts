@@ -1,38 +1,38 @@
-import type { CollectContext, Collector, FactDefinition, FactResult } from '@imagecheck/sdk';
+import {
+  type CollectContext,
+  defineCollector,
+  defineFact,
+  type FactResult,
+  type FactValue,
+  Nullable,
+  Type,
+} from '@imagecheck/sdk';
 import { fileEvidence, fileExists, guarded, windowsGuest } from './common.js';
 import { readPeFacts } from './pe-file.js';
 
-/** Value of `windows.kernel`: `System32\ntoskrnl.exe` as its PE headers and version resource say. */
-export interface WindowsKernel {
-  readonly path: string;
-  readonly present: boolean;
-  /** COFF machine (`x86_64`, `i386`, `arm64`), null when absent. */
-  readonly machine: string | null;
-  readonly subsystem: string | null;
-  /** VS_FIXEDFILEINFO file version `a.b.c.d`, null when it has no version resource. */
-  readonly fileVersion: string | null;
-  readonly productVersion: string | null;
-}
-
-export const kernelFact: FactDefinition = {
+export const kernelFact = defineFact({
   id: 'windows.kernel',
   version: '1.0.0',
   description:
     'The Windows kernel, %SystemRoot%\\System32\\ntoskrnl.exe: whether it exists, its PE machine and subsystem, and the file and product versions of its version resource (VS_FIXEDFILEINFO).',
-  schema: {
-    $schema: 'https://json-schema.org/draft/2020-12/schema',
-    type: 'object',
-    required: ['path', 'present', 'machine', 'subsystem', 'fileVersion', 'productVersion'],
-    properties: {
-      path: { type: 'string' },
-      present: { type: 'boolean' },
-      machine: { type: ['string', 'null'] },
-      subsystem: { type: ['string', 'null'] },
-      fileVersion: { type: ['string', 'null'] },
-      productVersion: { type: ['string', 'null'] },
-    },
-  },
-};
+  schema: Type.Object({
+    path: Type.String(),
+    present: Type.Boolean(),
+    machine: Nullable(
+      Type.String({ description: 'COFF machine (`x86_64`, `i386`, `arm64`), null when absent.' }),
+    ),
+    subsystem: Nullable(Type.String()),
+    fileVersion: Nullable(
+      Type.String({
+        description: 'VS_FIXEDFILEINFO file version `a.b.c.d`, null when it has no version resource.',
+      }),
+    ),
+    productVersion: Nullable(Type.String()),
+  }),
+});
+
+/** Value of `windows.kernel`: `System32\ntoskrnl.exe` as its PE headers and version resource say. */
+export type WindowsKernel = FactValue<typeof kernelFact>;
 
 async function collect(ctx: CollectContext): Promise<FactResult<WindowsKernel>> {
   const w = await windowsGuest(ctx);
@@ -64,4 +64,4 @@ async function collect(ctx: CollectContext): Promise<FactResult<WindowsKernel>> 
   });
 }
 
-export const kernelCollector: Collector<WindowsKernel> = { fact: 'windows.kernel', collect };
+export const kernelCollector = defineCollector(kernelFact, collect);

@@ -1,112 +1,63 @@
-import type { CollectContext, Collector, Evidence, FactDefinition, FactResult } from '@imagecheck/sdk';
+import {
+  type CollectContext,
+  defineCollector,
+  defineFact,
+  type Evidence,
+  type FactResult,
+  type FactValue,
+  Nullable,
+  type Static,
+  Type,
+} from '@imagecheck/sdk';
 import { driveLetters } from '../provider/mounted-devices.js';
 import { currentControlSet, guestHive, HIVE_NAMES } from '../registry.js';
 import { fileEvidence, guarded, windowsGuest } from './common.js';
 
+const hiveState = Type.Object({
+  name: Type.String(),
+  path: Type.String(),
+  present: Type.Boolean(),
+  parsed: Type.Boolean({ description: 'It opened: base block and hive bins parse.' }),
+  error: Nullable(Type.String({ description: "The reader's error code and message when it did not." })),
+  dirty: Type.Boolean({ description: 'Sequence numbers differ or the base block checksum is wrong.' }),
+  dirtyReasons: Type.Array(Type.Enum(['sequence-mismatch', 'bad-checksum'])),
+  recovered: Type.Boolean({ description: 'The logs beside it replayed the missing writes in memory.' }),
+  mayBeStale: Type.Boolean({ description: 'Dirty and not recovered: values read may be stale.' }),
+  logs: Type.Array(Type.String()),
+});
+
 /** One hive as the reader found it. */
-export interface HiveState {
-  readonly name: string;
-  readonly path: string;
-  readonly present: boolean;
-  /** It opened: base block and hive bins parse. */
-  readonly parsed: boolean;
-  /** The reader's error code and message when it did not. */
-  readonly error: string | null;
-  /** Sequence numbers differ or the base block checksum is wrong. */
-  readonly dirty: boolean;
-  readonly dirtyReasons: readonly string[];
-  /** The logs beside it replayed the missing writes in memory. */
-  readonly recovered: boolean;
-  /** Dirty and not recovered: values read may be stale. */
-  readonly mayBeStale: boolean;
-  readonly logs: readonly string[];
-}
+export type HiveState = Static<typeof hiveState>;
 
-/** Value of `windows.registry`. */
-export interface WindowsRegistry {
-  readonly hives: readonly HiveState[];
-  /** Names of the hives that are absent, do not parse, or are dirty without usable logs. */
-  readonly damaged: readonly string[];
-  readonly controlSet: {
-    readonly current: number | null;
-    readonly name: string | null;
-    readonly exists: boolean;
-  };
-  /** `\DosDevices\X:` of SYSTEM\MountedDevices, matched to this image's partitions. */
-  readonly driveLetters: readonly {
-    readonly letter: string;
-    readonly form: string;
-    readonly partition: number | null;
-    readonly filesystem: string | null;
-  }[];
-}
-
-export const registryFact: FactDefinition = {
+export const registryFact = defineFact({
   id: 'windows.registry',
   version: '1.0.0',
   description:
     'The state of the five system hives (SYSTEM, SOFTWARE, SAM, SECURITY, DEFAULT in System32\\config): present, parsed (base block checksum, hive bins), dirty (sequence numbers differ or bad checksum), recovered from their .LOG1/.LOG2; CurrentControlSet as SYSTEM\\Select\\Current names it; and the drive letters of SYSTEM\\MountedDevices matched to this image.',
-  schema: {
-    $schema: 'https://json-schema.org/draft/2020-12/schema',
-    type: 'object',
-    required: ['hives', 'damaged', 'controlSet', 'driveLetters'],
-    properties: {
-      hives: {
-        type: 'array',
-        items: {
-          type: 'object',
-          required: [
-            'name',
-            'path',
-            'present',
-            'parsed',
-            'error',
-            'dirty',
-            'dirtyReasons',
-            'recovered',
-            'mayBeStale',
-            'logs',
-          ],
-          properties: {
-            name: { type: 'string' },
-            path: { type: 'string' },
-            present: { type: 'boolean' },
-            parsed: { type: 'boolean' },
-            error: { type: ['string', 'null'] },
-            dirty: { type: 'boolean' },
-            dirtyReasons: { type: 'array', items: { type: 'string' } },
-            recovered: { type: 'boolean' },
-            mayBeStale: { type: 'boolean' },
-            logs: { type: 'array', items: { type: 'string' } },
-          },
-        },
-      },
-      damaged: { type: 'array', items: { type: 'string' } },
-      controlSet: {
-        type: 'object',
-        required: ['current', 'name', 'exists'],
-        properties: {
-          current: { type: ['integer', 'null'] },
-          name: { type: ['string', 'null'] },
-          exists: { type: 'boolean' },
-        },
-      },
-      driveLetters: {
-        type: 'array',
-        items: {
-          type: 'object',
-          required: ['letter', 'form', 'partition', 'filesystem'],
-          properties: {
-            letter: { type: 'string' },
-            form: { enum: ['mbr', 'gpt', 'unknown'] },
-            partition: { type: ['integer', 'null'] },
-            filesystem: { type: ['string', 'null'] },
-          },
-        },
-      },
-    },
-  },
-};
+  schema: Type.Object({
+    hives: Type.Array(hiveState),
+    damaged: Type.Array(Type.String(), {
+      description: 'Names of the hives that are absent, do not parse, or are dirty without usable logs.',
+    }),
+    controlSet: Type.Object({
+      current: Nullable(Type.Integer()),
+      name: Nullable(Type.String()),
+      exists: Type.Boolean(),
+    }),
+    driveLetters: Type.Array(
+      Type.Object({
+        letter: Type.String({ pattern: '^[A-Z]$', description: 'The drive letter, upper case.' }),
+        form: Type.Enum(['mbr', 'gpt', 'unknown']),
+        partition: Nullable(Type.Integer()),
+        filesystem: Nullable(Type.String()),
+      }),
+      { description: "`\\DosDevices\\X:` of SYSTEM\\MountedDevices, matched to this image's partitions." },
+    ),
+  }),
+});
+
+/** Value of `windows.registry`. */
+export type WindowsRegistry = FactValue<typeof registryFact>;
 
 async function collect(ctx: CollectContext): Promise<FactResult<WindowsRegistry>> {
   const w = await windowsGuest(ctx);
@@ -127,7 +78,7 @@ async function collect(ctx: CollectContext): Promise<FactResult<WindowsRegistry>
         dirtyReasons: info?.dirtyReasons ?? [],
         recovered: info?.recovered ?? false,
         mayBeStale: info?.mayBeStale ?? false,
-        logs: l.logs,
+        logs: [...l.logs],
       };
       hives.push(state);
       const note = !state.present
@@ -163,4 +114,4 @@ async function collect(ctx: CollectContext): Promise<FactResult<WindowsRegistry>
   });
 }
 
-export const registryCollector: Collector<WindowsRegistry> = { fact: 'windows.registry', collect };
+export const registryCollector = defineCollector(registryFact, collect);

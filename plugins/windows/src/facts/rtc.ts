@@ -1,38 +1,39 @@
 import { RegType, regTypeName } from '@imagecheck/formats';
-import type { CollectContext, Collector, FactDefinition, FactResult } from '@imagecheck/sdk';
+import {
+  type CollectContext,
+  defineCollector,
+  defineFact,
+  type FactResult,
+  type FactValue,
+  Nullable,
+  Type,
+} from '@imagecheck/sdk';
 import { numberOf, regEvidence } from '../registry.js';
 import { guarded, requireControlSet, windowsGuest } from './common.js';
 
-/** Value of `windows.rtc`: `RealTimeIsUniversal` as stored, and how Windows reads the clock with it. */
-export interface WindowsRtc {
-  readonly present: boolean;
-  /** The registry type name (`REG_DWORD`, `REG_QWORD`, `REG_NONE`...), null when absent. */
-  readonly type: string | null;
-  /** The number stored, null when absent or not a number. */
-  readonly value: number | null;
-  /** `UTC` when the value is a DWORD or QWORD 1, else `LOCAL` (virt-v2v convert_windows.ml reads it so). */
-  readonly mode: 'UTC' | 'LOCAL';
-  readonly key: string;
-}
-
-export const rtcFact: FactDefinition = {
+export const rtcFact = defineFact({
   id: 'windows.rtc',
   version: '1.0.0',
   description:
     'How Windows reads the hardware clock: CurrentControlSet\\Control\\TimeZoneInformation\\RealTimeIsUniversal. A DWORD (or, on 64-bit Windows, QWORD) 1 means UTC; absent, 0 or REG_NONE means local time.',
-  schema: {
-    $schema: 'https://json-schema.org/draft/2020-12/schema',
-    type: 'object',
-    required: ['present', 'type', 'value', 'mode', 'key'],
-    properties: {
-      present: { type: 'boolean' },
-      type: { type: ['string', 'null'] },
-      value: { type: ['integer', 'null'] },
-      mode: { enum: ['UTC', 'LOCAL'] },
-      key: { type: 'string' },
-    },
-  },
-};
+  schema: Type.Object({
+    present: Type.Boolean(),
+    type: Nullable(
+      Type.String({
+        description: 'The registry type name (`REG_DWORD`, `REG_QWORD`, `REG_NONE`...), null when absent.',
+      }),
+    ),
+    value: Nullable(Type.Integer({ description: 'The number stored, null when absent or not a number.' })),
+    mode: Type.Enum(['UTC', 'LOCAL'], {
+      description:
+        '`UTC` when the value is a DWORD or QWORD 1, else `LOCAL` (virt-v2v convert_windows.ml reads it so).',
+    }),
+    key: Type.String(),
+  }),
+});
+
+/** Value of `windows.rtc`: `RealTimeIsUniversal` as stored, and how Windows reads the clock with it. */
+export type WindowsRtc = FactValue<typeof rtcFact>;
 
 async function collect(ctx: CollectContext): Promise<FactResult<WindowsRtc>> {
   const w = await windowsGuest(ctx);
@@ -66,4 +67,4 @@ async function collect(ctx: CollectContext): Promise<FactResult<WindowsRtc>> {
   });
 }
 
-export const rtcCollector: Collector<WindowsRtc> = { fact: 'windows.rtc', collect };
+export const rtcCollector = defineCollector(rtcFact, collect);

@@ -1,44 +1,51 @@
 import type { RegKey } from '@imagecheck/formats';
-import type {
-  CollectContext,
-  Collector,
-  Evidence,
-  FactDefinition,
-  FactResult,
-  GuestTreeV2,
+import {
+  type CollectContext,
+  defineCollector,
+  defineFact,
+  type Evidence,
+  type FactResult,
+  type FactValue,
+  type GuestTreeV2,
+  Nullable,
+  type Static,
+  Type,
 } from '@imagecheck/sdk';
 import { numberOf, regEvidence, stringOf, stringsOf } from '../registry.js';
 import { fileEvidence, fileExists, guarded, guestPathOf, requireControlSet, windowsGuest } from './common.js';
 
 /** A service (or driver) key of CurrentControlSet\Services, and whether its image file exists. */
-export interface ServiceState {
-  readonly name: string;
-  readonly present: boolean;
-  /** 0 boot, 1 system, 2 automatic, 3 manual (on demand), 4 disabled; null when absent. */
-  readonly start: number | null;
-  /** 1 kernel driver, 2 filesystem driver, 0x10/0x20 Win32 service; null when absent. */
-  readonly type: number | null;
-  readonly group: string | null;
-  readonly imagePath: string | null;
-  /** The guest path of its image (ImagePath, or `System32\drivers\<name>.sys` for a driver without one). */
-  readonly file: string | null;
-  readonly fileExists: boolean;
-}
-
-export const serviceSchema = {
-  type: 'object',
-  required: ['name', 'present', 'start', 'type', 'group', 'imagePath', 'file', 'fileExists'],
-  properties: {
-    name: { type: 'string' },
-    present: { type: 'boolean' },
-    start: { type: ['integer', 'null'] },
-    type: { type: ['integer', 'null'] },
-    group: { type: ['string', 'null'] },
-    imagePath: { type: ['string', 'null'] },
-    file: { type: ['string', 'null'] },
-    fileExists: { type: 'boolean' },
+export const serviceSchema = Type.Object(
+  {
+    name: Type.String(),
+    present: Type.Boolean(),
+    start: Nullable(
+      Type.Integer({
+        description: '0 boot, 1 system, 2 automatic, 3 manual (on demand), 4 disabled; null when absent.',
+      }),
+    ),
+    type: Nullable(
+      Type.Integer({
+        description: '1 kernel driver, 2 filesystem driver, 0x10/0x20 Win32 service; null when absent.',
+      }),
+    ),
+    group: Nullable(Type.String()),
+    imagePath: Nullable(Type.String()),
+    file: Nullable(
+      Type.String({
+        description:
+          'The guest path of its image (ImagePath, or `System32\\drivers\\<name>.sys` for a driver without one).',
+      }),
+    ),
+    fileExists: Type.Boolean(),
   },
-};
+  {
+    description:
+      'A service (or driver) key of CurrentControlSet\\Services, and whether its image file exists.',
+  },
+);
+
+export type ServiceState = Static<typeof serviceSchema>;
 
 export async function serviceState(
   tree: GuestTreeV2,
@@ -84,32 +91,21 @@ function serviceEvidence(ccs: string, s: ServiceState): Evidence[] {
 
 // ---- windows.virtio ----------------------------------------------------------------------------
 
-/** Value of `windows.virtio`. */
-export interface WindowsVirtio {
-  /** viostor (virtio-blk), vioscsi (virtio-scsi), netkvm (virtio-net): their service keys and files. */
-  readonly viostor: ServiceState;
-  readonly vioscsi: ServiceState;
-  readonly netkvm: ServiceState;
-  readonly controlSet: string;
-}
-
-export const virtioFact: FactDefinition = {
+export const virtioFact = defineFact({
   id: 'windows.virtio',
   version: '1.0.0',
   description:
     'The virtio drivers of the guest: the service keys viostor (virtio-blk), vioscsi (virtio-scsi) and netkvm (virtio-net) of CurrentControlSet\\Services (Start, Type, Group, ImagePath) and whether each driver file exists.',
-  schema: {
-    $schema: 'https://json-schema.org/draft/2020-12/schema',
-    type: 'object',
-    required: ['viostor', 'vioscsi', 'netkvm', 'controlSet'],
-    properties: {
-      viostor: serviceSchema,
-      vioscsi: serviceSchema,
-      netkvm: serviceSchema,
-      controlSet: { type: 'string' },
-    },
-  },
-};
+  schema: Type.Object({
+    viostor: serviceSchema,
+    vioscsi: serviceSchema,
+    netkvm: serviceSchema,
+    controlSet: Type.String(),
+  }),
+});
+
+/** Value of `windows.virtio`. */
+export type WindowsVirtio = FactValue<typeof virtioFact>;
 
 async function collectVirtio(ctx: CollectContext): Promise<FactResult<WindowsVirtio>> {
   const w = await windowsGuest(ctx);
@@ -118,21 +114,22 @@ async function collectVirtio(ctx: CollectContext): Promise<FactResult<WindowsVir
     const s = await requireControlSet(w);
     if (!s.ok) return s.result;
     const services = s.ccs.key.subkey('Services');
-    const [viostor, vioscsi, netkvm] = await Promise.all(
-      ['viostor', 'vioscsi', 'netkvm'].map((n) =>
-        serviceState(w.tree, w.systemRoot, services, n, `${w.systemRoot}/System32/drivers/${n}.sys`),
-      ),
-    );
-    const all = [viostor, vioscsi, netkvm] as ServiceState[];
+    const driver = (n: string) =>
+      serviceState(w.tree, w.systemRoot, services, n, `${w.systemRoot}/System32/drivers/${n}.sys`);
+    const [viostor, vioscsi, netkvm] = await Promise.all([
+      driver('viostor'),
+      driver('vioscsi'),
+      driver('netkvm'),
+    ]);
     return {
       status: 'ok',
-      value: { viostor: all[0], vioscsi: all[1], netkvm: all[2], controlSet: s.ccs.name } as WindowsVirtio,
-      evidence: all.flatMap((x) => serviceEvidence(s.ccs.name, x)),
+      value: { viostor, vioscsi, netkvm, controlSet: s.ccs.name },
+      evidence: [viostor, vioscsi, netkvm].flatMap((x) => serviceEvidence(s.ccs.name, x)),
     };
   });
 }
 
-export const virtioCollector: Collector<WindowsVirtio> = { fact: 'windows.virtio', collect: collectVirtio };
+export const virtioCollector = defineCollector(virtioFact, collectVirtio);
 
 // ---- windows.xen -------------------------------------------------------------------------------
 
@@ -165,51 +162,38 @@ export const FILTER_CLASSES: Record<string, string> = {
   '{4d36e972-e325-11ce-bfc1-08002be10318}': 'Net',
 };
 
-/** Value of `windows.xen`. */
-export interface WindowsXen {
-  /** Xen services that exist in CurrentControlSet\Services. */
-  readonly services: readonly ServiceState[];
-  /** Xen drivers listed in device class filters. */
-  readonly classFilters: readonly {
-    readonly class: string;
-    readonly guid: string;
-    readonly list: string;
-    readonly driver: string;
-  }[];
-  /** `Services\XenPCI\Parameters\hide_devices`, which hides emulated (and virtio) devices; null when absent or empty. */
-  readonly hideDevices: string | null;
-  readonly controlSet: string;
-}
+const filterList = Type.Enum(['UpperFilters', 'LowerFilters']);
 
-export const xenFact: FactDefinition = {
+export const xenFact = defineFact({
   id: 'windows.xen',
   version: '1.0.0',
   description:
     'Xen PV drivers left in the guest: the Xen service keys present in CurrentControlSet\\Services (xenbus, xenfilt, xenvbd, xendisk, xennet, xenvif, xeniface, GPLPV xenpci/xenscsi, Red Hat rhelscsi) with Start and file, Xen drivers named in the UpperFilters/LowerFilters of the System, HDC, DiskDrive, SCSIAdapter and Net classes, and XenPCI\\Parameters\\hide_devices.',
-  schema: {
-    $schema: 'https://json-schema.org/draft/2020-12/schema',
-    type: 'object',
-    required: ['services', 'classFilters', 'hideDevices', 'controlSet'],
-    properties: {
-      services: { type: 'array', items: serviceSchema },
-      classFilters: {
-        type: 'array',
-        items: {
-          type: 'object',
-          required: ['class', 'guid', 'list', 'driver'],
-          properties: {
-            class: { type: 'string' },
-            guid: { type: 'string' },
-            list: { enum: ['UpperFilters', 'LowerFilters'] },
-            driver: { type: 'string' },
-          },
-        },
-      },
-      hideDevices: { type: ['string', 'null'] },
-      controlSet: { type: 'string' },
-    },
-  },
-};
+  schema: Type.Object({
+    services: Type.Array(serviceSchema, {
+      description: 'Xen services that exist in CurrentControlSet\\Services.',
+    }),
+    classFilters: Type.Array(
+      Type.Object({
+        class: Type.String(),
+        guid: Type.String(),
+        list: filterList,
+        driver: Type.String(),
+      }),
+      { description: 'Xen drivers listed in device class filters.' },
+    ),
+    hideDevices: Nullable(
+      Type.String({
+        description:
+          '`Services\\XenPCI\\Parameters\\hide_devices`, which hides emulated (and virtio) devices; null when absent or empty.',
+      }),
+    ),
+    controlSet: Type.String(),
+  }),
+});
+
+/** Value of `windows.xen`. */
+export type WindowsXen = FactValue<typeof xenFact>;
 
 async function collectXen(ctx: CollectContext): Promise<FactResult<WindowsXen>> {
   const w = await windowsGuest(ctx);
@@ -254,27 +238,20 @@ async function collectXen(ctx: CollectContext): Promise<FactResult<WindowsXen>> 
   });
 }
 
-export const xenCollector: Collector<WindowsXen> = { fact: 'windows.xen', collect: collectXen };
+export const xenCollector = defineCollector(xenFact, collectXen);
 
 // ---- windows.cloudAssistant --------------------------------------------------------------------
 
-/** Value of `windows.cloudAssistant`: the Alibaba Cloud Assistant service. */
-export interface WindowsCloudAssistant {
-  readonly service: ServiceState;
-}
-
-export const cloudAssistantFact: FactDefinition = {
+export const cloudAssistantFact = defineFact({
   id: 'windows.cloudAssistant',
   version: '1.0.0',
   description:
     "The vendor's Cloud Assistant agent: the AliyunService service key of CurrentControlSet\\Services (Start, ImagePath) and whether its executable exists.",
-  schema: {
-    $schema: 'https://json-schema.org/draft/2020-12/schema',
-    type: 'object',
-    required: ['service'],
-    properties: { service: serviceSchema },
-  },
-};
+  schema: Type.Object({ service: serviceSchema }),
+});
+
+/** Value of `windows.cloudAssistant`: the Alibaba Cloud Assistant service. */
+export type WindowsCloudAssistant = FactValue<typeof cloudAssistantFact>;
 
 async function collectCloudAssistant(ctx: CollectContext): Promise<FactResult<WindowsCloudAssistant>> {
   const w = await windowsGuest(ctx);
@@ -287,10 +264,7 @@ async function collectCloudAssistant(ctx: CollectContext): Promise<FactResult<Wi
   });
 }
 
-export const cloudAssistantCollector: Collector<WindowsCloudAssistant> = {
-  fact: 'windows.cloudAssistant',
-  collect: collectCloudAssistant,
-};
+export const cloudAssistantCollector = defineCollector(cloudAssistantFact, collectCloudAssistant);
 
 // ---- windows.storageDrivers --------------------------------------------------------------------
 
@@ -305,53 +279,33 @@ export const STORAGE_CLASSES: Record<string, string> = {
 /** Services looked at, at most (a Windows 10 SYSTEM hive has about 700). */
 const MAX_SERVICES = 8192;
 
-/** Value of `windows.storageDrivers`. */
-export interface WindowsStorageDrivers {
-  readonly controlSet: string;
-  /** Boot-start (Start 0) kernel and filesystem drivers registered. */
-  readonly bootStartCount: number;
-  /** Those whose image file is absent. */
-  readonly bootStartMissing: readonly ServiceState[];
-  /** Every entry of the storage classes' filters, with the service it names. */
-  readonly classFilters: readonly {
-    readonly class: string;
-    readonly guid: string;
-    readonly list: string;
-    readonly driver: string;
-    readonly service: ServiceState;
-  }[];
-}
-
-export const storageDriversFact: FactDefinition = {
+export const storageDriversFact = defineFact({
   id: 'windows.storageDrivers',
   version: '1.0.0',
   description:
     'The drivers on the path to the boot disk: how many boot-start (Start 0) kernel and filesystem drivers CurrentControlSet\\Services registers and which of them lack their image file, and every UpperFilters/LowerFilters entry of the DiskDrive, SCSIAdapter, Volume and HDC device classes with the service it names (present, Start, file).',
-  schema: {
-    $schema: 'https://json-schema.org/draft/2020-12/schema',
-    type: 'object',
-    required: ['controlSet', 'bootStartCount', 'bootStartMissing', 'classFilters'],
-    properties: {
-      controlSet: { type: 'string' },
-      bootStartCount: { type: 'integer' },
-      bootStartMissing: { type: 'array', items: serviceSchema },
-      classFilters: {
-        type: 'array',
-        items: {
-          type: 'object',
-          required: ['class', 'guid', 'list', 'driver', 'service'],
-          properties: {
-            class: { type: 'string' },
-            guid: { type: 'string' },
-            list: { enum: ['UpperFilters', 'LowerFilters'] },
-            driver: { type: 'string' },
-            service: serviceSchema,
-          },
-        },
-      },
-    },
-  },
-};
+  schema: Type.Object({
+    controlSet: Type.String(),
+    bootStartCount: Type.Integer({
+      minimum: 0,
+      description: 'Boot-start (Start 0) kernel and filesystem drivers registered.',
+    }),
+    bootStartMissing: Type.Array(serviceSchema, { description: 'Those whose image file is absent.' }),
+    classFilters: Type.Array(
+      Type.Object({
+        class: Type.String(),
+        guid: Type.String(),
+        list: filterList,
+        driver: Type.String(),
+        service: serviceSchema,
+      }),
+      { description: "Every entry of the storage classes' filters, with the service it names." },
+    ),
+  }),
+});
+
+/** Value of `windows.storageDrivers`. */
+export type WindowsStorageDrivers = FactValue<typeof storageDriversFact>;
 
 async function collectStorageDrivers(ctx: CollectContext): Promise<FactResult<WindowsStorageDrivers>> {
   const w = await windowsGuest(ctx);
@@ -408,7 +362,4 @@ async function collectStorageDrivers(ctx: CollectContext): Promise<FactResult<Wi
   });
 }
 
-export const storageDriversCollector: Collector<WindowsStorageDrivers> = {
-  fact: 'windows.storageDrivers',
-  collect: collectStorageDrivers,
-};
+export const storageDriversCollector = defineCollector(storageDriversFact, collectStorageDrivers);

@@ -1,81 +1,62 @@
 import {
   type CollectContext,
-  type Collector,
+  defineCollector,
+  defineFact,
   type Evidence,
-  type FactDefinition,
   type FactResult,
+  type FactValue,
   isAbsent,
+  Nullable,
+  Type,
 } from '@imagecheck/sdk';
 import { numberOf, regEvidence, stringsOf } from '../registry.js';
 import { fileEvidence, fileExists, guarded, requireControlSet, requireHive, windowsGuest } from './common.js';
-import { type ServiceState, serviceSchema, serviceState } from './services.js';
-import type { WindowsVersion } from './version.js';
+import { serviceSchema, serviceState } from './services.js';
+import { versionFact } from './version.js';
 
 const CBS = 'Microsoft\\Windows\\CurrentVersion\\Component Based Servicing';
 const WU = 'Microsoft\\Windows\\CurrentVersion\\WindowsUpdate\\Auto Update';
 
 // ---- windows.pending ---------------------------------------------------------------------------
 
-/** Value of `windows.pending`: servicing work Windows left for the next boot. */
-export interface WindowsPending {
-  /** SOFTWARE ...\WindowsUpdate\Auto Update\RebootRequired key. */
-  readonly updateRebootRequired: boolean;
-  /** SOFTWARE ...\Component Based Servicing\RebootPending, RebootInProgress, PackagesPending keys. */
-  readonly cbsRebootPending: boolean;
-  readonly cbsRebootInProgress: boolean;
-  readonly cbsPackagesPending: boolean;
-  /** CurrentControlSet\Control\Session Manager PendingFileRenameOperations(2): their non-empty entries (sources and destinations). */
-  readonly pendingFileRenames: readonly string[];
-  /** %SystemRoot%\WinSxS\pending.xml: a component store transaction waiting for the next boot. */
-  readonly pendingXml: boolean;
-  /**
-   * SHA-2 code signing support (KB4474419) on Windows 6.0 and 6.1, which the SHA-2 signed
-   * virtio drivers need: `needed` is true on those versions; `installed` lists the CBS packages of
-   * KB4474419 whose CurrentState is 0x70 (Installed) or more.
-   */
-  readonly sha2: {
-    readonly needed: boolean;
-    readonly installed: readonly string[];
-    readonly packages: readonly string[];
-  };
-}
-
-export const pendingFact: FactDefinition = {
+export const pendingFact = defineFact({
   id: 'windows.pending',
   version: '1.0.0',
   description:
     'Servicing left for the next boot: the WindowsUpdate RebootRequired key, the Component Based Servicing RebootPending / RebootInProgress / PackagesPending keys, Session Manager PendingFileRenameOperations(2), WinSxS\\pending.xml, and on Windows 6.0/6.1 the CBS packages of the SHA-2 code signing update KB4474419 with their CurrentState.',
-  schema: {
-    $schema: 'https://json-schema.org/draft/2020-12/schema',
-    type: 'object',
-    required: [
-      'updateRebootRequired',
-      'cbsRebootPending',
-      'cbsRebootInProgress',
-      'cbsPackagesPending',
-      'pendingFileRenames',
-      'pendingXml',
-      'sha2',
-    ],
-    properties: {
-      updateRebootRequired: { type: 'boolean' },
-      cbsRebootPending: { type: 'boolean' },
-      cbsRebootInProgress: { type: 'boolean' },
-      cbsPackagesPending: { type: 'boolean' },
-      pendingFileRenames: { type: 'array', items: { type: 'string' } },
-      pendingXml: { type: 'boolean' },
-      sha2: {
-        type: 'object',
-        required: ['needed', 'installed', 'packages'],
-        properties: {
-          needed: { type: 'boolean' },
-          installed: { type: 'array', items: { type: 'string' } },
-          packages: { type: 'array', items: { type: 'string' } },
-        },
+  schema: Type.Object({
+    updateRebootRequired: Type.Boolean({
+      description: 'SOFTWARE ...\\WindowsUpdate\\Auto Update\\RebootRequired key.',
+    }),
+    cbsRebootPending: Type.Boolean({
+      description: 'SOFTWARE ...\\Component Based Servicing\\RebootPending key.',
+    }),
+    cbsRebootInProgress: Type.Boolean(),
+    cbsPackagesPending: Type.Boolean(),
+    pendingFileRenames: Type.Array(Type.String(), {
+      description:
+        'CurrentControlSet\\Control\\Session Manager PendingFileRenameOperations(2): their non-empty entries (sources and destinations).',
+    }),
+    pendingXml: Type.Boolean({
+      description:
+        '%SystemRoot%\\WinSxS\\pending.xml: a component store transaction waiting for the next boot.',
+    }),
+    sha2: Type.Object(
+      {
+        needed: Type.Boolean(),
+        installed: Type.Array(Type.String()),
+        packages: Type.Array(Type.String()),
       },
-    },
-  },
-};
+      {
+        description:
+          'SHA-2 code signing support (KB4474419) on Windows 6.0 and 6.1, which the SHA-2 signed virtio drivers need: `needed` is true on those versions; `installed` lists the CBS packages of KB4474419 whose CurrentState is 0x70 (Installed) or more.',
+      },
+    ),
+  }),
+});
+
+/** Value of `windows.pending`: servicing work Windows left for the next boot. */
+export type WindowsPending = FactValue<typeof pendingFact>;
 
 /** CBS CurrentState 0x70: Installed (0x80 Permanent); "CBS Servicing States Chart". */
 const CBS_INSTALLED = 0x70;
@@ -107,7 +88,7 @@ async function collectPending(ctx: CollectContext): Promise<FactResult<WindowsPe
     const pendingXmlPath = `${w.systemRoot}/WinSxS/pending.xml`;
     const pendingXml = await fileExists(w.tree, pendingXmlPath);
     if (pendingXml) evidence.push(fileEvidence(pendingXmlPath, 'present'));
-    const ver = await ctx.fact<WindowsVersion>('windows.version');
+    const ver = await ctx.fact(versionFact);
     const majorMinor = ver.status === 'ok' ? ver.value.majorMinor : null;
     const needed = majorMinor === '6.0' || majorMinor === '6.1';
     const packages: string[] = [];
@@ -143,40 +124,33 @@ async function collectPending(ctx: CollectContext): Promise<FactResult<WindowsPe
   });
 }
 
-export const pendingCollector: Collector<WindowsPending> = {
-  fact: 'windows.pending',
-  collect: collectPending,
-};
+export const pendingCollector = defineCollector(pendingFact, collectPending);
 
 // ---- windows.deviceInstall ---------------------------------------------------------------------
 
-/** Value of `windows.deviceInstall`: what lets Windows install drivers for new devices. */
-export interface WindowsDeviceInstall {
-  /** DeviceInstallDisabled under Services\DeviceInstall\Parameters (2016+) or Services\PlugPlay\Parameters. */
-  readonly deviceInstallDisabled: number | null;
-  /** Non-zero values of SOFTWARE\Policies\Microsoft\Windows\DeviceInstall\Restrictions (DenyUnspecified...). */
-  readonly restrictions: readonly string[];
-  readonly plugPlay: ServiceState;
-  readonly deviceInstall: ServiceState;
-}
-
-export const deviceInstallFact: FactDefinition = {
+export const deviceInstallFact = defineFact({
   id: 'windows.deviceInstall',
   version: '1.0.0',
   description:
     "Whether Windows can install drivers for the cloud's devices: DeviceInstallDisabled (Services\\DeviceInstall\\Parameters, or Services\\PlugPlay\\Parameters before 2016), the non-zero device installation restriction policies (SOFTWARE\\Policies\\Microsoft\\Windows\\DeviceInstall\\Restrictions), and the PlugPlay and DeviceInstall services.",
-  schema: {
-    $schema: 'https://json-schema.org/draft/2020-12/schema',
-    type: 'object',
-    required: ['deviceInstallDisabled', 'restrictions', 'plugPlay', 'deviceInstall'],
-    properties: {
-      deviceInstallDisabled: { type: ['integer', 'null'] },
-      restrictions: { type: 'array', items: { type: 'string' } },
-      plugPlay: serviceSchema,
-      deviceInstall: serviceSchema,
-    },
-  },
-};
+  schema: Type.Object({
+    deviceInstallDisabled: Nullable(
+      Type.Integer({
+        description:
+          'DeviceInstallDisabled under Services\\DeviceInstall\\Parameters (2016+) or Services\\PlugPlay\\Parameters.',
+      }),
+    ),
+    restrictions: Type.Array(Type.String(), {
+      description:
+        'Non-zero values of SOFTWARE\\Policies\\Microsoft\\Windows\\DeviceInstall\\Restrictions (DenyUnspecified...).',
+    }),
+    plugPlay: serviceSchema,
+    deviceInstall: serviceSchema,
+  }),
+});
+
+/** Value of `windows.deviceInstall`: what lets Windows install drivers for new devices. */
+export type WindowsDeviceInstall = FactValue<typeof deviceInstallFact>;
 
 const RESTRICTIONS = 'Policies\\Microsoft\\Windows\\DeviceInstall\\Restrictions';
 
@@ -227,32 +201,23 @@ async function collectDeviceInstall(ctx: CollectContext): Promise<FactResult<Win
   });
 }
 
-export const deviceInstallCollector: Collector<WindowsDeviceInstall> = {
-  fact: 'windows.deviceInstall',
-  collect: collectDeviceInstall,
-};
+export const deviceInstallCollector = defineCollector(deviceInstallFact, collectDeviceInstall);
 
 // ---- windows.publicDesktop ---------------------------------------------------------------------
 
-/** Value of `windows.publicDesktop`. */
-export interface WindowsPublicDesktop {
-  readonly path: string;
-  /** `Users\Public\Desktop\desktop.ini` exists. */
-  readonly desktopIni: boolean;
-}
-
-export const publicDesktopFact: FactDefinition = {
+export const publicDesktopFact = defineFact({
   id: 'windows.publicDesktop',
   version: '1.0.0',
   description:
     "Whether the public desktop's folder settings file, Users\\Public\\Desktop\\desktop.ini, exists on C:.",
-  schema: {
-    $schema: 'https://json-schema.org/draft/2020-12/schema',
-    type: 'object',
-    required: ['path', 'desktopIni'],
-    properties: { path: { type: 'string' }, desktopIni: { type: 'boolean' } },
-  },
-};
+  schema: Type.Object({
+    path: Type.String(),
+    desktopIni: Type.Boolean({ description: '`Users\\Public\\Desktop\\desktop.ini` exists.' }),
+  }),
+});
+
+/** Value of `windows.publicDesktop`. */
+export type WindowsPublicDesktop = FactValue<typeof publicDesktopFact>;
 
 async function collectPublicDesktop(ctx: CollectContext): Promise<FactResult<WindowsPublicDesktop>> {
   const w = await windowsGuest(ctx);
@@ -273,7 +238,4 @@ async function collectPublicDesktop(ctx: CollectContext): Promise<FactResult<Win
   });
 }
 
-export const publicDesktopCollector: Collector<WindowsPublicDesktop> = {
-  fact: 'windows.publicDesktop',
-  collect: collectPublicDesktop,
-};
+export const publicDesktopCollector = defineCollector(publicDesktopFact, collectPublicDesktop);

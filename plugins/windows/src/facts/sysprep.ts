@@ -1,69 +1,53 @@
 import {
   type CollectContext,
-  type Collector,
+  defineCollector,
+  defineFact,
   type Evidence,
-  type FactDefinition,
   type FactResult,
+  type FactValue,
   isAbsent,
+  Nullable,
+  Type,
 } from '@imagecheck/sdk';
 import { numberOf, regEvidence, stringOf } from '../registry.js';
 import { fileEvidence, guarded, requireHive, windowsGuest } from './common.js';
 
-/** Value of `windows.sysprep`. */
-export interface WindowsSysprep {
-  /** SYSTEM\Setup\Status\SysprepStatus GeneralizationState / CleanupState (not documented by Microsoft). */
-  readonly generalizationState: number | null;
-  readonly cleanupState: number | null;
-  /** SYSTEM\Setup SystemSetupInProgress, OOBEInProgress, SetupType. */
-  readonly systemSetupInProgress: number | null;
-  readonly oobeInProgress: number | null;
-  readonly setupType: number | null;
-  /** SOFTWARE\Microsoft\Windows\CurrentVersion\Setup\State ImageState. */
-  readonly imageState: string | null;
-  /** System32\Sysprep\Panther\setuperr.log: its lines that report an error (at most 20). */
-  readonly setupErrors: {
-    readonly path: string;
-    readonly present: boolean;
-    readonly errors: readonly string[];
-  };
-}
-
-export const sysprepFact: FactDefinition = {
+export const sysprepFact = defineFact({
   id: 'windows.sysprep',
   version: '1.0.0',
   description:
     'Where sysprep and Windows Setup left the image: SYSTEM\\Setup\\Status\\SysprepStatus (GeneralizationState, CleanupState), SYSTEM\\Setup (SystemSetupInProgress, OOBEInProgress, SetupType), SOFTWARE ...\\Setup\\State ImageState, and the error lines of System32\\Sysprep\\Panther\\setuperr.log.',
-  schema: {
-    $schema: 'https://json-schema.org/draft/2020-12/schema',
-    type: 'object',
-    required: [
-      'generalizationState',
-      'cleanupState',
-      'systemSetupInProgress',
-      'oobeInProgress',
-      'setupType',
-      'imageState',
-      'setupErrors',
-    ],
-    properties: {
-      generalizationState: { type: ['integer', 'null'] },
-      cleanupState: { type: ['integer', 'null'] },
-      systemSetupInProgress: { type: ['integer', 'null'] },
-      oobeInProgress: { type: ['integer', 'null'] },
-      setupType: { type: ['integer', 'null'] },
-      imageState: { type: ['string', 'null'] },
-      setupErrors: {
-        type: 'object',
-        required: ['path', 'present', 'errors'],
-        properties: {
-          path: { type: 'string' },
-          present: { type: 'boolean' },
-          errors: { type: 'array', items: { type: 'string' } },
-        },
+  schema: Type.Object({
+    generalizationState: Nullable(
+      Type.Integer({
+        description:
+          'SYSTEM\\Setup\\Status\\SysprepStatus GeneralizationState (not documented by Microsoft).',
+      }),
+    ),
+    cleanupState: Nullable(
+      Type.Integer({ description: 'SYSTEM\\Setup\\Status\\SysprepStatus CleanupState.' }),
+    ),
+    systemSetupInProgress: Nullable(Type.Integer({ description: 'SYSTEM\\Setup SystemSetupInProgress.' })),
+    oobeInProgress: Nullable(Type.Integer({ description: 'SYSTEM\\Setup OOBEInProgress.' })),
+    setupType: Nullable(Type.Integer({ description: 'SYSTEM\\Setup SetupType.' })),
+    imageState: Nullable(
+      Type.String({ description: 'SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Setup\\State ImageState.' }),
+    ),
+    setupErrors: Type.Object(
+      {
+        path: Type.String(),
+        present: Type.Boolean(),
+        errors: Type.Array(Type.String()),
       },
-    },
-  },
-};
+      {
+        description: 'System32\\Sysprep\\Panther\\setuperr.log: its lines that report an error (at most 20).',
+      },
+    ),
+  }),
+});
+
+/** Value of `windows.sysprep`. */
+export type WindowsSysprep = FactValue<typeof sysprepFact>;
 
 const MAX_LOG_BYTES = 4 * 1024 * 1024;
 const MAX_ERRORS = 20;
@@ -123,4 +107,4 @@ async function collect(ctx: CollectContext): Promise<FactResult<WindowsSysprep>>
   });
 }
 
-export const sysprepCollector: Collector<WindowsSysprep> = { fact: 'windows.sysprep', collect };
+export const sysprepCollector = defineCollector(sysprepFact, collect);

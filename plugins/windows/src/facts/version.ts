@@ -1,60 +1,53 @@
-import type { CollectContext, Collector, FactDefinition, FactResult } from '@imagecheck/sdk';
+import {
+  type CollectContext,
+  defineCollector,
+  defineFact,
+  type FactResult,
+  type FactValue,
+  Nullable,
+  Type,
+} from '@imagecheck/sdk';
 import { numberOf, regEvidence, stringOf } from '../registry.js';
 import { guarded, requireHive, windowsGuest } from './common.js';
 
-/** Value of `windows.version`: `SOFTWARE\Microsoft\Windows NT\CurrentVersion` as stored. */
-export interface WindowsVersion {
-  readonly productName: string | null;
-  readonly editionId: string | null;
-  /** `Client`, `Server`, `Server Core`... (InstallationType; absent before Windows 7). */
-  readonly installationType: string | null;
-  /** DisplayVersion (20H2 and later) or else ReleaseId (1511..2009). */
-  readonly displayVersion: string | null;
-  readonly releaseId: string | null;
-  /** `major.minor`: CurrentMajor/MinorVersionNumber when both exist, else CurrentVersion. */
-  readonly majorMinor: string | null;
-  /** CurrentBuildNumber (libguestfs: CurrentBuild meant something else on XP), else CurrentBuild. */
-  readonly build: string | null;
-  readonly ubr: number | null;
-  /** `major.minor.build[.UBR]`, null when major.minor or build is unknown. */
-  readonly version: string | null;
-  readonly key: string;
-}
-
-export const versionFact: FactDefinition = {
+export const versionFact = defineFact({
   id: 'windows.version',
   version: '1.0.0',
   description:
     'The Windows version as the SOFTWARE hive records it (HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion): ProductName, EditionID, InstallationType, DisplayVersion/ReleaseId, the major.minor version, CurrentBuildNumber and UBR, and `version` = major.minor.build.UBR.',
-  schema: {
-    $schema: 'https://json-schema.org/draft/2020-12/schema',
-    type: 'object',
-    required: [
-      'productName',
-      'editionId',
-      'installationType',
-      'displayVersion',
-      'releaseId',
-      'majorMinor',
-      'build',
-      'ubr',
-      'version',
-      'key',
-    ],
-    properties: {
-      productName: { type: ['string', 'null'] },
-      editionId: { type: ['string', 'null'] },
-      installationType: { type: ['string', 'null'] },
-      displayVersion: { type: ['string', 'null'] },
-      releaseId: { type: ['string', 'null'] },
-      majorMinor: { type: ['string', 'null'] },
-      build: { type: ['string', 'null'] },
-      ubr: { type: ['integer', 'null'] },
-      version: { type: ['string', 'null'] },
-      key: { type: 'string' },
-    },
-  },
-};
+  schema: Type.Object({
+    productName: Nullable(Type.String()),
+    editionId: Nullable(Type.String()),
+    installationType: Nullable(
+      Type.String({
+        description: '`Client`, `Server`, `Server Core`... (InstallationType; absent before Windows 7).',
+      }),
+    ),
+    displayVersion: Nullable(
+      Type.String({ description: 'DisplayVersion (20H2 and later) or else ReleaseId (1511..2009).' }),
+    ),
+    releaseId: Nullable(Type.String()),
+    majorMinor: Nullable(
+      Type.String({
+        description: '`major.minor`: CurrentMajor/MinorVersionNumber when both exist, else CurrentVersion.',
+      }),
+    ),
+    build: Nullable(
+      Type.String({
+        description:
+          'CurrentBuildNumber (libguestfs: CurrentBuild meant something else on XP), else CurrentBuild.',
+      }),
+    ),
+    ubr: Nullable(Type.Integer()),
+    version: Nullable(
+      Type.String({ description: '`major.minor.build[.UBR]`, null when major.minor or build is unknown.' }),
+    ),
+    key: Type.String(),
+  }),
+});
+
+/** Value of `windows.version`: `SOFTWARE\Microsoft\Windows NT\CurrentVersion` as stored. */
+export type WindowsVersion = FactValue<typeof versionFact>;
 
 const CV = 'Microsoft\\Windows NT\\CurrentVersion';
 
@@ -108,4 +101,4 @@ async function collect(ctx: CollectContext): Promise<FactResult<WindowsVersion>>
   });
 }
 
-export const versionCollector: Collector<WindowsVersion> = { fact: 'windows.version', collect };
+export const versionCollector = defineCollector(versionFact, collect);

@@ -2,7 +2,6 @@ export {
   type DriveLetter,
   driveLetters,
   filesystemOfPartition,
-  guidFromBytes,
   matchPartition,
   parseIdentity,
   type VolumeIdentity,

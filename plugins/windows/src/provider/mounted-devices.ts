@@ -1,3 +1,4 @@
+import { ByteView } from '@imagecheck/binary';
 import type { Hive } from '@imagecheck/formats';
 import type { FilesystemInfoV2, ImageLayoutV2, PartitionInfoV2 } from '@imagecheck/sdk';
 
@@ -33,26 +34,17 @@ const MAX_LETTERS = 26;
 const DOS_DEVICE = /^\\DosDevices\\([A-Za-z]):$/;
 const DMIO = 'DMIO:ID:';
 
-/** A GUID as stored on disk (Data1-3 little-endian), lower case and dashed. */
-export function guidFromBytes(b: Uint8Array): string {
-  const hex = (from: number, to: number, reverse: boolean) => {
-    const part = Array.from(b.subarray(from, to), (x) => x.toString(16).padStart(2, '0'));
-    return (reverse ? part.reverse() : part).join('');
-  };
-  return `${hex(0, 4, true)}-${hex(4, 6, true)}-${hex(6, 8, true)}-${hex(8, 10, false)}-${hex(10, 16, false)}`;
-}
-
 export function parseIdentity(data: Uint8Array): VolumeIdentity {
-  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const view = new ByteView(data, 'MountedDevices value');
   if (data.length === 12) {
     return {
       form: 'mbr',
-      diskSignature: view.getUint32(0, true).toString(16).padStart(8, '0'),
-      partitionOffset: Number(view.getBigUint64(4, true)),
+      diskSignature: view.u32le(0, 'disk signature').toString(16).padStart(8, '0'),
+      partitionOffset: view.u64leNumber(4, 'partition offset'),
     };
   }
-  if (data.length >= 24 && new TextDecoder('latin1').decode(data.subarray(0, 8)) === DMIO) {
-    return { form: 'gpt', partitionGuid: guidFromBytes(data.subarray(8, 24)) };
+  if (data.length >= 24 && view.latin1(0, 8) === DMIO) {
+    return { form: 'gpt', partitionGuid: view.guid(8, 'partition GUID') };
   }
   return { form: 'unknown', length: data.length };
 }

@@ -12,8 +12,8 @@ import {
   type OsProvider,
   type RootDetection,
 } from '@imagecheck/sdk';
-import type { WindowsArchitecture } from '../facts/architecture.js';
-import type { WindowsVersion } from '../facts/version.js';
+import { architectureFact } from '../facts/architecture.js';
+import { versionFact } from '../facts/version.js';
 import { findSystemRoot, guestHive } from '../registry.js';
 import { driveLetters } from './mounted-devices.js';
 
@@ -90,8 +90,8 @@ async function describe(ctx: CollectContext): Promise<FactResult<GuestOs>> {
   const rootEvidence = root
     ? [{ kind: 'filesystem' as const, filesystem: root.filesystem, note: root.evidence.join(', ') }]
     : [];
-  const ver = await ctx.fact<WindowsVersion>('windows.version');
-  const arch = await ctx.fact<WindowsArchitecture>('windows.architecture');
+  const ver = await ctx.fact(versionFact);
+  const arch = await ctx.fact(architectureFact);
   const architecture =
     arch.status === 'ok' && arch.value.architecture !== null ? { architecture: arch.value.architecture } : {};
   if (ver.status !== 'ok')
