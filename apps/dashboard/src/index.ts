@@ -8,6 +8,7 @@ export {
   type ImageState,
   initialImage,
   type PlannedItem,
+  planFor,
   planFromRules,
   startImage,
   withHeader,

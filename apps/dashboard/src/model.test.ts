@@ -1,3 +1,5 @@
+import { fileURLToPath } from 'node:url';
+import { loadPack, selectRules } from '@imagecheck/sdk';
 import { describe, expect, it } from 'vitest';
 import { recordSampleCheck } from '../test/helpers.js';
 import {
@@ -6,6 +8,8 @@ import {
   finishImage,
   inFlight,
   initialImage,
+  planFor,
+  planFromRules,
   progressFraction,
   startImage,
 } from './model.js';
@@ -74,5 +78,31 @@ describe('model: the state of a check, event by event (sample image, example pac
     const failed = failImage(s, { code: 'host/ENOENT', message: 'cannot open disk.qcow2' });
     expect(failed.phase).toBe('failed');
     expect(progressFraction(failed, [])).toBe(1);
+  });
+});
+
+describe('model: the plan of an image is what is about its roots', () => {
+  it('a Linux image plans no Windows item once its roots are known, and its bar still ends full', async () => {
+    const rec = await recordSampleCheck();
+    const windowsPack = await loadPack(fileURLToPath(new URL('../../../rules/windows', import.meta.url)));
+    const windowsPlan = planFromRules(selectRules([windowsPack]));
+    expect(windowsPlan.length).toBeGreaterThan(0);
+    expect(windowsPlan.every((p) => p.platforms?.includes('windows'))).toBe(true);
+    const plan = [...rec.plan, ...windowsPlan];
+
+    let s = startImage(initialImage(rec.report.image.path));
+    // Before the roots are known, every selected rule may run.
+    expect(planFor(s, plan)).toHaveLength(plan.length);
+    const fractions: number[] = [];
+    for (const e of rec.events) {
+      s = applyEvent(s, e);
+      fractions.push(progressFraction(s, plan));
+    }
+    expect(s.rootOses).toEqual(['linux']);
+    expect(planFor(s, plan).map((p) => p.name)).toEqual(rec.plan.map((p) => p.name));
+    // No Windows row is left waiting for facts that will never be collected.
+    expect(inFlight(s, plan)).toEqual([]);
+    // All planned items finished: the bar is as full as it gets before the report arrives.
+    expect(fractions.at(-1)).toBeCloseTo(0.99, 5);
   });
 });

@@ -22,6 +22,8 @@ export interface PlannedItem {
   readonly riskLevel: RiskLevel;
   /** The facts the rule reads: it is "in flight" while they are being collected. */
   readonly facts: readonly string[];
+  /** The OSes the rule is for (`linux`, `windows`); absent: every OS. */
+  readonly platforms?: readonly string[];
 }
 
 /** What the runner knows of the image before the facts: from the access backend's `inspect()`. */
@@ -47,6 +49,8 @@ export interface ImageState {
   /** Finished items in the engine's order; they never change once here. */
   readonly items: readonly ReportItem[];
   readonly report: Report | undefined;
+  /** The OS of each root the providers found (the `roots` event); undefined until then. */
+  readonly rootOses?: readonly string[];
   /** Why the image could not be checked at all (open or inspect failed). */
   readonly error: { readonly code: string; readonly message: string } | undefined;
 }
@@ -116,8 +120,9 @@ export function applyEvent(s: ImageState, e: ProgressEvent): ImageState {
       return next;
     }
     case 'roots': {
+      const next = { ...s, rootOses: e.roots.map((r) => r.os) };
       const primary = e.roots.find((r) => r.primary);
-      return primary === undefined || primary.os === 'unknown' ? s : withHeader(s, { os: primary.os });
+      return primary === undefined || primary.os === 'unknown' ? next : withHeader(next, { os: primary.os });
     }
     case 'item-start':
       return s;
@@ -173,12 +178,23 @@ function describeGuestOs(value: unknown): string | undefined {
 }
 
 /** The planned items still to finish, each with whether its facts are being collected. */
+/**
+ * The planned items that are about this image: once its roots are known, a rule for another OS
+ * than any root's is left out, as the engine leaves it out of the report (a Linux image shows no
+ * Windows row, and vice versa). An image without a root keeps every item.
+ */
+export function planFor(s: ImageState, plan: readonly PlannedItem[]): readonly PlannedItem[] {
+  const oses = s.rootOses;
+  if (oses === undefined || oses.length === 0) return plan;
+  return plan.filter((p) => p.platforms === undefined || p.platforms.some((os) => oses.includes(os)));
+}
+
 export function inFlight(
   s: ImageState,
   plan: readonly PlannedItem[],
 ): { readonly item: PlannedItem; readonly factsDone: number }[] {
   const finished = new Set(s.items.map((i) => i.name));
-  return plan
+  return planFor(s, plan)
     .filter((p) => !finished.has(p.name))
     .map((item) => ({ item, factsDone: item.facts.filter((f) => s.factsFinished[f] !== undefined).length }));
 }
@@ -187,8 +203,9 @@ export function inFlight(
  * How far the check is, 0..1: the stages before facts weigh a little, facts and items the rest,
  * because that is where the time goes on a real image.
  */
-export function progressFraction(s: ImageState, plan: readonly PlannedItem[]): number {
+export function progressFraction(s: ImageState, allPlanned: readonly PlannedItem[]): number {
   if (s.phase === 'done' || s.phase === 'failed') return 1;
+  const plan = planFor(s, allPlanned);
   const idx = stageIndex(s.stage);
   if (idx < 0) return 0;
   const early = Math.min(idx, 3) * 0.05;
@@ -210,5 +227,8 @@ export function planFromRules(rules: readonly LoadedRule[]): PlannedItem[] {
     description: r.description,
     riskLevel: r.riskLevel,
     facts: r.facts.map((f) => f.id),
+    ...(r.source.applicability?.platforms
+      ? { platforms: r.source.applicability.platforms.map((p) => p.os) }
+      : {}),
   }));
 }

@@ -3,6 +3,7 @@ import {
   type ImageState,
   inFlight,
   type PlannedItem,
+  planFor,
   progressFraction,
   STAGES,
   stageIndex,
@@ -52,7 +53,7 @@ export function ProgressPanel({ image, plan, width }: ProgressPanelProps) {
         <Text> {String(Math.round(fraction * 100)).padStart(3)}%</Text>
         <Text color="gray">
           {'  '}
-          {image.items.length}/{plan.length || '?'} items · {factsDone} facts
+          {image.items.length}/{planFor(image, plan).length || '?'} items · {factsDone} facts
         </Text>
       </Box>
       {shown.map(({ item, factsDone: done }) => (
