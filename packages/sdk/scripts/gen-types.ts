@@ -1,6 +1,7 @@
 /**
- * Generates the TypeScript types of the rule file and the pack manifest from their published JSON
- * Schemas, so that the schema the loader enforces is the one source of both.
+ * Generates the TypeScript types of the rule file, the pack manifest, the report and the config from
+ * their published JSON Schemas, so that each schema (which the loaders enforce and the tests hold
+ * real reports to) is the one source of its types.
  *
  *   npm run gen:types -w @imagecheck/sdk        writes the files
  *   node scripts/gen-types.ts --check           exits 1 when a committed file is stale
@@ -29,6 +30,8 @@ export interface GeneratedFile {
 export const GENERATED_FILES: readonly GeneratedFile[] = [
   { path: 'src/rules/rule-source.gen.ts', schema: 'rule.schema.json', rootName: 'RuleSourceSchema' },
   { path: 'src/rules/pack-manifest.gen.ts', schema: 'pack.schema.json', rootName: 'PackManifestSchema' },
+  { path: 'src/report/report.gen.ts', schema: 'report.schema.json', rootName: 'ReportFileSchema' },
+  { path: 'src/config/config.gen.ts', schema: 'config.schema.json', rootName: 'ConfigSchema' },
 ];
 
 /** Names for schemas a generated file references from another schema file. */

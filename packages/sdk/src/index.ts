@@ -3,6 +3,7 @@
 // so that the bundler keeps it a static re-export.)
 export * from '@imagecheck/access';
 export * from './config/index.js';
+export type { DeepReadonly } from './deep-readonly.js';
 export * from './engine/index.js';
 export * from './facts/index.js';
 export * from './guest/index.js';

@@ -1,29 +1,15 @@
 import type { GuestAccessV2, ImageLayoutV2 } from '@imagecheck/access';
+import type { DeepReadonly } from '../deep-readonly.js';
 import type { AssembledGuest, OsProvider, OsRoot } from '../guest/types.js';
+import type * as ReportSchema from '../report/report.gen.js';
 import type { FactKey } from './define.js';
 
 /**
  * Where a fact (or a finding) came from. Every fact carries at least one, so that a verdict can
- * say what it saw and where.
+ * say what it saw and where. Facts and reports carry the same object, so its type is the one
+ * generated from the evidence of report.schema.json.
  */
-export interface Evidence {
-  /** `file` (a guest path), `registry` (a hive key/value), `partition`, `filesystem`, `image`, `fact`. */
-  readonly kind: 'file' | 'registry' | 'partition' | 'filesystem' | 'image' | 'fact';
-  /** Guest path for `file`; the hive path for `registry`. */
-  readonly path?: string;
-  /** 1-based line in `path`, where it applies. */
-  readonly line?: number;
-  /** Registry key (`HKLM\SYSTEM\ControlSet001\Services\viostor`) and value name. */
-  readonly key?: string;
-  readonly valueName?: string;
-  /** Partition number or filesystem id, for `partition` / `filesystem`. */
-  readonly partition?: number;
-  readonly filesystem?: string;
-  /** The text or value seen there, trimmed (a line of fstab, a registry value). */
-  readonly excerpt?: string;
-  /** A few words on what this evidence shows. */
-  readonly note?: string;
-}
+export type Evidence = DeepReadonly<ReportSchema.Evidence>;
 
 /** A fact's value, or why it could not be read. An unavailable fact makes its rules `error`. */
 export type FactResult<T = unknown> =

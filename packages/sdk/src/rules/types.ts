@@ -1,3 +1,4 @@
+import type { DeepReadonly } from '../deep-readonly.js';
 import type { RiskLevel } from '../report/types.js';
 
 import type * as PackSchema from './pack-manifest.gen.js';
@@ -10,12 +11,6 @@ import type * as RuleSchema from './rule-source.gen.js';
  * source; this module only makes them deeply readonly, as the loader hands out shared values.
  * Conditions are json-logic (`JsonLogic`); templates are strings with `{{path}}` placeholders.
  */
-export type DeepReadonly<T> = T extends readonly (infer E)[]
-  ? readonly DeepReadonly<E>[]
-  : T extends object
-    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
-    : T;
-
 export type JsonLogic = DeepReadonly<RuleSchema.JsonLogic>;
 export type LocalizedText = DeepReadonly<RuleSchema.LocalizedText>;
 export type RulePlatform = DeepReadonly<RuleSchema.Platform>;
