@@ -1,5 +1,6 @@
 import type { GuestAccessV2, ImageLayoutV2 } from '@imagecheck/access';
 import type { AssembledGuest, OsProvider, OsRoot } from '../guest/types.js';
+import type { DeclaredSourceHandler } from './declared/declared.js';
 import type { FactKey } from './define.js';
 
 /**
@@ -83,4 +84,6 @@ export interface Plugin {
   readonly packs?: readonly string[];
   /** How to recognise this plugin's OS on a filesystem and assemble its guest (see `OsProvider`). */
   readonly osProviders?: readonly OsProvider[];
+  /** Collectors for pack-declared facts of a source the SDK does not read itself (`registry`). */
+  readonly declaredSources?: readonly DeclaredSourceHandler[];
 }
