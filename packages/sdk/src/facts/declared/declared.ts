@@ -639,11 +639,7 @@ const statEntry = obj(
 const regData = {
   anyOf: [str, { type: 'number' }, { type: 'array', items: str }],
 } as const;
-const regValue = obj({ name: str, type: { type: 'string', pattern: '^REG_' }, data: regData }, [
-  'name',
-  'type',
-  'data',
-]);
+const regValue = obj({ name: str, type: str, data: regData }, ['name', 'type', 'data']);
 
 function registryValueSchema(source: DeclaredRegistrySource): Record<string, unknown> {
   const common = { present: bool, hive: str, hivePresent: bool, key: str, keyPresent: bool };
