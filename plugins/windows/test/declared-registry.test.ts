@@ -116,19 +116,25 @@ describe.skipIf(!ready)('declared registry facts on Windows-shaped images', () =
       let facts: Record<string, FactResult>;
       let system: Exported;
       let software: Exported;
+      let sam: Exported;
+      let defaultHive: Exported;
       let ccs: string;
       beforeAll(async () => {
         const img = await buildWindowsImage(WINDOWS_IMAGES[name]);
         const table = await sfdisk(img.rawPath);
-        let hives: { system: string; software: string } | undefined;
+        let hives: { system: string; software: string; sam: string; default: string } | undefined;
         for (const p of table.partitions) {
           const files = await fls(img.rawPath, p.start).catch(() => new Map<string, string>());
           const sys = files.get('windows/system32/config/system');
           const soft = files.get('windows/system32/config/software');
-          if (sys === undefined || soft === undefined) continue;
+          const samFile = files.get('windows/system32/config/sam');
+          const def = files.get('windows/system32/config/default');
+          if (sys === undefined || soft === undefined || samFile === undefined || def === undefined) continue;
           hives = {
             system: await icat(img.rawPath, p.start, sys, tmp, `${name}-SYSTEM`),
             software: await icat(img.rawPath, p.start, soft, tmp, `${name}-SOFTWARE`),
+            sam: await icat(img.rawPath, p.start, samFile, tmp, `${name}-SAM`),
+            default: await icat(img.rawPath, p.start, def, tmp, `${name}-DEFAULT`),
           };
         }
         if (hives === undefined) throw new Error('no partition holds config\\SYSTEM (fls)');
@@ -137,6 +143,9 @@ describe.skipIf(!ready)('declared registry facts on Windows-shaped images', () =
         ccs = `ControlSet${String(current).padStart(3, '0')}`;
         system = await exportHive(hives.system, [`${ccs}\\Control\\TimeZoneInformation`, `${ccs}\\Services`]);
         software = await exportHive(hives.software, ['Microsoft\\Windows NT\\CurrentVersion']);
+        sam = await exportHive(hives.sam, ['SAM\\Domains']);
+        // The root: every key of the hive, from which its top keys are read.
+        defaultHive = await exportHive(hives.default, ['']);
         access = await openNative(img.path);
         const ids = declaredFacts(pack.namespace, pack.declaredFacts).definitions.map((d) => d.id);
         facts = (await collectFacts({ access, plugins: [plugin], packs: [pack], ids })).facts;
@@ -196,6 +205,25 @@ describe.skipIf(!ready)('declared registry facts on Windows-shaped images', () =
         const v = ok(facts['regfacts.services']);
         expect(v).toMatchObject({ present: true, keyPresent: true, key: `HKLM\\SYSTEM\\${ccs}\\Services` });
         expect([...(v.subkeys as string[])].sort()).toEqual([...truth].sort());
+      });
+
+      it('SAM, and a hive named by its path (hivexregedit)', () => {
+        const domains = subkeysOf(sam, 'SAM\\Domains');
+        expect(domains.length).toBeGreaterThan(0);
+        const v = ok(facts['regfacts.sam-domains']);
+        expect(v).toMatchObject({ present: true, hive: '/Windows/System32/config/SAM' });
+        expect([...(v.subkeys as string[])].sort()).toEqual([...domains].sort());
+
+        const top = [...defaultHive.values()].map((k) => k.path).filter((p) => p !== '' && !p.includes('\\'));
+        expect(top.length).toBeGreaterThan(0);
+        const d = ok(facts['regfacts.default-hive-by-path']);
+        expect(d).toMatchObject({
+          present: true,
+          hive: '/Windows/System32/config/DEFAULT',
+          key: '/Windows/System32/config/DEFAULT',
+          keyPresent: true,
+        });
+        expect([...(d.subkeys as string[])].sort()).toEqual([...top].sort());
       });
 
       it('an absent value, key or hive is present: false, as an absent file is', () => {
