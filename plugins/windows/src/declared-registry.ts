@@ -123,7 +123,7 @@ async function collectRegistry(
     const keyPath = inner === '' ? target.prefix : `${target.prefix}\\${inner}`;
     const key = hive.key(inner);
     const stale = hive.info.mayBeStale
-      ? 'the hive is dirty and no log recovered it: values may be stale'
+      ? `the hive is dirty (${hive.info.dirtyReasons.join(', ')}) and no log recovered it: values may be stale`
       : undefined;
     const ev = (valueName?: string, v?: RegValue | null, note?: string): Evidence => ({
       kind: 'registry',

@@ -110,6 +110,66 @@ describe.skipIf(!ready)('declared registry facts on Windows-shaped images', () =
     await rm(tmp, { recursive: true, force: true });
   });
 
+  /** Facts of the pack on one of the damaged images. */
+  async function damagedFacts(
+    name:
+      | 'registry-sam-missing'
+      | 'registry-security-corrupt'
+      | 'registry-ccs-unresolvable'
+      | 'registry-system-dirty',
+  ) {
+    const img = await buildWindowsImage(WINDOWS_IMAGES[name]);
+    const access = await openNative(img.path);
+    try {
+      const ids = declaredFacts(pack.namespace, pack.declaredFacts).definitions.map((d) => d.id);
+      return (await collectFacts({ access, plugins: [plugin], packs: [pack], ids })).facts;
+    } finally {
+      await access.close();
+    }
+  }
+
+  describe('damaged and incomplete registries', () => {
+    it('a missing SAM is hivePresent: false, not an error', async () => {
+      const facts = await damagedFacts('registry-sam-missing');
+      expect(ok(facts['regfacts.sam-domains'])).toEqual({
+        present: false,
+        hive: '/Windows/System32/config/SAM',
+        hivePresent: false,
+        key: 'HKLM\\SAM\\SAM\\Domains',
+        keyPresent: false,
+        subkeys: [],
+      });
+      expect(ok(facts['regfacts.rtc-universal']).present).toBe(true);
+    });
+
+    it('a SECURITY hive whose checksum fails is read, and its evidence says why it may be stale', async () => {
+      const facts = await damagedFacts('registry-security-corrupt');
+      const policy = facts['regfacts.security-policy'];
+      expect(ok(policy)).toMatchObject({ present: true, hive: '/Windows/System32/config/SECURITY' });
+      expect(policy?.evidence[0]?.note).toMatch(/dirty \(bad-checksum\).*may be stale/);
+      expect(facts['regfacts.sam-domains']?.evidence[0]?.note).toBeUndefined();
+    });
+
+    it('Select\\Current naming a control set that does not exist: the key is absent', async () => {
+      const facts = await damagedFacts('registry-ccs-unresolvable');
+      expect(ok(facts['regfacts.rtc-universal'])).toMatchObject({
+        present: false,
+        hivePresent: true,
+        keyPresent: false,
+        key: 'HKLM\\SYSTEM\\ControlSet009\\Control\\TimeZoneInformation',
+        value: null,
+      });
+    });
+
+    it('a dirty SYSTEM without logs: values are read, and the evidence says they may be stale', async () => {
+      const facts = await damagedFacts('registry-system-dirty');
+      const services = facts['regfacts.services'];
+      expect(ok(services).present).toBe(true);
+      expect(services?.evidence[0]?.note).toMatch(/dirty \(sequence-mismatch\).*may be stale/);
+      expect(facts['regfacts.build']?.evidence[0]?.note).toBeUndefined();
+    });
+  });
+
   for (const name of ['good-bios', 'win7-bios-sha2'] as const) {
     describe(name, () => {
       let access: GuestAccessV2;
@@ -211,6 +271,7 @@ describe.skipIf(!ready)('declared registry facts on Windows-shaped images', () =
         const domains = subkeysOf(sam, 'SAM\\Domains');
         expect(domains.length).toBeGreaterThan(0);
         const v = ok(facts['regfacts.sam-domains']);
+        expect(ok(facts['regfacts.security-policy'])).toMatchObject({ present: true, keyPresent: true });
         expect(v).toMatchObject({ present: true, hive: '/Windows/System32/config/SAM' });
         expect([...(v.subkeys as string[])].sort()).toEqual([...domains].sort());
 
