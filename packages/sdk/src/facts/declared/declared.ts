@@ -65,9 +65,10 @@ import {
  *   - `subkeys: true`: `subkeys: [name]`
  *   where `type` is `REG_SZ`, `REG_DWORD`... and `data` a string (REG_SZ, REG_EXPAND_SZ, REG_LINK),
  *   a number (REG_DWORD, REG_DWORD_BIG_ENDIAN, REG_QWORD up to 2^53-1, larger ones as decimal
- *   text), a list of strings (REG_MULTI_SZ) or lower-case hex (anything else). Neither `key` nor
- *   `value` selects: the key's values. A missing hive, key or value is an `ok` fact with
- *   `present: false`, as a missing file is; a hive that does not open makes the fact `unavailable`.
+ *   text), a list of strings (REG_MULTI_SZ) or lower-case hex (anything else). With none of
+ *   `value`, `values`, `subkeys`: the key's values. A missing hive, key or value is an `ok` fact with
+ *   `present: false`, as a missing file is; a hive that does not open makes the fact `unavailable`,
+ *   and one left dirty that no log recovered is read, its evidence saying the values may be stale.
  *   Without a handler (no Windows plugin loaded) the fact is `unavailable`, code
  *   `declared/registry-unavailable`.
  */
