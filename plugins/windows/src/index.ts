@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import type { Plugin } from '@imagecheck/sdk';
+import { declaredRegistry } from './declared-registry.js';
 import { collectors, facts } from './facts/index.js';
 import { windowsOsProvider } from './provider/index.js';
 import { VERSION } from './version.js';
@@ -17,12 +18,14 @@ export const plugin: Plugin = {
   facts,
   collectors,
   osProviders: [windowsOsProvider],
+  declaredSources: [declaredRegistry],
   get packs() {
     return [windowsPackDir()];
   },
 };
 
 export default plugin;
+export { declaredRegistry, type RegData, regData } from './declared-registry.js';
 export * from './facts/index.js';
 export * from './provider/index.js';
 export { currentControlSet, findSystemRoot, HIVE_NAMES, loadHive, SYSTEM_ROOTS } from './registry.js';

@@ -51,8 +51,12 @@ async function readOptionalBytes(tree: GuestTreeV2, path: string): Promise<Uint8
 
 /** Opens `<systemRoot>/System32/config/<name>` with its logs; damage is reported, not thrown. */
 export async function loadHive(tree: GuestTreeV2, systemRoot: string, name: HiveName): Promise<LoadedHive> {
-  const path = `${systemRoot}/System32/config/${name}`;
-  const base = { name, path };
+  return { name, ...(await loadHiveFile(tree, `${systemRoot}/System32/config/${name}`)) };
+}
+
+/** Opens the hive file at `path` (a machine hive or a user's NTUSER.DAT) with its logs. */
+export async function loadHiveFile(tree: GuestTreeV2, path: string): Promise<Omit<LoadedHive, 'name'>> {
+  const base = { path };
   let bytes: Uint8Array | undefined;
   try {
     bytes = await readOptionalBytes(tree, path);
@@ -105,6 +109,23 @@ export function guestHive(tree: GuestTreeV2, systemRoot: string, name: HiveName)
   if (p === undefined) {
     p = loadHive(tree, systemRoot, name);
     m.set(key, p);
+  }
+  return p;
+}
+
+const fileCache = new WeakMap<object, Map<string, Promise<Omit<LoadedHive, 'name'>>>>();
+
+/** A hive file outside config\ (a user's NTUSER.DAT), read once per guest tree like the others. */
+export function guestHiveFile(tree: GuestTreeV2, path: string): Promise<Omit<LoadedHive, 'name'>> {
+  let m = fileCache.get(tree);
+  if (m === undefined) {
+    m = new Map();
+    fileCache.set(tree, m);
+  }
+  let p = m.get(path);
+  if (p === undefined) {
+    p = loadHiveFile(tree, path);
+    m.set(path, p);
   }
   return p;
 }

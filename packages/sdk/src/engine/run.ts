@@ -493,9 +493,10 @@ export function buildRegistry(plugins: readonly Plugin[], packs: readonly Loaded
     }
   };
   for (const p of plugins) add(`plugin ${p.name}`, p.facts, p.collectors);
+  const handlers = plugins.flatMap((p) => p.declaredSources ?? []);
   for (const pack of packs) {
     if (pack.declaredFacts.length === 0) continue;
-    const d = declaredFacts(pack.namespace, pack.declaredFacts);
+    const d = declaredFacts(pack.namespace, pack.declaredFacts, handlers);
     add(`pack ${pack.name}`, d.definitions, d.collectors);
   }
   for (const b of BUILTIN_FACT_DEFINITIONS) if (!definitions.has(b.id)) definitions.set(b.id, b);

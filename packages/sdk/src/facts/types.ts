@@ -2,6 +2,7 @@ import type { GuestAccessV2, ImageLayoutV2 } from '@imagecheck/access';
 import type { DeepReadonly } from '../deep-readonly.js';
 import type { AssembledGuest, OsProvider, OsRoot } from '../guest/types.js';
 import type * as ReportSchema from '../report/report.gen.js';
+import type { DeclaredSourceHandler } from './declared/declared.js';
 import type { FactKey } from './define.js';
 
 /**
@@ -69,4 +70,6 @@ export interface Plugin {
   readonly packs?: readonly string[];
   /** How to recognise this plugin's OS on a filesystem and assemble its guest (see `OsProvider`). */
   readonly osProviders?: readonly OsProvider[];
+  /** Collectors for pack-declared facts of a source the SDK does not read itself (`registry`). */
+  readonly declaredSources?: readonly DeclaredSourceHandler[];
 }

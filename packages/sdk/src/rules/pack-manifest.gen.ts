@@ -3,7 +3,7 @@
 // A test fails while this file differs from what the schema generates.
 
 /**
- * A generic fact a rule pack declares without code. It becomes the fact '<pack namespace>.<id>'. Exactly one source: 'file' (read and parse guest files), 'stat' (existence, type, mode, owner) or 'registry' (Windows registry values; not available yet). The value shape of each source and parser is documented in packages/sdk/src/facts/declared/declared.ts and carried as the fact definition's JSON Schema.
+ * A generic fact a rule pack declares without code. It becomes the fact '<pack namespace>.<id>'. Exactly one source: 'file' (read and parse guest files), 'stat' (existence, type, mode, owner) or 'registry' (a Windows registry key's value, values or subkeys, read by the Windows plugin). The value shape of each source and parser is documented in packages/sdk/src/facts/declared/declared.ts and carried as the fact definition's JSON Schema.
  */
 export type DeclaredFactSchema = {
   /**
@@ -165,15 +165,27 @@ export interface Platform {
   architectures?: string[];
 }
 /**
- * A Windows registry key or value. Declared now so packs can be written; collecting it needs the Windows plugin, and until then the fact is unavailable.
+ * A Windows registry key: one named value ('value'), all its values ('values: true') or the names of its subkeys ('subkeys: true'); with none of the three, its values. A machine hive is named by the key ('HKLM\SYSTEM\...', 'HKLM\SOFTWARE\...', SAM, SECURITY, DEFAULT); a user hive by 'hive', a guest path, with 'key' a path inside it. 'CurrentControlSet' in SYSTEM is the control set Select\Current names. Collected by the plugin that reads the guest's registry (the Windows plugin); without it the fact is unavailable.
  */
 export interface RegistrySource {
   /**
-   * Full key path starting with the root key: 'HKLM\SYSTEM\CurrentControlSet\Services\viostor'.
+   * With no 'hive': the full key path from the root key, 'HKLM\SYSTEM\CurrentControlSet\Services\viostor'. With 'hive': the path inside that hive, 'Software\Microsoft\Windows\CurrentVersion\Run' ('' for its root).
    */
   key: string;
   /**
-   * Value name; absent for the key's values as a whole.
+   * Guest path of a hive file that is not a machine hive, such as a user's '/Users/Default/NTUSER.DAT'.
+   */
+  hive?: string;
+  /**
+   * A value name ('' for the key's default value).
    */
   value?: string;
+  /**
+   * Every value of the key.
+   */
+  values?: true;
+  /**
+   * The names of the key's subkeys.
+   */
+  subkeys?: true;
 }

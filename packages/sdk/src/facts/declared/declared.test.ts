@@ -7,7 +7,7 @@ import { inspectGuest } from '../../engine/run.js';
 import { newAjv, schemasDir } from '../../rules/schemas.js';
 import { createMemoryGuest } from '../../testing/memory-guest.js';
 import type { CollectContext, FactResult } from '../types.js';
-import { declaredFacts } from './index.js';
+import { type DeclaredSourceHandler, declaredFacts } from './index.js';
 
 /** Collects one declared fact against a memory guest whose root holds `files`. */
 async function collect(declaration: Record<string, unknown>, files: MemoryFiles): Promise<FactResult> {
@@ -456,6 +456,68 @@ describe('declaredFacts: stat and registry', () => {
     );
     expect(r).toMatchObject({ status: 'unavailable', code: 'declared/registry-unavailable' });
     expect(r.status === 'unavailable' && r.reason).toMatch(/Windows plugin.*not available yet/);
+  });
+
+  it('registry facts go to the registry handler a plugin contributes, with the declaration as given', async () => {
+    const seen: unknown[] = [];
+    const handler: DeclaredSourceHandler = {
+      source: 'registry',
+      collect: async (fact, source) => {
+        seen.push({ fact, source });
+        return { status: 'ok', value: { present: false }, evidence: [] };
+      },
+    };
+    const registry = { key: 'HKLM\\SYSTEM\\CurrentControlSet\\Services', subkeys: true } as const;
+    const { collectors, definitions } = declaredFacts(
+      't',
+      [{ id: 'r', description: 'd', registry }],
+      [handler],
+    );
+    const access = createMemoryGuest({});
+    const r = await collectors[0]?.collect({
+      access,
+      layout: await access.inspect(),
+      roots: [],
+      root: undefined,
+      guest: undefined,
+      fact: async () => ({ status: 'unavailable', reason: '', evidence: [] }),
+    });
+    expect(r).toEqual({ status: 'ok', value: { present: false }, evidence: [] });
+    expect(seen).toEqual([{ fact: 't.r', source: registry }]);
+    expect(definitions[0]?.schema).toMatchObject({
+      required: expect.arrayContaining(['subkeys', 'keyPresent']),
+    });
+  });
+
+  it('registry declarations: one of value / values / subkeys, a machine hive or a hive path', () => {
+    const decl = (registry: unknown) => () => declaredFacts('t', [{ id: 'r', description: 'd', registry }]);
+    const key = 'HKLM\\SYSTEM\\Select';
+    expect(decl({ key, value: 'Current', values: true })).toThrow(
+      expect.objectContaining({ code: 'pack/invalid-declared-fact' }),
+    );
+    expect(decl({ key, values: true, subkeys: true })).toThrow(
+      expect.objectContaining({ code: 'pack/invalid-declared-fact' }),
+    );
+    expect(decl({ key, values: false })).toThrow(
+      expect.objectContaining({ code: 'pack/invalid-declared-fact' }),
+    );
+    expect(decl({ key: 'HKLM\\HARDWARE\\x', values: true })).toThrow(
+      expect.objectContaining({
+        code: 'pack/invalid-declared-fact',
+        data: expect.objectContaining({ field: '/facts/declare/0/registry/key' }),
+      }),
+    );
+    expect(decl({ key: 'Software\\Microsoft', values: true })).toThrow(
+      expect.objectContaining({ code: 'pack/invalid-declared-fact' }),
+    );
+    expect(decl({ key: 'HKLM\\software\\Microsoft', subkeys: true })).not.toThrow();
+    expect(decl({ key, value: 'Current' })).not.toThrow();
+    expect(
+      decl({ key: 'Software\\Microsoft', hive: '/Users/Default/NTUSER.DAT', subkeys: true }),
+    ).not.toThrow();
+    expect(decl({ key: 'HKLM\\SYSTEM\\Select', hive: '/Users/Default/NTUSER.DAT' })).toThrow(
+      expect.objectContaining({ code: 'pack/invalid-declared-fact' }),
+    );
   });
 
   it('without a guest tree, file facts are unavailable', async () => {

@@ -55,8 +55,22 @@ import {
  * uid, gid, size, target?, ownerReadable..., worldReadable, worldWritable }] }`: json-logic has no
  * bit operators, so the permission bits come as booleans and an `ls`-style string too.
  *
- * `registry` — declared now, collected once the Windows plugin reads hives: until then the fact
- * is `unavailable` (code `declared/registry-unavailable`), so rules using it end in `error`.
+ * `registry` — one key of a Windows hive, collected by the plugin that reads the guest's registry
+ * (it hands the engine a `DeclaredSourceHandler` for `registry`; the SDK reads no hive itself):
+ *   `{ present, hive, hivePresent, key, keyPresent }` where `hive` is the guest path of the hive
+ *   file, `key` the path read (`HKLM\SYSTEM\ControlSet001\...`, CurrentControlSet resolved) and
+ *   `present` is "the key exists, and so does the named value when one is named"; then
+ *   - `value: X`:      `value: { name, type, data } | null`
+ *   - `values: true`:  `values: [{ name, type, data }]` and `data: { name: data }`
+ *   - `subkeys: true`: `subkeys: [name]`
+ *   where `type` is `REG_SZ`, `REG_DWORD`... and `data` a string (REG_SZ, REG_EXPAND_SZ, REG_LINK),
+ *   a number (REG_DWORD, REG_DWORD_BIG_ENDIAN, REG_QWORD up to 2^53-1, larger ones as decimal
+ *   text), a list of strings (REG_MULTI_SZ) or lower-case hex (anything else). With none of
+ *   `value`, `values`, `subkeys`: the key's values. A missing hive, key or value is an `ok` fact with
+ *   `present: false`, as a missing file is; a hive that does not open makes the fact `unavailable`,
+ *   and one left dirty that no log recovered is read, its evidence saying the values may be stale.
+ *   Without a handler (no Windows plugin loaded) the fact is `unavailable`, code
+ *   `declared/registry-unavailable`.
  */
 
 /** Version of the value shapes above; bump the major when a shape changes incompatibly. */
@@ -92,8 +106,27 @@ export interface DeclaredStatSource extends PathSelector {
 
 export interface DeclaredRegistrySource {
   readonly key: string;
+  /** Guest path of a hive file that is not a machine hive (a user's NTUSER.DAT); `key` is inside it. */
+  readonly hive?: string;
   readonly value?: string;
+  readonly values?: true;
+  readonly subkeys?: true;
 }
+
+/** Sources whose facts a plugin collects, so the SDK stays free of OS formats. */
+export type PluginDeclaredSource = 'registry';
+
+/**
+ * A plugin's collector for one declared-fact source (`Plugin.declaredSources`). `collect` returns the
+ * value shape documented above for its source; the engine validates it against the fact's schema.
+ */
+export interface DeclaredSourceHandler {
+  readonly source: PluginDeclaredSource;
+  collect(fact: string, source: DeclaredRegistrySource, ctx: CollectContext): Promise<FactResult>;
+}
+
+/** Machine hives a `registry` declaration may name after `HKLM\`. */
+export const MACHINE_HIVES = ['SYSTEM', 'SOFTWARE', 'SAM', 'SECURITY', 'DEFAULT'] as const;
 
 /** One entry of a pack's `facts.declare`, as validated by `declared-fact.schema.json`. */
 export interface FactDeclaration {
@@ -146,6 +179,7 @@ function packError(
 export function declaredFacts(
   namespace: string,
   declarations: readonly unknown[],
+  handlers: readonly DeclaredSourceHandler[] = [],
 ): { definitions: FactDefinition[]; collectors: Collector[] } {
   if (!NAMESPACE.test(namespace)) {
     throw new PackError(
@@ -189,6 +223,20 @@ export function declaredFacts(
         }
       }
     }
+    if (decl.registry !== undefined && decl.registry.hive === undefined) {
+      const hive = decl.registry.key.split('\\')[1]?.toUpperCase() ?? '';
+      if (!(MACHINE_HIVES as readonly string[]).includes(hive)) {
+        throw packError(
+          namespace,
+          index,
+          `declared fact ${decl.id}: ${decl.registry.key} names no machine hive (use 'hive' for a user hive)`,
+          {
+            field: `/facts/declare/${index}/registry/key`,
+            expected: `HKLM\\${MACHINE_HIVES.join('|')}\\...`,
+          },
+        );
+      }
+    }
     const id = `${namespace}.${decl.id}`;
     if (seen.has(id)) {
       throw new PackError('pack/duplicate-declared-fact', `fact ${id} is declared twice`, {
@@ -202,7 +250,7 @@ export function declaredFacts(
       description: decl.description,
       schema: valueSchema(decl),
     });
-    collectors.push({ fact: id, collect: (ctx) => collectDeclared(id, decl, ctx) });
+    collectors.push({ fact: id, collect: (ctx) => collectDeclared(id, decl, ctx, handlers) });
   });
   return { definitions, collectors };
 }
@@ -216,11 +264,18 @@ function unavailable(reason: string, code: string | undefined, evidence: readonl
   return { status: 'unavailable', reason, ...(code === undefined ? {} : { code }), evidence };
 }
 
-async function collectDeclared(id: string, decl: FactDeclaration, ctx: CollectContext): Promise<FactResult> {
+async function collectDeclared(
+  id: string,
+  decl: FactDeclaration,
+  ctx: CollectContext,
+  handlers: readonly DeclaredSourceHandler[],
+): Promise<FactResult> {
   if (decl.registry !== undefined) {
+    const handler = handlers.find((h) => h.source === 'registry');
+    if (handler !== undefined) return handler.collect(id, decl.registry, ctx);
     const err = new UnsupportedError(
       'declared/registry-unavailable',
-      `fact ${id} reads the Windows registry (${decl.registry.key}), which needs the Windows plugin; it is not available yet`,
+      `fact ${id} reads the Windows registry (${decl.registry.key}), which needs the Windows plugin; it is not loaded, so the fact is not available yet`,
       { data: { fact: id, key: decl.registry.key } },
     );
     return unavailable(err.message, err.code, [{ kind: 'registry', key: decl.registry.key }]);
@@ -582,21 +637,35 @@ const statEntry = obj(
   ['path', 'exists'],
 );
 
+const regData = {
+  anyOf: [str, { type: 'number' }, { type: 'array', items: str }],
+} as const;
+const regValue = obj({ name: str, type: str, data: regData }, ['name', 'type', 'data']);
+
+function registryValueSchema(source: DeclaredRegistrySource): Record<string, unknown> {
+  const common = { present: bool, hive: str, hivePresent: bool, key: str, keyPresent: bool };
+  const required = ['present', 'hive', 'hivePresent', 'key', 'keyPresent'];
+  if (source.value !== undefined) {
+    return obj({ ...common, value: { anyOf: [regValue, { type: 'null' }] } }, [...required, 'value']);
+  }
+  if (source.subkeys === true) {
+    return obj({ ...common, subkeys: { type: 'array', items: str } }, [...required, 'subkeys']);
+  }
+  return obj(
+    {
+      ...common,
+      values: { type: 'array', items: regValue },
+      data: { type: 'object', additionalProperties: regData },
+    },
+    [...required, 'values', 'data'],
+  );
+}
+
 function valueSchema(decl: FactDeclaration): Record<string, unknown> {
   let schema: Record<string, unknown>;
   if (decl.file !== undefined) schema = fileValueSchema(decl.file.parse);
   else if (decl.stat !== undefined)
     schema = obj({ present: bool, entries: { type: 'array', items: statEntry } }, ['present', 'entries']);
-  else {
-    // Provisional: the shape the Windows plugin is expected to fill; nothing produces it yet.
-    schema = obj(
-      {
-        present: bool,
-        key: str,
-        values: { type: 'array', items: obj({ name: str, type: str, data: {} }, ['name', 'type']) },
-      },
-      ['present', 'key'],
-    );
-  }
+  else schema = registryValueSchema(decl.registry as DeclaredRegistrySource);
   return { $schema: SCHEMA_DIALECT, description: decl.description, ...schema };
 }

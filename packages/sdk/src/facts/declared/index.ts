@@ -4,11 +4,14 @@ export {
   type DeclaredFileSource,
   type DeclaredParser,
   type DeclaredRegistrySource,
+  type DeclaredSourceHandler,
   type DeclaredStatSource,
   declaredFacts,
   type FactDeclaration,
+  MACHINE_HIVES,
   MAX_DECLARATIONS,
   MAX_DECLARED_FILES,
+  type PluginDeclaredSource,
 } from './declared.js';
 export {
   type IniEntry,
