@@ -1,5 +1,5 @@
 import type { ValidateFunction } from 'ajv/dist/2020.js';
-import type { FactDefinition } from '../facts/types.js';
+import type { FactDefinition, FactResult } from '../facts/types.js';
 import { newAjv } from '../rules/schemas.js';
 
 /** How many schema errors a problem list holds: the first few say what is wrong. */
@@ -40,6 +40,19 @@ export function factShapeProblems(def: FactDefinition, value: unknown): string[]
   return (specific.length > 0 ? specific : errors)
     .slice(0, MAX_SHAPE_ERRORS)
     .map((e) => `${e.instancePath || '/'} ${e.message ?? 'is invalid'}${describeParams(e.params)}`);
+}
+
+/** `id: problem` for every collected fact that is ok and whose value leaves its definition's schema. */
+export function collectedFactProblems(
+  defs: readonly FactDefinition[],
+  facts: Readonly<Record<string, FactResult>>,
+): string[] {
+  const out: string[] = [];
+  for (const def of defs) {
+    const r = facts[def.id];
+    if (r?.status === 'ok') for (const p of factShapeProblems(def, r.value)) out.push(`${def.id}: ${p}`);
+  }
+  return out;
 }
 
 /**

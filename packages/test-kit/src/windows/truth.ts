@@ -55,8 +55,12 @@ export async function icat(
   return out;
 }
 
-/** `hivexregedit --export` of the given keys (with their subkeys); absent keys are left out. */
-export async function exportHive(path: string, keys: string[]): Promise<Exported> {
+/**
+ * `hivexregedit --export` of the given keys (with their subkeys; the whole hive by default); a key
+ * that is not in the hive is left out. Exporting keys one by one keeps a 15 MB SYSTEM hive from
+ * being written out whole.
+ */
+export async function exportHive(path: string, keys: readonly string[] = ['']): Promise<Exported> {
   const out: Exported = new Map();
   for (const key of keys) {
     let text: string;

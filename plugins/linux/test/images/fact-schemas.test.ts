@@ -6,7 +6,7 @@
  */
 import { openNative } from '@imagecheck/access-native';
 import { collectFacts, type FactResult } from '@imagecheck/sdk';
-import { checkFactSchemas, factShapeProblems } from '@imagecheck/sdk/testing';
+import { checkFactSchemas, collectedFactProblems } from '@imagecheck/sdk/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { plugin } from '../../src/index.js';
 import {
@@ -40,15 +40,8 @@ async function factsOf(path: string): Promise<Record<string, FactResult>> {
   }
 }
 
-/** `id: problem` for every ok fact whose value leaves its schema. */
-function shapeProblems(facts: Record<string, FactResult>): string[] {
-  const out: string[] = [];
-  for (const def of plugin.facts) {
-    const r = facts[def.id];
-    if (r?.status === 'ok') for (const p of factShapeProblems(def, r.value)) out.push(`${def.id}: ${p}`);
-  }
-  return out;
-}
+const shapeProblems = (facts: Record<string, FactResult>): string[] =>
+  collectedFactProblems(plugin.facts, facts);
 
 describe.skipIf(!canBuildDebianImages())('facts collected from real Debian 12 images', () => {
   let images: DebianImages;
